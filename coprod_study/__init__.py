@@ -1,0 +1,101 @@
+"""Coproduction Study Companion: study a podcast series on coproduction of health care together."""
+
+import os
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+_CHECKOUT = PACKAGE_DIR.parent
+# In a checkout templates/, static/ and migrations/ sit beside the package;
+# in an installed wheel they are packed inside it.
+RESOURCE_DIR = _CHECKOUT if (_CHECKOUT / "pyproject.toml").exists() else PACKAGE_DIR
+TEMPLATE_DIR = RESOURCE_DIR / "templates"
+STATIC_DIR = RESOURCE_DIR / "static"
+MIGRATIONS_DIR = RESOURCE_DIR / "migrations"
+
+
+def create_app(config: dict | None = None) -> Flask:
+    from coprod_study import config as settings
+
+    config = dict(config or {})
+    instance_path = config.pop("INSTANCE_PATH", None) or os.environ.get("COPROD_INSTANCE_PATH")
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance_path).resolve()) if instance_path else None,
+        instance_relative_config=True,
+        template_folder=str(TEMPLATE_DIR),
+        static_folder=str(STATIC_DIR),
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(settings.defaults(app.instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    if not config.get("TESTING"):
+        app.config.update(settings.from_environment())
+    app.config.update(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = settings.ensure_secret_key(app.instance_path)
+    if app.debug:
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    else:
+        app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
+    if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
+        app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
+    if app.config.get("PROXY_HOPS"):
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+    _init_extensions(app)
+    _register_blueprints(app)
+
+    from coprod_study import errors, security, templating
+
+    errors.register_error_handlers(app)
+    security.init_app(app)
+    templating.init_app(app)
+
+    from coprod_study import cli
+
+    cli.register(app)
+    return app
+
+
+def _init_extensions(app: Flask) -> None:
+    from coprod_study import database  # noqa: F401  (registers connection events)
+    from coprod_study.extensions import csrf, db, limiter, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please sign in to see this page."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from coprod_study.models import User
+
+    @login_manager.user_loader
+    def load_user(token: str):
+        # The id carries the account's session version (User.get_id): a cookie
+        # from before a logout or password change names an old version.
+        user_id, _, version = token.partition(":")
+        if not user_id.isdigit() or not version.isdigit():
+            return None
+        user = db.session.get(User, int(user_id))
+        if user is None or user.session_version != int(version):
+            return None
+        return user
+
+
+def _register_blueprints(app: Flask) -> None:
+    from coprod_study.account import bp as account_bp
+    from coprod_study.admin import bp as admin_bp
+    from coprod_study.auth import bp as auth_bp
+    from coprod_study.catalog import bp as catalog_bp
+
+    for blueprint in (catalog_bp, auth_bp, account_bp, admin_bp):
+        app.register_blueprint(blueprint)

@@ -1,0 +1,7 @@
+"""A person's own settings."""
+
+from flask import Blueprint
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+from coprod_study.account import views  # noqa: E402,F401

@@ -1,0 +1,41 @@
+"""Views for /account."""
+
+import zoneinfo
+
+from flask import flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+from coprod_study.account import bp
+from coprod_study.account.forms import ProfileForm
+from coprod_study.errors import DomainError
+from coprod_study.forms import add_domain_error
+from coprod_study.services import accounts
+
+
+@bp.route("", methods=["GET", "POST"])
+@login_required
+def profile():
+    user = current_user._get_current_object()
+    form = ProfileForm(obj=user)
+    if form.validate_on_submit():
+        try:
+            accounts.update_profile(
+                user,
+                display_name=form.display_name.data,
+                language=form.language.data,
+                time_zone=form.time_zone.data.strip(),
+                email_preference=form.email_preference.data,
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash("Your settings are saved.", "success")
+            return redirect(url_for("account.profile"))
+    return (
+        render_template(
+            "account/profile.html",
+            form=form,
+            time_zones=sorted(zoneinfo.available_timezones()),
+        ),
+        400 if form.errors else 200,
+    )

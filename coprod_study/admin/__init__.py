@@ -1,0 +1,7 @@
+"""Site administration: people and roles, the audit log."""
+
+from flask import Blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+from coprod_study.admin import views  # noqa: E402,F401

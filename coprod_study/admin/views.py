@@ -1,0 +1,64 @@
+"""Views for /admin: people, roles and the audit log."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from coprod_study import policy
+from coprod_study.admin import bp
+from coprod_study.admin.forms import RoleForm
+from coprod_study.errors import DomainError
+from coprod_study.extensions import db
+from coprod_study.models import AuditEntry, User
+from coprod_study.pagination import paginate
+from coprod_study.services import accounts
+
+
+@bp.before_request
+@login_required
+def require_admin():
+    if not policy.can_use_admin(current_user):
+        abort(403)
+
+
+@bp.route("/")
+def index():
+    return render_template("admin/index.html")
+
+
+@bp.route("/users")
+def users():
+    query = (request.args.get("q") or "").strip()[:100]
+    page = paginate(accounts.search_users(query), per_page=25)
+    return render_template("admin/users.html", page=page, q=query, role_form=RoleForm())
+
+
+@bp.route("/users/<int:user_id>/role", methods=["POST"])
+def change_role(user_id: int):
+    subject = db.session.get(User, user_id) or abort(404)
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Choose one of the listed roles.", "error")
+    else:
+        try:
+            changed = accounts.set_role(current_user._get_current_object(), subject, form.role.data)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            if changed:
+                flash(f"{subject.display_name} is now {subject.role}.", "success")
+            else:
+                flash(f"{subject.display_name} already was {subject.role}.", "info")
+    back = request.form.get("next")
+    return redirect(back if back and back.startswith("/admin/users") else url_for("admin.users"))
+
+
+@bp.route("/audit")
+def audit_log():
+    stmt = (
+        select(AuditEntry)
+        .options(selectinload(AuditEntry.actor), selectinload(AuditEntry.subject))
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    )
+    return render_template("admin/audit.html", page=paginate(stmt, per_page=50))

@@ -1,0 +1,7 @@
+"""Registration, sign-in, sign-out and password resets."""
+
+from flask import Blueprint
+
+bp = Blueprint("auth", __name__, url_prefix="/auth")
+
+from coprod_study.auth import views  # noqa: E402,F401

@@ -1,0 +1,7 @@
+"""The public catalog: home, episodes, dimensions, health check."""
+
+from flask import Blueprint
+
+bp = Blueprint("catalog", __name__)
+
+from coprod_study.catalog import views  # noqa: E402,F401

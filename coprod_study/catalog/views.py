@@ -1,0 +1,153 @@
+"""Views for the catalog pages."""
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select, text
+from sqlalchemy.orm import selectinload
+
+from coprod_study import policy
+from coprod_study.catalog import bp
+from coprod_study.catalog.forms import ListenedForm
+from coprod_study.extensions import db
+from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Dimension, Episode, EpisodeGuest
+from coprod_study.services import catalog as catalog_service
+
+
+def _episode_list_stmt():
+    return select(Episode).options(
+        selectinload(Episode.dimension),
+        selectinload(Episode.related_dimensions),
+        selectinload(Episode.guests).selectinload(EpisodeGuest.person),
+    )
+
+
+def get_episode(slug: str) -> Episode:
+    """Load an episode with everything its page shows.
+
+    :raise 404: when no episode has this slug.
+    """
+    episode = db.session.scalar(
+        _episode_list_stmt()
+        .options(
+            selectinload(Episode.takeaways),
+            selectinload(Episode.questions),
+            selectinload(Episode.references),
+        )
+        .where(Episode.slug == slug)
+    )
+    if episode is None:
+        abort(404)
+    return episode
+
+
+@bp.route("/")
+def index():
+    newest = db.session.scalars(
+        _episode_list_stmt()
+        .order_by(Episode.published_on.desc().nulls_last(), Episode.number.desc())
+        .limit(4)
+    ).all()
+    return render_template(
+        "catalog/index.html",
+        newest=newest,
+        listened=catalog_service.listened_episode_ids(current_user),
+    )
+
+
+@bp.route("/episodes")
+def episodes():
+    dimensions = db.session.scalars(select(Dimension).order_by(Dimension.position)).all()
+    chosen = request.args.get("dimension") or None
+    stmt = _episode_list_stmt().order_by(Episode.number)
+    chosen_dimension = None
+    if chosen:
+        chosen_dimension = next((d for d in dimensions if d.slug == chosen), None)
+        if chosen_dimension is None:
+            flash("There is no such dimension; showing every episode.", "info")
+        else:
+            related_ids = select(Episode.id).join(Episode.related_dimensions).where(
+                Dimension.id == chosen_dimension.id
+            )
+            stmt = stmt.where(
+                (Episode.dimension_id == chosen_dimension.id) | Episode.id.in_(related_ids)
+            )
+    return render_template(
+        "catalog/episodes.html",
+        episodes=db.session.scalars(stmt).all(),
+        dimensions=dimensions,
+        chosen=chosen_dimension,
+        listened=catalog_service.listened_episode_ids(current_user),
+    )
+
+
+@bp.route("/episodes/<slug>")
+def episode(slug: str):
+    item = get_episode(slug)
+    audience = request.args.get("audience") or None
+    if audience not in AUDIENCES:
+        audience = None
+    questions = [
+        (index, question)
+        for index, question in enumerate(item.questions, start=1)
+        if audience is None or audience in question.audiences
+    ]
+    takeaways = {
+        kind: [t for t in item.takeaways if t.kind == kind] for kind in TAKEAWAY_KINDS
+    }
+    return render_template(
+        "catalog/episode.html",
+        episode=item,
+        questions=questions,
+        audience=audience,
+        takeaways=takeaways,
+        listened=item.id in catalog_service.listened_episode_ids(current_user),
+        listened_form=ListenedForm(),
+        audiences=AUDIENCES,
+        takeaway_labels=TAKEAWAY_KINDS,
+    )
+
+
+@bp.route("/episodes/<slug>/listened", methods=["POST"])
+@login_required
+def mark_listened(slug: str):
+    item = get_episode(slug)
+    form = ListenedForm()
+    if not policy.can_track_listening(current_user) or not form.validate_on_submit():
+        abort(400)
+    listened = form.listened.data == "1"
+    catalog_service.set_listened(current_user, item, listened)
+    flash(
+        "Marked as listened." if listened else "No longer marked as listened.",
+        "success",
+    )
+    return redirect(url_for("catalog.episode", slug=item.slug))
+
+
+@bp.route("/dimensions")
+def dimensions():
+    items = db.session.scalars(
+        select(Dimension)
+        .options(selectinload(Dimension.relates_to), selectinload(Dimension.related_from))
+        .order_by(Dimension.position)
+    ).all()
+    episodes = db.session.scalars(
+        select(Episode).options(selectinload(Episode.related_dimensions)).order_by(Episode.number)
+    ).all()
+    main_episodes = {d.id: [e for e in episodes if e.dimension_id == d.id] for d in items}
+    also_in = {
+        d.id: [e for e in episodes if d in e.related_dimensions and e.dimension_id != d.id]
+        for d in items
+    }
+    return render_template(
+        "catalog/dimensions.html", dimensions=items, main_episodes=main_episodes, also_in=also_in
+    )
+
+
+@bp.route("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception as error:  # the point is to report any database failure
+        db.session.rollback()
+        return jsonify({"status": "error", "database": "unreachable", "detail": type(error).__name__}), 503
+    return jsonify({"status": "ok", "database": "ok", "dialect": db.engine.dialect.name})

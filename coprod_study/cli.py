@@ -1,0 +1,136 @@
+"""The coprod-study command: serve, create-admin, set-role, load-catalog, init-db."""
+
+import os
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from coprod_study.errors import DomainError
+
+
+def prepare_database(load_sample: bool = True) -> None:
+    """Apply migrations, then load the sample catalog into an empty catalog."""
+    from flask_migrate import upgrade
+
+    from coprod_study import MIGRATIONS_DIR
+    from coprod_study.services import catalog
+
+    upgrade(directory=str(MIGRATIONS_DIR))
+    if load_sample:
+        result = catalog.load_sample_if_empty()
+        if result:
+            click.echo(f"Loaded the sample catalog ({result.created} episodes).")
+
+
+def register(app) -> None:
+    @app.cli.command("init-db")
+    @click.option("--no-sample", is_flag=True, help="Do not load the sample catalog.")
+    @with_appcontext
+    def init_db(no_sample):
+        """Create or migrate the database and load the sample catalog if empty."""
+        prepare_database(load_sample=not no_sample)
+        click.echo("Database is up to date.")
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", type=int, envvar="PORT", default=5000, show_default=True)
+    @click.option("--threads", type=int, default=8, show_default=True)
+    @with_appcontext
+    def serve(host, port, threads):
+        """Serve the app with waitress (a production WSGI server)."""
+        import waitress
+
+        prepare_database()
+        url = f"http://{host}:{port}/"
+        click.echo(f"{current_app.config['SITE_NAME']} is running at {url}")
+        click.echo("Make the first admin in another terminal with:")
+        click.echo("    coprod-study create-admin you@example.org")
+        click.echo("Stop with Ctrl+C.")
+        waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+
+    @app.cli.command("create-admin")
+    @click.argument("email")
+    @click.option("--name", default=None, help="Display name (default: from the e-mail).")
+    @with_appcontext
+    def create_admin(email, name):
+        """Create an admin account (password asked, or COPROD_ADMIN_PASSWORD)."""
+        from coprod_study.services import accounts
+
+        prepare_database()
+        existing = accounts.find_by_email(email)
+        if existing is not None:
+            accounts.set_role(None, existing, "admin")
+            click.echo(f"{existing.email} already had an account; it is now an admin.")
+            return
+        password = os.environ.get("COPROD_ADMIN_PASSWORD") or click.prompt(
+            "Password", hide_input=True, confirmation_prompt=True
+        )
+        try:
+            user = accounts.register(email, name or email.split("@")[0], password)
+            accounts.set_role(None, user, "admin")
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"Created admin {user.email}. Sign in at /auth/login.")
+
+    @app.cli.command("set-role")
+    @click.argument("email")
+    @click.argument("role")
+    @with_appcontext
+    def set_role(email, role):
+        """Change a person's site role (learner, facilitator, educator, admin)."""
+        from coprod_study.services import accounts
+
+        user = accounts.find_by_email(email)
+        if user is None:
+            raise click.ClickException(f"No account with the e-mail {email}.")
+        try:
+            changed = accounts.set_role(None, user, role)
+        except DomainError as error:
+            raise click.ClickException(error.message) from error
+        click.echo(f"{user.email} is {'now' if changed else 'already'} {role}.")
+
+    @app.cli.command("load-catalog")
+    @click.argument("path", type=click.Path(dir_okay=False))
+    @with_appcontext
+    def load_catalog(path):
+        """Create or update episodes from a catalog file (TOML), all or nothing."""
+        from coprod_study.services import catalog
+
+        try:
+            result = catalog.load_file(path)
+        except catalog.CatalogError as error:
+            for problem in error.problems:
+                click.echo(problem, err=True)
+            raise click.ClickException(
+                f"Nothing was loaded: {len(error.problems)} problem(s)."
+            ) from error
+        click.echo(
+            f"Catalog loaded: {result.created} created, {result.updated} updated, "
+            f"{result.unchanged} unchanged."
+        )
+
+    @app.cli.command("list-users")
+    @with_appcontext
+    def list_users():
+        """Print every account with its role."""
+        from coprod_study.extensions import db
+        from coprod_study.models import User
+
+        for user in db.session.scalars(select(User).order_by(User.id)):
+            click.echo(f"{user.id}\t{user.role}\t{user.email}\t{user.display_name}")
+
+
+def _create_app():
+    from coprod_study import create_app
+
+    return create_app()
+
+
+main = FlaskGroup(
+    create_app=_create_app,
+    add_default_commands=True,
+    add_version_option=False,
+    help="The Coproduction Study Companion.",
+)

@@ -1,0 +1,100 @@
+"""Configuration: defaults, then instance/config.py, then environment variables."""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+# Environment variable -> config key. Documented in README.md.
+ENVIRONMENT = {
+    "DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "SECRET_KEY": "SECRET_KEY",
+    "REDIS_URL": "REDIS_URL",
+    "COPROD_SITE_NAME": "SITE_NAME",
+    "COPROD_BASE_URL": "BASE_URL",
+    "COPROD_GROUP_CREATION_ROLE": "GROUP_CREATION_ROLE",
+    "SMTP_HOST": "SMTP_HOST",
+    "SMTP_PORT": "SMTP_PORT",
+    "SMTP_USERNAME": "SMTP_USERNAME",
+    "SMTP_PASSWORD": "SMTP_PASSWORD",
+    "SMTP_STARTTLS": "SMTP_STARTTLS",
+    "MAIL_FROM": "MAIL_FROM",
+    "COPROD_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
+    "COPROD_PROXY_HOPS": "PROXY_HOPS",
+}
+
+BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE"}
+INTEGER_KEYS = {"SMTP_PORT", "PROXY_HOPS"}
+
+
+def defaults(instance_path: str) -> dict:
+    idle = timedelta(hours=2)
+    return {
+        "SITE_NAME": "Coproduction Study Companion",
+        "BASE_URL": "http://127.0.0.1:5000",
+        "SQLALCHEMY_DATABASE_URI": "sqlite:///"
+        + str(Path(instance_path) / "coprod_study.sqlite3"),
+        "REDIS_URL": None,
+        # Who may form study groups: "learner" (everyone) or a higher site role.
+        "GROUP_CREATION_ROLE": "learner",
+        "SMTP_HOST": None,
+        "SMTP_PORT": 587,
+        "SMTP_USERNAME": None,
+        "SMTP_PASSWORD": None,
+        "SMTP_STARTTLS": True,
+        "MAIL_FROM": "Coproduction Study Companion <no-reply@localhost>",
+        "OUTBOX_DIR": str(Path(instance_path) / "outbox"),
+        "PROXY_HOPS": 0,
+        # Sessions: idle lifetime (refreshed by every request) and an absolute
+        # cap counted from login, after which the person signs in again.
+        "PERMANENT_SESSION_LIFETIME": idle,
+        "SESSION_REFRESH_EACH_REQUEST": True,
+        "SESSION_ABSOLUTE_LIFETIME": timedelta(days=14),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_DURATION": timedelta(days=14),
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_SECURE": True,
+        "WTF_CSRF_TIME_LIMIT": None,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "LOGIN_FAILURE_LIMIT": "10/minute",
+        "POST_LIMIT": "20/minute",
+        "PASSWORD_RESET_MAX_AGE": 3600,
+        "PER_PAGE": 20,
+        "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    }
+
+
+def _coerce(key: str, value: str):
+    if key in BOOLEAN_KEYS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    if key in INTEGER_KEYS:
+        return int(value)
+    return value
+
+
+def from_environment(environ=os.environ) -> dict:
+    found = {}
+    for name, key in ENVIRONMENT.items():
+        if environ.get(name):
+            found[key] = _coerce(key, environ[name])
+    url = found.get("SQLALCHEMY_DATABASE_URI")
+    if url and url.startswith(("postgres://", "postgresql://")):
+        # psycopg 3 is the driver we ship; the bare scheme would ask for psycopg2.
+        found["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + url.split("://", 1)[1]
+    return found
+
+
+def ensure_secret_key(instance_path: str) -> str:
+    """Read the instance's secret key, creating it on first start."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_hex(32)
+    path.write_text(key + "\n")
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,1 @@
+"""Services: the rules of each feature. Each operation commits once."""

@@ -1,0 +1,246 @@
+"""Accounts: registration, sign-in checks, passwords, resets, profiles and roles."""
+
+import hashlib
+import zoneinfo
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app, render_template, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from coprod_study.errors import Conflict, DomainError, Forbidden
+from coprod_study.extensions import db
+from coprod_study.models import EMAIL_PREFERENCES, LANGUAGES, ROLES, User
+from coprod_study.services import audit
+from coprod_study.services.mail import send_mail
+
+MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 200
+MAX_DISPLAY_NAME = 80
+RESET_SALT = "password-reset"
+
+# A stored hash to compare against when the e-mail is unknown, so that a
+# failed sign-in takes the same time whether or not the account exists.
+_DUMMY_HASH = generate_password_hash("not-a-real-password-0000", method="scrypt")
+
+
+def normalize_email(raw: str) -> str:
+    """Lower-case, trimmed, IDNA-normalized e-mail; raises DomainError when invalid."""
+    try:
+        result = validate_email((raw or "").strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise DomainError(f"Enter a valid e-mail address ({error}).", field="email") from error
+    return result.normalized.lower()
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    text = resources.files("coprod_study").joinpath("data/common_passwords.txt").read_text()
+    return frozenset(
+        line.strip().lower() for line in text.splitlines() if line.strip() and line[0] != "#"
+    )
+
+
+def password_problem(password: str) -> str | None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+    if password.lower() in common_passwords() or len(set(password)) < 3:
+        return "This password is too common; choose one that is harder to guess."
+    return None
+
+
+def check_password_rules(password: str, field: str = "password") -> None:
+    problem = password_problem(password)
+    if problem:
+        raise DomainError(problem, field=field)
+
+
+def clean_display_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError("Enter a display name.", field="display_name")
+    if len(name) > MAX_DISPLAY_NAME:
+        raise DomainError(
+            f"Use at most {MAX_DISPLAY_NAME} characters for your name.", field="display_name"
+        )
+    return name
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def find_by_email(email: str) -> User | None:
+    try:
+        normalized = normalize_email(email)
+    except DomainError:
+        return None
+    return db.session.scalar(select(User).where(User.email == normalized))
+
+
+def register(email: str, display_name: str, password: str) -> User:
+    normalized = normalize_email(email)
+    name = clean_display_name(display_name)
+    check_password_rules(password)
+    if db.session.scalar(select(User.id).where(User.email == normalized)):
+        raise Conflict("An account with this e-mail address already exists.", field="email")
+    user = User(email=normalized, display_name=name, password_hash=hash_password(password))
+    db.session.add(user)
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        # Two sign-ups with one address at the same moment: the second loses.
+        db.session.rollback()
+        raise Conflict(
+            "An account with this e-mail address already exists.", field="email"
+        ) from error
+    return user
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_by_email(email)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def record_login(user: User) -> None:
+    user.last_login_at = datetime.now(UTC)
+    db.session.commit()
+
+
+def end_all_sessions(user: User) -> None:
+    """Invalidate every cookie of this account, wherever it is."""
+    user.session_version += 1
+    db.session.commit()
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current):
+        raise DomainError("Your current password is not right.", field="current_password")
+    check_password_rules(new, field="new_password")
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    db.session.commit()
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    # Part of the token: once the password changes the token no longer matches,
+    # so a reset link works once.
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def make_reset_token(user: User) -> str:
+    return _reset_serializer().dumps({"uid": user.id, "pw": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token: str) -> User | None:
+    try:
+        data = _reset_serializer().loads(
+            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
+        )
+    except (BadSignature, SignatureExpired):
+        return None
+    if not isinstance(data, dict):
+        return None
+    user = db.session.get(User, data.get("uid")) if isinstance(data.get("uid"), int) else None
+    if user is None or data.get("pw") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def send_reset_link(email: str) -> None:
+    """Mail a reset link if the account exists; say nothing either way."""
+    user = find_by_email(email)
+    if user is None:
+        return
+    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
+        "auth.reset_with_token", token=make_reset_token(user)
+    )
+    context = {"user": user, "link": link, "site_name": current_app.config["SITE_NAME"]}
+    send_mail(
+        user.email,
+        f"Reset your password for {current_app.config['SITE_NAME']}",
+        render_template("email/reset.txt", **context),
+    )
+
+
+def reset_password(user: User, new: str) -> None:
+    check_password_rules(new)
+    user.password_hash = hash_password(new)
+    user.session_version += 1
+    db.session.commit()
+
+
+def valid_time_zone(name: str) -> bool:
+    return name in zoneinfo.available_timezones()
+
+
+def update_profile(
+    user: User, *, display_name: str, language: str, time_zone: str, email_preference: str
+) -> None:
+    name = clean_display_name(display_name)
+    if language not in LANGUAGES:
+        raise DomainError("Choose one of the offered languages.", field="language")
+    if not valid_time_zone(time_zone):
+        raise DomainError(
+            "Enter a time zone by its IANA name, such as Europe/Stockholm.", field="time_zone"
+        )
+    if email_preference not in EMAIL_PREFERENCES:
+        raise DomainError("Choose one of the offered e-mail settings.", field="email_preference")
+    user.display_name = name
+    user.language = language
+    user.time_zone = time_zone
+    user.email_preference = email_preference
+    db.session.commit()
+
+
+def set_role(actor: User | None, subject: User, new_role: str) -> bool:
+    """Change a site role and audit it. `actor` None means the shell. Returns changed?"""
+    from coprod_study import policy
+
+    if new_role not in ROLES:
+        raise DomainError(f"Unknown role {new_role!r}; choose one of {', '.join(ROLES)}.")
+    if actor is not None and not policy.can_change_role(actor, subject, new_role):
+        raise Forbidden("You may not change this role.")
+    old_role = subject.role
+    if old_role == new_role:
+        return False
+    subject.role = new_role
+    audit.record(
+        actor,
+        "user.role_changed",
+        subject=subject,
+        target=subject,
+        details={"from": old_role, "to": new_role},
+    )
+    db.session.commit()
+    return True
+
+
+def search_users(query: str | None):
+    stmt = select(User).order_by(User.display_name, User.id)
+    if query:
+        escaped = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = f"%{escaped}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(User.display_name).like(pattern, escape="\\"),
+                User.email.like(pattern, escape="\\"),
+            )
+        )
+    return stmt

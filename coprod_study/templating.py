@@ -1,0 +1,35 @@
+"""What every template can use: the site name, policy questions, filters."""
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_login import current_user
+
+from coprod_study import policy
+from coprod_study.markup import sanitized
+from coprod_study.services.catalog import format_duration
+
+
+def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A UTC datetime shown in the viewer's time zone, with the zone named."""
+    if value is None:
+        return ""
+    zone_name = getattr(current_user, "time_zone", None) or "UTC"
+    try:
+        zone = ZoneInfo(zone_name)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = value.astimezone(zone)
+    return f"{local.strftime(fmt)} {local.tzname()}"
+
+
+def init_app(app):
+    app.jinja_env.filters["sanitized"] = sanitized
+    app.jinja_env.filters["duration"] = format_duration
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    @app.context_processor
+    def globals_for_templates():
+        return {"site_name": app.config["SITE_NAME"], "policy": policy}
