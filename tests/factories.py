@@ -39,3 +39,51 @@ def make_user(
     db.session.add(user)
     db.session.commit()
     return user
+
+
+def make_group(facilitator: User | None = None, **fields):
+    """A group with `facilitator` (made if missing) as its facilitator."""
+    from coprod_study.services import groups
+
+    facilitator = facilitator or make_user()
+    fields.setdefault("name", f"Group {next(_counter)}")
+    return groups.create_group(facilitator, **fields)
+
+
+def add_member(group, user: User | None = None, role: str = "member", status: str = "active"):
+    from coprod_study import policy
+    from coprod_study.models import Membership
+
+    user = user or make_user()
+    db.session.add(Membership(group_id=group.id, user_id=user.id, role=role, status=status))
+    db.session.commit()
+    policy.forget_memberships()
+    return user
+
+
+def first_question(group, episode=None):
+    """The group's question 1 of the first episode (by number)."""
+    from sqlalchemy import select
+
+    from coprod_study.models import Episode
+    from coprod_study.services import groups
+
+    episode = episode or db.session.scalar(select(Episode).order_by(Episode.number))
+    return episode, groups.get_question(group, episode, 1)
+
+
+def make_answer(group, user: User, question, body: str = "My answer", **fields):
+    from coprod_study.models import Answer
+
+    answer = Answer(
+        group_id=group.id,
+        user_id=user.id,
+        study_question_id=question.study_question_id,
+        group_question_id=question.group_question_id,
+        body=body,
+        body_html=f"<p>{body}</p>",
+        **fields,
+    )
+    db.session.add(answer)
+    db.session.commit()
+    return answer

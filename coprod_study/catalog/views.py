@@ -11,6 +11,7 @@ from coprod_study.catalog.forms import ListenedForm
 from coprod_study.extensions import db
 from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Dimension, Episode, EpisodeGuest
 from coprod_study.services import catalog as catalog_service
+from coprod_study.services import groups as group_service
 
 
 def _episode_list_stmt():
@@ -51,6 +52,7 @@ def index():
         "catalog/index.html",
         newest=newest,
         listened=catalog_service.listened_episode_ids(current_user),
+        my_groups=group_service.my_groups(current_user),
     )
 
 

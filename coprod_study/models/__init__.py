@@ -13,6 +13,18 @@ from coprod_study.models.catalog import (
     StudyQuestion,
     Takeaway,
 )
+from coprod_study.models.groups import (
+    ANONYMOUS_LABEL,
+    GROUP_ROLES,
+    JOIN_POLICIES,
+    Answer,
+    GroupQuestion,
+    Membership,
+    QuestionReveal,
+    Reply,
+    Revision,
+    StudyGroup,
+)
 from coprod_study.models.users import (
     EMAIL_PREFERENCES,
     LANGUAGES,
@@ -23,6 +35,16 @@ from coprod_study.models.users import (
 )
 
 __all__ = [
+    "ANONYMOUS_LABEL",
+    "GROUP_ROLES",
+    "JOIN_POLICIES",
+    "Answer",
+    "GroupQuestion",
+    "Membership",
+    "QuestionReveal",
+    "Reply",
+    "Revision",
+    "StudyGroup",
     "AUDIENCES",
     "EMAIL_PREFERENCES",
     "LANGUAGES",

@@ -1,0 +1,702 @@
+"""Views for /groups: thin wrappers that ask policy and call services."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from coprod_study import policy
+from coprod_study.errors import DomainError, RateLimited
+from coprod_study.forms import add_domain_error
+from coprod_study.groups import bp
+from coprod_study.groups.forms import (
+    ActionForm,
+    AnswerForm,
+    DecisionForm,
+    GroupForm,
+    JoinForm,
+    NewGroupForm,
+    QuestionForm,
+    ReplyForm,
+)
+from coprod_study.markup import render_markdown
+from coprod_study.models import JOIN_POLICIES
+from coprod_study.pagination import paginate
+from coprod_study.services import answers as answer_service
+from coprod_study.services import groups as group_service
+
+
+class JoinPrompt(Exception):
+    """The viewer may know the group but not read its content."""
+
+    def __init__(self, group):
+        self.group = group
+
+
+@bp.errorhandler(JoinPrompt)
+def show_join_prompt(error):
+    return _public_page(error.group, status=403)
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def load_group(slug: str, *, content: bool = True):
+    """The group at `slug`, if the viewer may see it.
+
+    :raise 404: no such group, or an invite-only group the viewer is not in.
+    :raise JoinPrompt: the viewer may see the group's description but not its content.
+    """
+    try:
+        group = group_service.get_group(slug)
+    except DomainError:
+        abort(404)
+    if not policy.can_know_group(current_user, group):
+        abort(404)
+    if content and not policy.can_view_group(current_user, group):
+        raise JoinPrompt(group)
+    return group
+
+
+def require_moderator(group) -> None:
+    if not policy.can_moderate(current_user, group):
+        abort(403)
+
+
+def _public_page(group, status=200, join_form=None):
+    return (
+        render_template(
+            "groups/public.html",
+            group=group,
+            membership=policy.membership(current_user, group),
+            join_form=join_form or JoinForm(),
+            member_count=group_service.member_counts([group.id]).get(group.id, 0),
+            policies=JOIN_POLICIES,
+        ),
+        status,
+    )
+
+
+def _flash_error(error: DomainError) -> None:
+    flash(error.message, "error")
+
+
+def _back(default: str) -> str:
+    target = request.form.get("next")
+    from coprod_study.security import is_safe_next
+
+    return target if is_safe_next(target) else default
+
+
+# --- Listing, forming and joining ---------------------------------------------
+
+
+@bp.route("")
+def index():
+    mine = group_service.my_groups(current_user)
+    page = paginate(group_service.joinable_groups_stmt(current_user), per_page=20)
+    counts = group_service.member_counts([g.id for g, _ in mine] + [g.id for g in page.items])
+    return render_template(
+        "groups/index.html", mine=mine, page=page, counts=counts, policies=JOIN_POLICIES
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new():
+    if not policy.can_create_group(current_user):
+        abort(403)
+    form = NewGroupForm()
+    sources = group_service.facilitated_groups(_user())
+    form.copy_from.choices = [(0, "Do not copy")] + [(g.id, g.name) for g in sources]
+    if form.validate_on_submit():
+        source = next((g for g in sources if g.id == form.copy_from.data), None)
+        try:
+            group = group_service.create_group(
+                _user(),
+                name=form.name.data,
+                description=form.description.data or "",
+                join_policy=form.join_policy.data,
+                post_first=form.post_first.data,
+                allow_anonymous=form.allow_anonymous.data,
+                copy_questions_from=source,
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash(f"Your group “{group.name}” is ready. You are its facilitator.", "success")
+            return redirect(url_for("groups.show", slug=group.slug))
+    return render_template("groups/new.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/join/<invite>", methods=["GET", "POST"])
+def join_by_invite(invite: str):
+    group = group_service.group_for_invite(invite)
+    if group is None:
+        return render_template("groups/invite_invalid.html"), 404
+    if not current_user.is_authenticated:
+        flash("Sign in or create an account to join this group.", "info")
+        return redirect(url_for("auth.login", next=request.path))
+    form = ActionForm()
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            group_service.join_by_invite(_user(), invite)
+        except DomainError as error:
+            _flash_error(error)
+        else:
+            flash(f"Welcome to {group.name}.", "success")
+        return redirect(url_for("groups.show", slug=group.slug))
+    return render_template(
+        "groups/invite.html",
+        group=group,
+        form=form,
+        membership=policy.membership(current_user, group),
+    )
+
+
+@bp.route("/<slug>")
+def show(slug: str):
+    group = load_group(slug, content=False)
+    if not policy.can_view_group(current_user, group):
+        return _public_page(group)
+    episodes = group_service.group_episodes(group)
+    extras = group_service.extra_questions(group)
+    per_episode = [(e, group_service.questions_for(e, extras)) for e in episodes]
+    all_questions = [q for _, questions in per_episode for q in questions]
+    return render_template(
+        "groups/show.html",
+        group=group,
+        episodes=per_episode,
+        counts=answer_service.answer_counts(group, all_questions),
+        answered=answer_service.answered_keys(current_user, group),
+        membership=policy.membership(current_user, group),
+        leave_form=ActionForm(),
+    )
+
+
+@bp.route("/<slug>/join", methods=["POST"])
+@login_required
+def join(slug: str):
+    group = load_group(slug, content=False)
+    form = JoinForm()
+    if not form.validate_on_submit():
+        return _public_page(group, status=400, join_form=form)
+    try:
+        member = group_service.join(_user(), group, form.message.data)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return _public_page(group, status=error.status, join_form=form)
+    if member.status == "active":
+        flash(f"You joined {group.name}.", "success")
+    else:
+        flash("Your request is sent. A facilitator will decide on it.", "success")
+    return redirect(url_for("groups.show", slug=group.slug))
+
+
+@bp.route("/<slug>/leave", methods=["POST"])
+@login_required
+def leave(slug: str):
+    group = load_group(slug, content=False)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        group_service.leave(_user(), group)
+    except DomainError as error:
+        _flash_error(error)
+        return redirect(url_for("groups.show", slug=group.slug))
+    flash(f"You left {group.name}.", "info")
+    return redirect(url_for("groups.index"))
+
+
+@bp.route("/<slug>/settings", methods=["GET", "POST"])
+@login_required
+def settings(slug: str):
+    group = load_group(slug)
+    require_moderator(group)
+    form = GroupForm(obj=group)
+    if form.validate_on_submit():
+        try:
+            group_service.update_group(
+                _user(),
+                group,
+                name=form.name.data,
+                description=form.description.data or "",
+                join_policy=form.join_policy.data,
+                post_first=form.post_first.data,
+                allow_anonymous=form.allow_anonymous.data,
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash("The group's settings are saved.", "success")
+            return redirect(url_for("groups.show", slug=group.slug))
+    return (
+        render_template("groups/settings.html", group=group, form=form),
+        400 if form.errors else 200,
+    )
+
+
+# --- Members -------------------------------------------------------------------
+
+
+@bp.route("/<slug>/members")
+def members(slug: str):
+    group = load_group(slug)
+    rows = group_service.members(group)
+    return render_template(
+        "groups/members.html",
+        group=group,
+        active=[m for m in rows if m.status == "active"],
+        pending=[m for m in rows if m.status == "pending"],
+        removed=[m for m in rows if m.status == "removed"],
+        moderator=policy.can_moderate(current_user, group),
+        decision_form=DecisionForm(),
+        action_form=ActionForm(),
+        invite_url=url_for("groups.join_by_invite", invite=group.invite_code, _external=True),
+    )
+
+
+MEMBER_ACTIONS = {"approve", "decline", "promote", "demote", "remove"}
+
+
+@bp.route("/<slug>/members/<int:user_id>/<action>", methods=["POST"])
+@login_required
+def member_action(slug: str, user_id: int, action: str):
+    group = load_group(slug)
+    require_moderator(group)
+    if action not in MEMBER_ACTIONS:
+        abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
+        return redirect(url_for("groups.members", slug=group.slug))
+    actor = _user()
+    try:
+        if action in ("approve", "decline"):
+            row = group_service.decide_request(
+                actor, group, user_id, action == "approve", form.message.data
+            )
+            flash(
+                f"{row.user.display_name} is now a member."
+                if action == "approve"
+                else "The request is declined.",
+                "success",
+            )
+        elif action == "remove":
+            row = group_service.remove_member(actor, group, user_id, form.message.data)
+            flash(f"{row.user.display_name} is removed from the group.", "success")
+        else:
+            role = "facilitator" if action == "promote" else "member"
+            row = group_service.set_member_role(actor, group, user_id, role)
+            flash(f"{row.user.display_name} is now a {role}.", "success")
+    except DomainError as error:
+        _flash_error(error)
+    return redirect(url_for("groups.members", slug=group.slug))
+
+
+@bp.route("/<slug>/invite/reset", methods=["POST"])
+@login_required
+def reset_invite(slug: str):
+    group = load_group(slug)
+    require_moderator(group)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    group_service.reset_invite(_user(), group)
+    flash("The invite link is new; the old one no longer works.", "success")
+    return redirect(url_for("groups.members", slug=group.slug))
+
+
+# --- Episodes and questions ----------------------------------------------------------
+
+
+def _episode(slug: str):
+    try:
+        return group_service.get_episode(slug)
+    except DomainError:
+        abort(404)
+
+
+@bp.route("/<slug>/episodes/<episode_slug>")
+def episode(slug: str, episode_slug: str):
+    group = load_group(slug)
+    item = _episode(episode_slug)
+    extras = group_service.extra_questions(group, [item.id])
+    questions = group_service.questions_for(item, extras)
+    return render_template(
+        "groups/episode.html",
+        group=group,
+        episode=item,
+        questions=questions,
+        counts=answer_service.answer_counts(group, questions),
+        answered=answer_service.answered_keys(current_user, group),
+        moderator=policy.can_moderate(current_user, group),
+        question_form=QuestionForm(),
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/<slug>/episodes/<episode_slug>/questions", methods=["POST"])
+@login_required
+def add_question(slug: str, episode_slug: str):
+    group = load_group(slug)
+    require_moderator(group)
+    item = _episode(episode_slug)
+    form = QuestionForm()
+    if form.validate_on_submit():
+        try:
+            group_service.add_extra_question(_user(), group, item, form.prompt.data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash("Your question is added for this group.", "success")
+            return redirect(url_for("groups.episode", slug=group.slug, episode_slug=item.slug))
+    extras = group_service.extra_questions(group, [item.id])
+    questions = group_service.questions_for(item, extras)
+    return (
+        render_template(
+            "groups/episode.html",
+            group=group,
+            episode=item,
+            questions=questions,
+            counts=answer_service.answer_counts(group, questions),
+            answered=answer_service.answered_keys(current_user, group),
+            moderator=True,
+            question_form=form,
+            action_form=ActionForm(),
+        ),
+        400,
+    )
+
+
+@bp.route("/<slug>/questions/<int:question_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_question(slug: str, question_id: int):
+    group = load_group(slug)
+    require_moderator(group)
+    try:
+        question = group_service.get_extra_question(group, question_id)
+    except DomainError:
+        abort(404)
+    form = QuestionForm(obj=question)
+    if form.validate_on_submit():
+        try:
+            group_service.edit_extra_question(_user(), group, question_id, form.prompt.data)
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash("The question is saved.", "success")
+            return redirect(
+                url_for("groups.episode", slug=group.slug, episode_slug=question.episode.slug)
+            )
+    return (
+        render_template("groups/edit_question.html", group=group, question=question, form=form),
+        400 if form.errors else 200,
+    )
+
+
+@bp.route("/<slug>/questions/<int:question_id>/move", methods=["POST"])
+@login_required
+def move_question(slug: str, question_id: int):
+    group = load_group(slug)
+    require_moderator(group)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        question = group_service.get_extra_question(group, question_id)
+        group_service.move_extra_question(
+            _user(), group, question_id, request.form.get("direction", "")
+        )
+    except DomainError:
+        abort(404)
+    return redirect(url_for("groups.episode", slug=group.slug, episode_slug=question.episode.slug))
+
+
+# --- Answers and replies -------------------------------------------------------------
+
+
+def _question(group, episode_slug: str, number: int):
+    item = _episode(episode_slug)
+    try:
+        return item, group_service.get_question(group, item, number)
+    except DomainError:
+        abort(404)
+
+
+def _render_question(group, item, question, form=None, preview=None, status=200):
+    page = answer_service.question_page(current_user, group, question)
+    return (
+        render_template(
+            "groups/question.html",
+            group=group,
+            episode=item,
+            question=question,
+            page=page,
+            form=form or AnswerForm(),
+            preview=preview,
+            reply_form=ReplyForm(),
+            action_form=ActionForm(),
+            can_post=policy.can_post_in_group(current_user, group),
+            moderator=policy.can_moderate(current_user, group),
+        ),
+        status,
+    )
+
+
+@bp.route("/<slug>/episodes/<episode_slug>/questions/<int:number>", methods=["GET", "POST"])
+def question(slug: str, episode_slug: str, number: int):
+    group = load_group(slug)
+    item, current_question = _question(group, episode_slug, number)
+    if request.method == "GET":
+        return _render_question(group, item, current_question)
+    if not current_user.is_authenticated:
+        abort(403)
+    form = AnswerForm()
+    if not form.validate_on_submit():
+        return _render_question(group, item, current_question, form=form, status=400)
+    if request.form.get("action") == "preview":
+        return _render_question(
+            group, item, current_question, form=form, preview=render_markdown(form.body.data)
+        )
+    try:
+        answer_service.post_answer(
+            _user(), group, current_question, form.body.data, bool(form.anonymous.data)
+        )
+    except RateLimited as error:
+        add_domain_error(form, error)
+        return _render_question(group, item, current_question, form=form, status=429)
+    except DomainError as error:
+        add_domain_error(form, error)
+        return _render_question(group, item, current_question, form=form, status=error.status)
+    flash("Your answer is posted.", "success")
+    return redirect(request.path + "#answers")
+
+
+@bp.route("/<slug>/episodes/<episode_slug>/questions/<int:number>/reveal", methods=["POST"])
+@login_required
+def reveal(slug: str, episode_slug: str, number: int):
+    group = load_group(slug)
+    require_moderator(group)
+    _item, current_question = _question(group, episode_slug, number)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    answer_service.reveal(_user(), group, current_question)
+    flash("Everyone in the group can now read the answers to this question.", "success")
+    return redirect(
+        url_for("groups.question", slug=group.slug, episode_slug=episode_slug, number=number)
+    )
+
+
+def _answer(group, answer_id: int):
+    try:
+        answer = answer_service.get_answer(group, answer_id)
+    except DomainError:
+        abort(404)
+    if not answer_service.can_read_answer(current_user, answer):
+        abort(404)
+    return answer
+
+
+def _question_url(group, answer) -> str:
+    """The question page an answer belongs to."""
+    from coprod_study.extensions import db
+    from coprod_study.models import Episode, GroupQuestion, StudyQuestion
+
+    if answer.study_question_id is not None:
+        episode_id = db.session.get(StudyQuestion, answer.study_question_id).episode_id
+    else:
+        episode_id = db.session.get(GroupQuestion, answer.group_question_id).episode_id
+    item = db.session.get(Episode, episode_id)
+    extras = group_service.extra_questions(group, [item.id])
+    for q in group_service.questions_for(item, extras):
+        if q.study_question_id == answer.study_question_id and (
+            q.group_question_id == answer.group_question_id
+        ):
+            return url_for(
+                "groups.question", slug=group.slug, episode_slug=item.slug, number=q.number
+            )
+    return url_for("groups.show", slug=group.slug)
+
+
+@bp.route("/<slug>/answers/<int:answer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_answer(slug: str, answer_id: int):
+    group = load_group(slug)
+    answer = _answer(group, answer_id)
+    if not policy.can_edit_post(current_user, answer):
+        abort(403)
+    form = AnswerForm(obj=answer)
+    preview = None
+    if form.validate_on_submit():
+        if request.form.get("action") == "preview":
+            preview = render_markdown(form.body.data)
+        else:
+            try:
+                answer_service.edit_answer(_user(), answer, form.body.data)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                flash("Your answer is updated.", "success")
+                return redirect(_question_url(group, answer) + f"#answer-{answer.id}")
+    return (
+        render_template(
+            "groups/edit_post.html",
+            group=group,
+            form=form,
+            preview=preview,
+            kind="answer",
+            back=_question_url(group, answer),
+        ),
+        400 if form.errors else 200,
+    )
+
+
+@bp.route("/<slug>/answers/<int:answer_id>/delete", methods=["POST"])
+@login_required
+def delete_answer(slug: str, answer_id: int):
+    group = load_group(slug)
+    answer = _answer(group, answer_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        answer_service.delete_answer(_user(), answer)
+    except DomainError as error:
+        _flash_error(error)
+    else:
+        flash("Your answer is deleted. Replies to it stay.", "info")
+    return redirect(_question_url(group, answer))
+
+
+@bp.route("/<slug>/answers/<int:answer_id>/endorse", methods=["POST"])
+@login_required
+def endorse_answer(slug: str, answer_id: int):
+    group = load_group(slug)
+    require_moderator(group)
+    answer = _answer(group, answer_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    endorsed = request.form.get("endorse") == "1"
+    try:
+        answer_service.endorse(_user(), answer, endorsed)
+    except DomainError as error:
+        _flash_error(error)
+    else:
+        flash("Answer endorsed." if endorsed else "Endorsement removed.", "success")
+    return redirect(_question_url(group, answer) + f"#answer-{answer.id}")
+
+
+@bp.route("/<slug>/answers/<int:answer_id>/history")
+@login_required
+def answer_history(slug: str, answer_id: int):
+    group = load_group(slug)
+    if not policy.can_see_history(current_user, group):
+        abort(403)
+    answer = _answer(group, answer_id)
+    return render_template(
+        "groups/history.html",
+        group=group,
+        post=answer,
+        revisions=answer_service.history(answer),
+        back=_question_url(group, answer),
+    )
+
+
+@bp.route("/<slug>/answers/<int:answer_id>/replies", methods=["POST"])
+@login_required
+def reply(slug: str, answer_id: int):
+    group = load_group(slug)
+    answer = _answer(group, answer_id)
+    form = ReplyForm()
+    back = _question_url(group, answer)
+    if form.validate_on_submit():
+        try:
+            created = answer_service.post_reply(
+                _user(), answer, form.body.data, bool(form.anonymous.data)
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+        else:
+            flash("Your reply is posted.", "success")
+            return redirect(back + f"#reply-{created.id}")
+    # Keep what was typed: show the reply form on its own page with the message.
+    return (
+        render_template(
+            "groups/edit_post.html",
+            group=group,
+            form=form,
+            preview=None,
+            kind="reply",
+            back=back,
+            action=url_for("groups.reply", slug=group.slug, answer_id=answer.id),
+        ),
+        429 if any("wait" in e for e in form.body.errors) else 400,
+    )
+
+
+def _reply(group, reply_id: int):
+    try:
+        item = answer_service.get_reply(group, reply_id)
+    except DomainError:
+        abort(404)
+    if not answer_service.can_read_answer(current_user, item.answer):
+        abort(404)
+    return item
+
+
+@bp.route("/<slug>/replies/<int:reply_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_reply(slug: str, reply_id: int):
+    group = load_group(slug)
+    item = _reply(group, reply_id)
+    if not policy.can_edit_post(current_user, item):
+        abort(403)
+    form = ReplyForm(obj=item)
+    preview = None
+    back = _question_url(group, item.answer)
+    if form.validate_on_submit():
+        if request.form.get("action") == "preview":
+            preview = render_markdown(form.body.data)
+        else:
+            try:
+                answer_service.edit_reply(_user(), item, form.body.data)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                flash("Your reply is updated.", "success")
+                return redirect(back + f"#reply-{item.id}")
+    return (
+        render_template(
+            "groups/edit_post.html", group=group, form=form, preview=preview, kind="reply", back=back
+        ),
+        400 if form.errors else 200,
+    )
+
+
+@bp.route("/<slug>/replies/<int:reply_id>/delete", methods=["POST"])
+@login_required
+def delete_reply(slug: str, reply_id: int):
+    group = load_group(slug)
+    item = _reply(group, reply_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        answer_service.delete_reply(_user(), item)
+    except DomainError as error:
+        _flash_error(error)
+    else:
+        flash("Your reply is deleted.", "info")
+    return redirect(_question_url(group, item.answer))
+
+
+@bp.route("/<slug>/replies/<int:reply_id>/history")
+@login_required
+def reply_history(slug: str, reply_id: int):
+    group = load_group(slug)
+    if not policy.can_see_history(current_user, group):
+        abort(403)
+    item = _reply(group, reply_id)
+    return render_template(
+        "groups/history.html",
+        group=group,
+        post=item,
+        revisions=answer_service.history(item),
+        back=_question_url(group, item.answer),
+    )

@@ -1,0 +1,353 @@
+"""Answers to study questions inside a group, their replies, edits and reveals."""
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flask import current_app
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from coprod_study import policy, throttle
+from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
+from coprod_study.extensions import db
+from coprod_study.markup import render_markdown
+from coprod_study.models import Answer, QuestionReveal, Reply, Revision
+from coprod_study.services.groups import Question, check_markdown
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _question_filter(model, question: Question):
+    if question.study_question_id is not None:
+        return model.study_question_id == question.study_question_id
+    return model.group_question_id == question.group_question_id
+
+
+def _clean_body(body: str) -> str:
+    body = check_markdown(body, "body")
+    if not body:
+        raise DomainError("Write something before you post.", field="body")
+    return body
+
+
+def _check_rate(user) -> None:
+    limit = current_app.config["POST_LIMIT"]
+    wait = throttle.retry_after(limit, f"post:{user.id}")
+    if wait:
+        raise RateLimited(
+            f"You are posting very fast. Please wait {wait} seconds and try again.", wait
+        )
+
+
+def _count_post(user) -> None:
+    throttle.hit(current_app.config["POST_LIMIT"], f"post:{user.id}")
+
+
+def _require_member(user, group) -> None:
+    if not policy.can_post_in_group(user, group):
+        raise Forbidden("Only members of this group can post here.")
+
+
+# --- Reading -----------------------------------------------------------------
+
+
+def own_answer(user, group, question: Question) -> Answer | None:
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return db.session.scalar(
+        select(Answer).where(
+            Answer.group_id == group.id,
+            Answer.user_id == user.id,
+            _question_filter(Answer, question),
+        )
+    )
+
+
+def is_revealed(group, question: Question) -> bool:
+    return (
+        db.session.scalar(
+            select(QuestionReveal.id).where(
+                QuestionReveal.group_id == group.id, _question_filter(QuestionReveal, question)
+            )
+        )
+        is not None
+    )
+
+
+@dataclass
+class QuestionPage:
+    answers: list[Answer]
+    answer_count: int
+    own: Answer | None
+    revealed: bool
+    sees_peers: bool
+    hidden_count: int = 0
+    reply_counts: dict[int, int] = field(default_factory=dict)
+
+
+def question_page(viewer, group, question: Question) -> QuestionPage:
+    """Everything the question page shows, in a fixed number of queries."""
+    own = own_answer(viewer, group, question)
+    has_answered = own is not None and own.deleted_at is None
+    revealed = is_revealed(group, question)
+    sees_peers = policy.can_see_peer_answers(
+        viewer, group, has_answered=has_answered, revealed=revealed
+    )
+    total = db.session.scalar(
+        select(func.count()).where(
+            Answer.group_id == group.id,
+            _question_filter(Answer, question),
+            Answer.deleted_at.is_(None),
+        )
+    )
+    stmt = policy.visible_answers(
+        select(Answer), viewer, group, has_answered=has_answered, revealed=revealed
+    )
+    answers = list(
+        db.session.scalars(
+            stmt.where(_question_filter(Answer, question))
+            .options(
+                selectinload(Answer.author),
+                selectinload(Answer.replies).selectinload(Reply.author),
+            )
+            .order_by(Answer.endorsed_at.is_(None), Answer.endorsed_at, Answer.created_at, Answer.id)
+        )
+    )
+    # A deleted answer with no replies left under it has nothing to show.
+    answers = [a for a in answers if a.deleted_at is None or any(r.deleted_at is None for r in a.replies)]
+    shown = sum(1 for a in answers if a.deleted_at is None)
+    return QuestionPage(
+        answers=answers,
+        answer_count=total or 0,
+        own=own if has_answered else None,
+        revealed=revealed,
+        sees_peers=sees_peers,
+        hidden_count=max(0, (total or 0) - shown),
+    )
+
+
+def answer_counts(group, questions: list[Question]) -> dict[tuple[str, int], int]:
+    """Number of (not deleted) answers per question key, in two queries at most."""
+    counts: dict[tuple[str, int], int] = {}
+    study_ids = [q.study_question_id for q in questions if q.study_question_id is not None]
+    extra_ids = [q.group_question_id for q in questions if q.group_question_id is not None]
+    for kind, column, ids in (
+        ("s", Answer.study_question_id, study_ids),
+        ("g", Answer.group_question_id, extra_ids),
+    ):
+        if not ids:
+            continue
+        rows = db.session.execute(
+            select(column, func.count())
+            .where(Answer.group_id == group.id, Answer.deleted_at.is_(None), column.in_(ids))
+            .group_by(column)
+        )
+        counts.update({(kind, key): count for key, count in rows})
+    return counts
+
+
+def answered_keys(user, group) -> set[tuple[str, int]]:
+    if not getattr(user, "is_authenticated", False):
+        return set()
+    rows = db.session.execute(
+        select(Answer.study_question_id, Answer.group_question_id).where(
+            Answer.group_id == group.id, Answer.user_id == user.id, Answer.deleted_at.is_(None)
+        )
+    )
+    return {("s", s) if s is not None else ("g", g) for s, g in rows}
+
+
+def get_answer(group, answer_id: int) -> Answer:
+    answer = db.session.get(Answer, answer_id)
+    if answer is None or answer.group_id != group.id:
+        raise NotFound("There is no such answer in this group.")
+    return answer
+
+
+def get_reply(group, reply_id: int) -> Reply:
+    reply = db.session.get(Reply, reply_id)
+    if reply is None or reply.answer.group_id != group.id:
+        raise NotFound("There is no such reply in this group.")
+    return reply
+
+
+def can_read_answer(viewer, answer: Answer) -> bool:
+    """May the viewer read this one answer (and reply under it)?"""
+    group = answer.group
+    if not policy.can_view_group(viewer, group):
+        return False
+    if answer.user_id == viewer.id:
+        return True
+    question = Question(
+        number=0,
+        prompt="",
+        audiences=(),
+        study_question_id=answer.study_question_id,
+        group_question_id=answer.group_question_id,
+    )
+    own = own_answer(viewer, group, question)
+    return policy.can_see_peer_answers(
+        viewer,
+        group,
+        has_answered=own is not None and own.deleted_at is None,
+        revealed=is_revealed(group, question),
+    )
+
+
+# --- Writing -----------------------------------------------------------------
+
+
+def post_answer(user, group, question: Question, body: str, anonymous: bool = False) -> Answer:
+    _require_member(user, group)
+    body = _clean_body(body)
+    if anonymous and not group.allow_anonymous:
+        raise DomainError("This group does not allow anonymous answers.", field="anonymous")
+    _check_rate(user)
+    existing = own_answer(user, group, question)
+    if existing is not None and existing.deleted_at is None:
+        raise Conflict(
+            "You have already answered this question; edit your answer instead.", field="body"
+        )
+    html = str(render_markdown(body))
+    if existing is not None:
+        # Answering again after deleting brings the answer back, with history.
+        db.session.add(Revision(answer_id=existing.id, body=existing.body, written_at=existing.created_at))
+        existing.body, existing.body_html, existing.anonymous = body, html, anonymous
+        existing.deleted_at = None
+        existing.edited_at = _now()
+        answer = existing
+    else:
+        answer = Answer(
+            group_id=group.id,
+            user_id=user.id,
+            study_question_id=question.study_question_id,
+            group_question_id=question.group_question_id,
+            body=body,
+            body_html=html,
+            anonymous=anonymous,
+        )
+        db.session.add(answer)
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict(
+            "You have already answered this question; edit your answer instead.", field="body"
+        ) from error
+    _count_post(user)
+    return answer
+
+
+def edit_answer(user, answer: Answer, body: str) -> Answer:
+    if not policy.can_edit_post(user, answer):
+        raise Forbidden("You can edit only your own answers in groups you belong to.")
+    body = _clean_body(body)
+    if body == answer.body:
+        return answer
+    db.session.add(
+        Revision(answer_id=answer.id, body=answer.body, written_at=answer.edited_at or answer.created_at)
+    )
+    answer.body = body
+    answer.body_html = str(render_markdown(body))
+    answer.edited_at = _now()
+    db.session.commit()
+    return answer
+
+
+def delete_answer(user, answer: Answer) -> None:
+    if not policy.can_edit_post(user, answer):
+        raise Forbidden("You can delete only your own answers in groups you belong to.")
+    answer.deleted_at = _now()
+    answer.endorsed_at = None
+    db.session.commit()
+
+
+def endorse(actor, answer: Answer, endorsed: bool) -> None:
+    if not policy.can_moderate(actor, answer.group):
+        raise Forbidden("Only the group's facilitators may endorse answers.")
+    if answer.deleted_at is not None:
+        raise Conflict("A deleted answer cannot be endorsed.")
+    answer.endorsed_at = _now() if endorsed else None
+    answer.endorsed_by_id = actor.id if endorsed else None
+    db.session.commit()
+
+
+def reveal(actor, group, question: Question) -> bool:
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators may reveal answers.")
+    if is_revealed(group, question):
+        return False
+    db.session.add(
+        QuestionReveal(
+            group_id=group.id,
+            study_question_id=question.study_question_id,
+            group_question_id=question.group_question_id,
+            revealed_by_id=actor.id,
+        )
+    )
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Reply:
+    group = answer.group
+    _require_member(user, group)
+    if not can_read_answer(user, answer):
+        raise Forbidden("Post your own answer first; then you can reply to others.")
+    if answer.deleted_at is not None:
+        raise Conflict("This answer was deleted; it takes no new replies.")
+    body = _clean_body(body)
+    if anonymous and not group.allow_anonymous:
+        raise DomainError("This group does not allow anonymous replies.", field="anonymous")
+    _check_rate(user)
+    reply = Reply(
+        answer_id=answer.id,
+        user_id=user.id,
+        body=body,
+        body_html=str(render_markdown(body)),
+        anonymous=anonymous,
+    )
+    db.session.add(reply)
+    db.session.commit()
+    _count_post(user)
+    return reply
+
+
+def edit_reply(user, reply: Reply, body: str) -> Reply:
+    if not policy.can_edit_post(user, reply):
+        raise Forbidden("You can edit only your own replies in groups you belong to.")
+    body = _clean_body(body)
+    if body == reply.body:
+        return reply
+    db.session.add(
+        Revision(reply_id=reply.id, body=reply.body, written_at=reply.edited_at or reply.created_at)
+    )
+    reply.body = body
+    reply.body_html = str(render_markdown(body))
+    reply.edited_at = _now()
+    db.session.commit()
+    return reply
+
+
+def delete_reply(user, reply: Reply) -> None:
+    if not policy.can_edit_post(user, reply):
+        raise Forbidden("You can delete only your own replies in groups you belong to.")
+    reply.deleted_at = _now()
+    db.session.commit()
+
+
+def history(answer_or_reply) -> list[Revision]:
+    column = Revision.answer_id if isinstance(answer_or_reply, Answer) else Revision.reply_id
+    return list(
+        db.session.scalars(
+            select(Revision).where(column == answer_or_reply.id).order_by(Revision.id.desc())
+        )
+    )
+

@@ -1,0 +1,558 @@
+"""Study groups: forming, joining, members and the group's own questions."""
+
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from coprod_study import policy
+from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
+from coprod_study.extensions import db
+from coprod_study.markup import MAX_MARKDOWN_LENGTH, render_markdown
+from coprod_study.models import (
+    JOIN_POLICIES,
+    Episode,
+    GroupQuestion,
+    Membership,
+    StudyGroup,
+    StudyQuestion,
+)
+from coprod_study.services import audit
+
+MAX_NAME = 120
+MAX_QUESTION = 2_000
+MAX_MESSAGE = 1_000
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def new_invite_code() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def slugify(text: str) -> str:
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:60].strip("-") or "group"
+
+
+def _unique_slug(name: str) -> str:
+    base = slugify(name)
+    taken = set(
+        db.session.scalars(
+            select(StudyGroup.slug).where(
+                (StudyGroup.slug == base) | StudyGroup.slug.like(f"{base}-%")
+            )
+        )
+    )
+    if base not in taken and base not in RESERVED_SLUGS:
+        return base
+    number = 2
+    while f"{base}-{number}" in taken:
+        number += 1
+    return f"{base}-{number}"
+
+
+# Paths under /groups/ that are not groups.
+RESERVED_SLUGS = {"new", "join"}
+
+
+def _clean_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise DomainError("Give the group a name.", field="name")
+    if len(name) > MAX_NAME:
+        raise DomainError(f"Use at most {MAX_NAME} characters for the name.", field="name")
+    return name
+
+
+def check_markdown(text: str, field: str = "body") -> str:
+    text = (text or "").strip()
+    if len(text) > MAX_MARKDOWN_LENGTH:
+        raise DomainError(
+            f"This is {len(text):,} characters long; the limit is {MAX_MARKDOWN_LENGTH:,}.",
+            field=field,
+        )
+    return text
+
+
+def get_group(slug: str) -> StudyGroup:
+    """:raise NotFound: when no group has this slug."""
+    group = db.session.scalar(select(StudyGroup).where(StudyGroup.slug == slug))
+    if group is None:
+        raise NotFound("There is no such group.")
+    return group
+
+
+def create_group(
+    user,
+    *,
+    name: str,
+    description: str = "",
+    join_policy: str = "open",
+    post_first: bool = True,
+    allow_anonymous: bool = False,
+    copy_questions_from: StudyGroup | None = None,
+) -> StudyGroup:
+    if not policy.can_create_group(user):
+        raise Forbidden("On this site, only facilitators and up may form groups.")
+    name = _clean_name(name)
+    description = check_markdown(description, "description")
+    if join_policy not in JOIN_POLICIES:
+        raise DomainError("Choose how people join.", field="join_policy")
+    if copy_questions_from is not None and not policy.can_moderate(user, copy_questions_from):
+        raise Forbidden("You can copy questions only from groups you facilitate.")
+    group = StudyGroup(
+        slug=_unique_slug(name),
+        name=name,
+        description=description,
+        description_html=str(render_markdown(description)),
+        join_policy=join_policy,
+        post_first=post_first,
+        allow_anonymous=allow_anonymous,
+        invite_code=new_invite_code(),
+        created_by_id=user.id,
+    )
+    db.session.add(group)
+    db.session.flush()
+    db.session.add(
+        Membership(group_id=group.id, user_id=user.id, role="facilitator", status="active")
+    )
+    if copy_questions_from is not None:
+        for source in db.session.scalars(
+            select(GroupQuestion).where(GroupQuestion.group_id == copy_questions_from.id)
+        ):
+            db.session.add(
+                GroupQuestion(
+                    group_id=group.id,
+                    episode_id=source.episode_id,
+                    position=source.position,
+                    prompt=source.prompt,
+                    created_by_id=user.id,
+                )
+            )
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict("A group with this name was just made; try another name.", "name") from error
+    policy.forget_memberships()
+    return group
+
+
+def update_group(
+    user, group: StudyGroup, *, name, description, join_policy, post_first, allow_anonymous
+) -> None:
+    if not policy.can_moderate(user, group):
+        raise Forbidden("Only the group's facilitators may change its settings.")
+    group.name = _clean_name(name)
+    group.description = check_markdown(description, "description")
+    group.description_html = str(render_markdown(group.description))
+    if join_policy not in JOIN_POLICIES:
+        raise DomainError("Choose how people join.", field="join_policy")
+    group.join_policy = join_policy
+    group.post_first = post_first
+    group.allow_anonymous = allow_anonymous
+    db.session.commit()
+
+
+def facilitated_groups(user) -> list[StudyGroup]:
+    return list(
+        db.session.scalars(
+            select(StudyGroup)
+            .join(Membership, Membership.group_id == StudyGroup.id)
+            .where(
+                Membership.user_id == user.id,
+                Membership.status == "active",
+                Membership.role == "facilitator",
+            )
+            .order_by(StudyGroup.name)
+        )
+    )
+
+
+def my_groups(user) -> list[tuple[StudyGroup, Membership]]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    rows = db.session.execute(
+        select(StudyGroup, Membership)
+        .join(Membership, Membership.group_id == StudyGroup.id)
+        .where(Membership.user_id == user.id, Membership.status.in_(["active", "pending"]))
+        .order_by(StudyGroup.name)
+    )
+    return [(group, member) for group, member in rows]
+
+
+def joinable_groups_stmt(user):
+    """Open and request-to-join groups the person is not in (never invite-only ones)."""
+    stmt = select(StudyGroup).where(StudyGroup.join_policy.in_(["open", "request"]))
+    if getattr(user, "is_authenticated", False):
+        mine = select(Membership.group_id).where(Membership.user_id == user.id)
+        stmt = stmt.where(StudyGroup.id.not_in(mine))
+    return stmt.order_by(StudyGroup.name, StudyGroup.id)
+
+
+def member_counts(group_ids: list[int]) -> dict[int, int]:
+    if not group_ids:
+        return {}
+    rows = db.session.execute(
+        select(Membership.group_id, func.count())
+        .where(Membership.group_id.in_(group_ids), Membership.status == "active")
+        .group_by(Membership.group_id)
+    )
+    return dict(rows.all())
+
+
+def _existing(user, group) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    )
+
+
+def _refuse_existing(row: Membership | None) -> None:
+    if row is None:
+        return
+    if row.status == "active":
+        raise Conflict("You are already a member of this group.")
+    if row.status == "pending":
+        raise Conflict("Your request to join is waiting for a facilitator.")
+    raise Forbidden("You were removed from this group and cannot join it again.")
+
+
+def _add_member(user, group, status: str, message: str | None = None) -> Membership:
+    member = Membership(
+        group_id=group.id, user_id=user.id, role="member", status=status, request_message=message
+    )
+    db.session.add(member)
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        # A double click: the first request already made the row.
+        db.session.rollback()
+        raise Conflict("You are already a member of this group.") from error
+    policy.forget_memberships()
+    return member
+
+
+def join(user, group: StudyGroup, message: str | None = None) -> Membership:
+    """Join an open group, or ask to join a request-to-join group."""
+    _refuse_existing(_existing(user, group))
+    if group.join_policy == "open":
+        return _add_member(user, group, "active")
+    if group.join_policy == "request":
+        message = (message or "").strip()
+        if len(message) > MAX_MESSAGE:
+            raise DomainError(f"Keep the message under {MAX_MESSAGE} characters.", "message")
+        return _add_member(user, group, "pending", message or None)
+    raise NotFound("There is no such group.")
+
+
+def group_for_invite(code: str) -> StudyGroup | None:
+    if not code or len(code) > 64:
+        return None
+    return db.session.scalar(select(StudyGroup).where(StudyGroup.invite_code == code))
+
+
+def join_by_invite(user, code: str) -> StudyGroup:
+    group = group_for_invite(code)
+    if group is None:
+        raise NotFound("This invite link is not valid any more. Ask a facilitator for a new one.")
+    _refuse_existing(_existing(user, group))
+    _add_member(user, group, "active")
+    return group
+
+
+def reset_invite(actor, group: StudyGroup) -> str:
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators may reset the invite link.")
+    group.invite_code = new_invite_code()
+    audit.record(actor, "group.invite_reset", target=group, details={"group": group.slug})
+    db.session.commit()
+    return group.invite_code
+
+
+def leave(user, group: StudyGroup) -> None:
+    row = _existing(user, group)
+    if row is None or row.status == "removed":
+        raise Conflict("You are not a member of this group.")
+    if row.is_facilitator:
+        others = db.session.scalar(
+            select(func.count()).where(
+                Membership.group_id == group.id,
+                Membership.role == "facilitator",
+                Membership.status == "active",
+                Membership.user_id != user.id,
+            )
+        )
+        if not others:
+            raise Conflict(
+                "You are the group's only facilitator. Make another member a facilitator "
+                "before you leave."
+            )
+    db.session.delete(row)
+    db.session.commit()
+    policy.forget_memberships()
+
+
+def _member_row(group: StudyGroup, user_id: int) -> Membership:
+    row = db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user_id)
+    )
+    if row is None:
+        raise NotFound("This person is not in the group.")
+    return row
+
+
+def decide_request(actor, group, user_id: int, approve: bool, message: str | None = None):
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators may decide join requests.")
+    row = _member_row(group, user_id)
+    if row.status != "pending":
+        raise Conflict("This request was already decided.")
+    message = (message or "").strip()[:MAX_MESSAGE] or None
+    audit.record(
+        actor,
+        "group.request_approved" if approve else "group.request_declined",
+        subject=row.user,
+        target=group,
+        details={"group": group.slug},
+        reason=message,
+    )
+    if approve:
+        row.status = "active"
+        row.decided_at = _now()
+        row.decision_message = message
+    else:
+        # Declining removes the request; the person may ask again later.
+        db.session.delete(row)
+    db.session.commit()
+    policy.forget_memberships()
+    return row
+
+
+def set_member_role(actor, group, user_id: int, role: str) -> Membership:
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators may change roles.")
+    row = _member_row(group, user_id)
+    if row.status != "active":
+        raise Conflict("Only active members can be promoted or demoted.")
+    if role not in ("member", "facilitator"):
+        raise DomainError("Unknown group role.")
+    if row.role == role:
+        return row
+    if role == "member" and _facilitator_count(group) <= 1:
+        raise Conflict("A group needs at least one facilitator.")
+    audit.record(
+        actor,
+        "group.role_changed",
+        subject=row.user,
+        target=group,
+        details={"group": group.slug, "from": row.role, "to": role},
+    )
+    row.role = role
+    db.session.commit()
+    policy.forget_memberships()
+    return row
+
+
+def _facilitator_count(group) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Membership.group_id == group.id,
+            Membership.role == "facilitator",
+            Membership.status == "active",
+        )
+    )
+
+
+def remove_member(actor, group, user_id: int, reason: str | None = None) -> Membership:
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators may remove members.")
+    row = _member_row(group, user_id)
+    if row.user_id == actor.id:
+        raise Conflict("To leave the group yourself, use “Leave group”.")
+    if row.status == "removed":
+        raise Conflict("This person was already removed.")
+    if row.is_facilitator and _facilitator_count(group) <= 1:
+        raise Conflict("A group needs at least one facilitator.")
+    row.status = "removed"
+    row.role = "member"
+    row.decided_at = _now()
+    audit.record(
+        actor,
+        "group.member_removed",
+        subject=row.user,
+        target=group,
+        details={"group": group.slug},
+        reason=(reason or "").strip()[:MAX_MESSAGE] or None,
+    )
+    db.session.commit()
+    policy.forget_memberships()
+    return row
+
+
+def members(group) -> list[Membership]:
+    from sqlalchemy.orm import selectinload
+
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .options(selectinload(Membership.user))
+            .where(Membership.group_id == group.id)
+            .order_by(Membership.status, Membership.role.desc(), Membership.created_at)
+        )
+    )
+
+
+# --- The group's questions --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """A study question as a group sees it: the catalog's, then the group's own."""
+
+    number: int
+    prompt: str
+    audiences: tuple[str, ...]
+    study_question_id: int | None = None
+    group_question_id: int | None = None
+
+    @property
+    def is_extra(self) -> bool:
+        return self.group_question_id is not None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        if self.study_question_id is not None:
+            return ("s", self.study_question_id)
+        return ("g", self.group_question_id)
+
+
+def group_episodes(group) -> list[Episode]:
+    from sqlalchemy.orm import selectinload
+
+    return list(
+        db.session.scalars(
+            select(Episode)
+            .options(selectinload(Episode.questions), selectinload(Episode.dimension))
+            .order_by(Episode.number)
+        )
+    )
+
+
+def extra_questions(group, episode_ids: list[int] | None = None) -> list[GroupQuestion]:
+    stmt = select(GroupQuestion).where(GroupQuestion.group_id == group.id)
+    if episode_ids is not None:
+        stmt = stmt.where(GroupQuestion.episode_id.in_(episode_ids))
+    return list(db.session.scalars(stmt.order_by(GroupQuestion.position, GroupQuestion.id)))
+
+
+def questions_for(episode: Episode, extras: list[GroupQuestion]) -> list[Question]:
+    questions = [
+        Question(
+            number=index,
+            prompt=q.prompt,
+            audiences=tuple(q.audiences or ()),
+            study_question_id=q.id,
+        )
+        for index, q in enumerate(episode.questions, start=1)
+    ]
+    own = [x for x in extras if x.episode_id == episode.id]
+    start = len(questions) + 1
+    questions += [
+        Question(number=start + i, prompt=x.prompt, audiences=(), group_question_id=x.id)
+        for i, x in enumerate(own)
+    ]
+    return questions
+
+
+def get_episode(slug: str) -> Episode:
+    from sqlalchemy.orm import selectinload
+
+    episode = db.session.scalar(
+        select(Episode).options(selectinload(Episode.questions)).where(Episode.slug == slug)
+    )
+    if episode is None:
+        raise NotFound("There is no such episode.")
+    return episode
+
+
+def get_question(group, episode: Episode, number: int) -> Question:
+    for question in questions_for(episode, extra_questions(group, [episode.id])):
+        if question.number == number:
+            return question
+    raise NotFound(f"Episode {episode.number} has no question {number}.")
+
+
+def _clean_prompt(prompt: str) -> str:
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise DomainError("Write the question.", field="prompt")
+    if len(prompt) > MAX_QUESTION:
+        raise DomainError(f"Keep the question under {MAX_QUESTION} characters.", field="prompt")
+    return prompt
+
+
+def add_extra_question(actor, group, episode: Episode, prompt: str) -> GroupQuestion:
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators may add questions.")
+    prompt = _clean_prompt(prompt)
+    last = db.session.scalar(
+        select(func.max(GroupQuestion.position)).where(
+            GroupQuestion.group_id == group.id, GroupQuestion.episode_id == episode.id
+        )
+    )
+    question = GroupQuestion(
+        group_id=group.id,
+        episode_id=episode.id,
+        position=(last or 0) + 1,
+        prompt=prompt,
+        created_by_id=actor.id,
+    )
+    db.session.add(question)
+    db.session.commit()
+    return question
+
+
+def get_extra_question(group, question_id: int) -> GroupQuestion:
+    question = db.session.get(GroupQuestion, question_id)
+    if question is None or question.group_id != group.id:
+        raise NotFound("There is no such question in this group.")
+    return question
+
+
+def edit_extra_question(actor, group, question_id: int, prompt: str) -> GroupQuestion:
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators may edit questions.")
+    question = get_extra_question(group, question_id)
+    question.prompt = _clean_prompt(prompt)
+    db.session.commit()
+    return question
+
+
+def move_extra_question(actor, group, question_id: int, direction: str) -> None:
+    """Swap a question with its neighbour ("up" or "down")."""
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators may reorder questions.")
+    question = get_extra_question(group, question_id)
+    siblings = [
+        q for q in extra_questions(group, [question.episode_id])
+    ]
+    index = siblings.index(question)
+    other_index = index - 1 if direction == "up" else index + 1
+    if direction not in ("up", "down") or not 0 <= other_index < len(siblings):
+        return
+    siblings[index], siblings[other_index] = siblings[other_index], siblings[index]
+    for position, item in enumerate(siblings, start=1):
+        item.position = position
+    db.session.commit()
+
+
+def study_question(question_id: int) -> StudyQuestion | None:
+    return db.session.get(StudyQuestion, question_id)
