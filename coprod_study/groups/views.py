@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from coprod_study import policy
-from coprod_study.errors import DomainError, RateLimited
+from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
 from coprod_study.groups import bp
 from coprod_study.groups.forms import (
@@ -460,9 +460,6 @@ def question(slug: str, episode_slug: str, number: int):
         answer_service.post_answer(
             _user(), group, current_question, form.body.data, bool(form.anonymous.data)
         )
-    except RateLimited as error:
-        add_domain_error(form, error)
-        return _render_question(group, item, current_question, form=form, status=429)
     except DomainError as error:
         add_domain_error(form, error)
         return _render_question(group, item, current_question, form=form, status=error.status)
@@ -606,6 +603,7 @@ def reply(slug: str, answer_id: int):
     answer = _answer(group, answer_id)
     form = ReplyForm()
     back = _question_url(group, answer)
+    status = 400
     if form.validate_on_submit():
         try:
             created = answer_service.post_reply(
@@ -613,6 +611,7 @@ def reply(slug: str, answer_id: int):
             )
         except DomainError as error:
             add_domain_error(form, error)
+            status = error.status
         else:
             flash("Your reply is posted.", "success")
             return redirect(back + f"#reply-{created.id}")
@@ -627,7 +626,7 @@ def reply(slug: str, answer_id: int):
             back=back,
             action=url_for("groups.reply", slug=group.slug, answer_id=answer.id),
         ),
-        429 if any("wait" in e for e in form.body.errors) else 400,
+        status,
     )
 
 

@@ -204,13 +204,11 @@ def post_answer(user, group, question: Question, body: str, anonymous: bool = Fa
     _require_member(user, group)
     body = _clean_body(body)
     if anonymous and not group.allow_anonymous:
-        raise DomainError("This group does not allow anonymous answers.", field="anonymous")
+        raise DomainError("This group does not allow anonymous answers.")
     _check_rate(user)
     existing = own_answer(user, group, question)
     if existing is not None and existing.deleted_at is None:
-        raise Conflict(
-            "You have already answered this question; edit your answer instead.", field="body"
-        )
+        raise Conflict("You have already answered this question; edit your answer instead.")
     html = str(render_markdown(body))
     if existing is not None:
         # Answering again after deleting brings the answer back, with history.
@@ -235,7 +233,7 @@ def post_answer(user, group, question: Question, body: str, anonymous: bool = Fa
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(
-            "You have already answered this question; edit your answer instead.", field="body"
+            "You have already answered this question; edit your answer instead."
         ) from error
     _count_post(user)
     return answer
@@ -305,7 +303,7 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
         raise Conflict("This answer was deleted; it takes no new replies.")
     body = _clean_body(body)
     if anonymous and not group.allow_anonymous:
-        raise DomainError("This group does not allow anonymous replies.", field="anonymous")
+        raise DomainError("This group does not allow anonymous replies.")
     _check_rate(user)
     reply = Reply(
         answer_id=answer.id,

@@ -1,0 +1,330 @@
+"""Answers and replies: post before you see others, edits, deletes, endorsements, anonymity."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from coprod_study.extensions import db
+from coprod_study.models import Answer, Reply, Revision
+from coprod_study.services import answers as answer_service
+from tests import factories as f
+from tests.conftest import login, post_form
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+@pytest.fixture
+def circle(sample_catalog):
+    """A group with a facilitator, learner A (no answer yet) and learners B, C who answered."""
+    facilitator = f.make_user(name="Fay Facilitator")
+    group = f.make_group(facilitator, name="Circle")
+    a = f.add_member(group, f.make_user(name="Ann Learner"))
+    b = f.add_member(group, f.make_user(name="Bob Learner"))
+    c = f.add_member(group, f.make_user(name="Cat Learner"))
+    episode, question = f.first_question(group)
+    b_answer = f.make_answer(group, b, question, "Bob thinks respect is earned")
+    f.make_answer(group, c, question, "Cat thinks listening matters")
+    db.session.add(
+        Reply(answer_id=b_answer.id, user_id=c.id, body="Cat replies", body_html="<p>Cat replies</p>")
+    )
+    db.session.commit()
+    url = f"/groups/{group.slug}/episodes/{episode.slug}/questions/1"
+    return {
+        "group": group, "facilitator": facilitator, "a": a, "b": b, "c": c,
+        "episode": episode, "question": question, "url": url, "b_answer": b_answer,
+    }
+
+
+def test_post_first_hides_peers_until_you_post(client, circle):
+    login(client, circle["a"])
+    page = client.get(circle["url"]).get_data(as_text=True)
+    assert "2 answers, post yours to see them" in page
+    assert "Bob thinks" not in page and "Cat replies" not in page
+    response = post_form(client, circle["url"], {"body": "Ann says *hello*", "action": "post"})
+    assert response.status_code == 302
+    page = client.get(circle["url"]).get_data(as_text=True)
+    assert "Bob thinks respect is earned" in page and "Cat replies" in page
+    assert "<em>hello</em>" in page
+    assert "post yours to see them" not in page
+    assert "3 answers" in page
+
+
+def test_facilitator_always_sees_answers(client, circle):
+    login(client, circle["facilitator"])
+    page = client.get(circle["url"]).get_data(as_text=True)
+    assert "Bob thinks respect is earned" in page and "Cat replies" in page
+
+
+def test_reveal_opens_answers_to_everyone(client, circle):
+    login(client, circle["a"])
+    assert post_form(client, circle["url"] + "/reveal").status_code == 403
+    facilitator_client = client.application.test_client()
+    login(facilitator_client, circle["facilitator"])
+    assert post_form(facilitator_client, circle["url"] + "/reveal").status_code == 302
+    page = client.get(circle["url"]).get_data(as_text=True)
+    assert "Bob thinks respect is earned" in page
+
+
+def test_without_post_first_everyone_sees_answers(client, circle):
+    circle["group"].post_first = False
+    db.session.commit()
+    login(client, circle["a"])
+    assert "Bob thinks respect is earned" in client.get(circle["url"]).get_data(as_text=True)
+
+
+def test_peer_cannot_reply_before_answering(client, circle):
+    login(client, circle["a"])
+    response = post_form(
+        client, f"/groups/{circle['group'].slug}/answers/{circle['b_answer'].id}/replies",
+        {"body": "sneaky"},
+    )
+    assert response.status_code == 404
+    assert count(Reply) == 1
+
+
+def test_one_answer_per_learner_per_question(client, circle):
+    login(client, circle["b"])
+    response = post_form(client, circle["url"], {"body": "Second try", "action": "post"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "already answered" in page
+    assert count(Answer) == 2
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("", "Write your answer before you post it."),
+        ("   ", "Write your answer before you post it."),
+        ("z" * 20_001, "the limit is 20,000 characters"),
+    ],
+)
+def test_bad_answers_keep_text_and_write_nothing(client, circle, body, message):
+    login(client, circle["a"])
+    response = post_form(client, circle["url"], {"body": body, "action": "post"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert message in page
+    if body.strip():
+        assert body in page
+    assert count(Answer) == 2
+
+
+def test_question_that_does_not_exist_is_404(client, circle):
+    login(client, circle["a"])
+    episode = circle["episode"]
+    base = f"/groups/{circle['group'].slug}/episodes/{episode.slug}/questions"
+    assert client.get(f"{base}/99").status_code == 404
+    assert client.get(f"{base}/0").status_code == 404
+    assert post_form(client, f"{base}/99", {"body": "x", "action": "post"}).status_code == 404
+    assert client.get(f"/groups/{circle['group'].slug}/episodes/nope/questions/1").status_code == 404
+    assert count(Answer) == 2
+
+
+def test_preview_renders_without_saving(client, circle):
+    login(client, circle["a"])
+    response = post_form(client, circle["url"], {"body": "**bold** idea", "action": "preview"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Preview" in page and "<strong>bold</strong>" in page
+    assert "**bold** idea" in page  # still in the textarea
+    assert count(Answer) == 2
+
+
+def test_edit_keeps_history_for_facilitators(client, circle):
+    login(client, circle["b"])
+    answer = circle["b_answer"]
+    edit_url = f"/groups/{circle['group'].slug}/answers/{answer.id}/edit"
+    assert "Bob thinks" in client.get(edit_url).get_data(as_text=True)
+    response = post_form(client, edit_url, {"body": "Bob changed his mind", "action": "save"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert answer.body == "Bob changed his mind" and answer.edited_at is not None
+    assert [r.body for r in answer_service.history(answer)] == ["Bob thinks respect is earned"]
+    page = client.get(circle["url"]).get_data(as_text=True)
+    assert "edited" in page and "history" not in page
+    history_url = f"/groups/{circle['group'].slug}/answers/{answer.id}/history"
+    assert client.get(history_url).status_code == 403
+    facilitator_client = client.application.test_client()
+    login(facilitator_client, circle["facilitator"])
+    history = facilitator_client.get(history_url).get_data(as_text=True)
+    assert "Bob thinks respect is earned" in history and "Bob changed his mind" in history
+
+
+def test_only_the_author_edits_or_deletes(client, circle):
+    login(client, circle["c"])
+    answer = circle["b_answer"]
+    base = f"/groups/{circle['group'].slug}/answers/{answer.id}"
+    assert client.get(base + "/edit").status_code == 403
+    assert post_form(client, base + "/edit", {"body": "hijack"}).status_code == 403
+    assert post_form(client, base + "/delete").status_code == 302
+    db.session.expire_all()
+    assert answer.body == "Bob thinks respect is earned" and answer.deleted_at is None
+
+
+def test_delete_leaves_a_placeholder_with_replies(client, circle):
+    login(client, circle["b"])
+    answer = circle["b_answer"]
+    post_form(client, f"/groups/{circle['group'].slug}/answers/{answer.id}/delete")
+    db.session.expire_all()
+    assert answer.deleted_at is not None
+    login(other := client.application.test_client(), circle["c"])
+    page = other.get(circle["url"]).get_data(as_text=True)
+    assert "This answer was deleted" in page
+    assert "Bob thinks" not in page and "Cat replies" in page
+    # Bob may answer again; the old text goes to the history.
+    response = post_form(client, circle["url"], {"body": "Bob is back", "action": "post"})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert answer.body == "Bob is back" and answer.deleted_at is None
+    assert count(Answer) == 2
+
+
+def test_endorsed_answers_come_first_with_a_mark(client, circle):
+    c_answer = db.session.scalar(select(Answer).where(Answer.user_id == circle["c"].id))
+    login(client, circle["b"])
+    endorse_url = f"/groups/{circle['group'].slug}/answers/{c_answer.id}/endorse"
+    assert post_form(client, endorse_url, {"endorse": "1"}).status_code == 403
+    facilitator_client = client.application.test_client()
+    login(facilitator_client, circle["facilitator"])
+    post_form(facilitator_client, endorse_url, {"endorse": "1"})
+    page = client.get(circle["url"]).get_data(as_text=True)
+    assert "Endorsed by a facilitator" in page
+    assert page.index("Cat thinks") < page.index("Bob thinks")
+
+
+def test_replies_edit_and_delete(client, circle):
+    login(client, circle["c"])
+    group = circle["group"]
+    response = post_form(
+        client, f"/groups/{group.slug}/answers/{circle['b_answer'].id}/replies",
+        {"body": "Another thought"},
+    )
+    assert response.status_code == 302
+    reply = db.session.scalar(select(Reply).where(Reply.body == "Another thought"))
+    post_form(client, f"/groups/{group.slug}/replies/{reply.id}/edit", {"body": "Better thought"})
+    db.session.expire_all()
+    assert reply.body == "Better thought"
+    assert db.session.scalar(select(Revision.body).where(Revision.reply_id == reply.id)) == "Another thought"
+    empty = post_form(
+        client, f"/groups/{group.slug}/answers/{circle['b_answer'].id}/replies", {"body": ""}
+    )
+    assert empty.status_code == 400 and "Write your reply" in empty.get_data(as_text=True)
+    login(other := client.application.test_client(), circle["b"])
+    assert post_form(other, f"/groups/{group.slug}/replies/{reply.id}/delete").status_code == 302
+    db.session.expire_all()
+    assert reply.deleted_at is None
+    post_form(client, f"/groups/{group.slug}/replies/{reply.id}/delete")
+    db.session.expire_all()
+    assert reply.deleted_at is not None
+    assert "Better thought" not in client.get(circle["url"]).get_data(as_text=True)
+
+
+def test_anonymous_answers_hide_the_name_from_peers(client, circle):
+    group = circle["group"]
+    login(client, circle["a"])
+    refused = post_form(client, circle["url"], {"body": "Quiet view", "anonymous": "y", "action": "post"})
+    assert refused.status_code == 400 and "does not allow anonymous" in refused.get_data(as_text=True)
+    group.allow_anonymous = True
+    db.session.commit()
+    post_form(client, circle["url"], {"body": "Quiet view", "anonymous": "y", "action": "post"})
+    login(peer := client.application.test_client(), circle["b"])
+    page = peer.get(circle["url"]).get_data(as_text=True)
+    assert "Quiet view" in page and "Anonymous learner" in page
+    assert "Ann Learner" not in page
+    answer = db.session.scalar(select(Answer).where(Answer.body == "Quiet view"))
+    assert f"/users/{circle['a'].id}" not in page
+    login(facilitator_client := client.application.test_client(), circle["facilitator"])
+    assert "Ann Learner (anonymous to peers)" in facilitator_client.get(circle["url"]).get_data(as_text=True)
+    # The history page (facilitators only) is closed to peers too.
+    assert peer.get(f"/groups/{group.slug}/answers/{answer.id}/history").status_code == 403
+
+
+def test_removed_member_loses_access_and_cannot_post(client, circle):
+    from coprod_study.services import groups as group_service
+
+    login(client, circle["b"])
+    assert client.get(circle["url"]).status_code == 200
+    group_service.remove_member(circle["facilitator"], circle["group"], circle["b"].id)
+    response = client.get(circle["url"])
+    assert response.status_code == 403 and "Bob thinks" not in response.get_data(as_text=True)
+    token_page = "/"
+    response = post_form(
+        client, circle["url"], {"body": "Still here?", "action": "post"}, token_from=token_page
+    )
+    assert response.status_code == 403
+    response = post_form(
+        client, f"/groups/{circle['group'].slug}/answers/{circle['b_answer'].id}/replies",
+        {"body": "Still here?"},
+    )
+    assert response.status_code == 403
+    assert db.session.scalar(select(func.count()).where(Answer.body == "Still here?")) == 0
+    assert count(Reply) == 1
+
+
+def test_posting_is_rate_limited(app, client, circle):
+    app.config["POST_LIMIT"] = "2/minute"
+    login(client, circle["a"])
+    post_form(client, circle["url"], {"body": "one", "action": "post"})
+    group = circle["group"]
+    answer_url = f"/groups/{group.slug}/answers/{circle['b_answer'].id}/replies"
+    assert post_form(client, answer_url, {"body": "two"}).status_code == 302
+    response = post_form(client, answer_url, {"body": "three is too many"})
+    assert response.status_code == 429
+    page = response.get_data(as_text=True)
+    assert "wait" in page and "three is too many" in page
+    assert count(Reply) == 2
+
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "[x](javascript:alert(1))",
+    '<img src=x onerror="alert(1)">',
+    "<svg onload=alert(1)>",
+    "[x](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==)",
+]
+
+
+@pytest.mark.parametrize("body", HOSTILE)
+def test_answers_are_sanitized_when_written(client, circle, body):
+    login(client, circle["a"])
+    post_form(client, circle["url"], {"body": body, "action": "post"})
+    stored = db.session.scalar(select(Answer.body_html).where(Answer.user_id == circle["a"].id))
+    assert stored is not None
+    lowered = stored.lower()
+    for tag in ("<script", "<svg", "<img", "<iframe"):
+        assert tag not in lowered
+    assert not re.search(r"<[^>]*\son\w+\s*=", lowered)
+    for href in re.findall(r'href="([^"]*)"', lowered):
+        assert href.startswith(("http:", "https:", "mailto:", "/"))
+
+
+def _question_page_queries(client, count_queries, url):
+    client.get(url)  # warm caches (templates, csrf) outside the count
+    with count_queries() as statements:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(statements)
+
+
+def test_question_page_query_count_is_constant(client, circle, count_queries):
+    group, question = circle["group"], circle["question"]
+    login(client, circle["facilitator"])
+    small = _question_page_queries(client, count_queries, circle["url"])
+    authors = [f.add_member(group) for _ in range(30)]
+    for number in range(300):
+        author = authors[number % 30] if number < 30 else f.add_member(group)
+        answer = Answer(
+            group_id=group.id, user_id=author.id, study_question_id=question.study_question_id,
+            body=f"answer {number}", body_html=f"<p>answer {number}</p>",
+        )
+        db.session.add(answer)
+        db.session.flush()
+        db.session.add(Reply(answer_id=answer.id, user_id=authors[0].id, body="r", body_html="<p>r</p>"))
+    db.session.commit()
+    large = _question_page_queries(client, count_queries, circle["url"])
+    assert large == small
+    assert "answer 299" in client.get(circle["url"]).get_data(as_text=True)

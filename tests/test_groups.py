@@ -1,0 +1,356 @@
+"""Study groups: forming, listing, joining, members and the group's own questions."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from coprod_study.extensions import db
+from coprod_study.models import AuditEntry, GroupQuestion, Membership, StudyGroup
+from coprod_study.services import groups as group_service
+from tests import factories as f
+from tests.conftest import login, post_form
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def membership_of(group, user):
+    db.session.expire_all()
+    return db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user.id)
+    )
+
+
+GROUP_FORM = {
+    "name": "Reading Circle",
+    "description": "We meet on **Tuesdays**. <script>alert(1)</script>",
+    "join_policy": "open",
+    "post_first": "y",
+}
+
+
+def test_forming_a_group_makes_the_creator_its_facilitator(client, sample_catalog):
+    creator = f.make_user(name="Fay")
+    login(client, creator)
+    response = post_form(client, "/groups/new", GROUP_FORM)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/groups/reading-circle")
+    group = db.session.scalar(select(StudyGroup).where(StudyGroup.slug == "reading-circle"))
+    assert group.post_first is True and group.allow_anonymous is False
+    assert "<strong>Tuesdays</strong>" in group.description_html
+    assert "<script" not in group.description_html
+    assert membership_of(group, creator).role == "facilitator"
+    page = client.get("/groups/reading-circle").get_data(as_text=True)
+    assert "Tuesdays" in page and "Settings" in page
+
+
+def test_group_slugs_are_unique(client, sample_catalog):
+    login(client, f.make_user())
+    post_form(client, "/groups/new", GROUP_FORM)
+    response = post_form(client, "/groups/new", GROUP_FORM)
+    assert response.headers["Location"].endswith("/groups/reading-circle-2")
+    reserved = f.make_group(name="New")
+    assert reserved.slug == "new-2"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": ""}, "Give the group a name."),
+        ({"name": "x" * 121}, "the limit is 120 characters"),
+        ({"description": "y" * 20_001}, "the limit is 20,000 characters"),
+        ({"join_policy": "secret"}, "Not a valid choice"),
+    ],
+)
+def test_bad_group_form_keeps_input_and_writes_nothing(client, data, message):
+    login(client, f.make_user())
+    before = count(StudyGroup)
+    form = {**GROUP_FORM, "description": "Keep this text", **data}
+    response = post_form(client, "/groups/new", form)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert message in page
+    if "description" not in data:
+        assert "Keep this text" in page
+    assert count(StudyGroup) == before
+
+
+def test_group_creation_can_be_reserved_to_facilitators(app, client):
+    app.config["GROUP_CREATION_ROLE"] = "facilitator"
+    learner = f.make_user()
+    login(client, learner)
+    assert "Form a new group" not in client.get("/groups").get_data(as_text=True)
+    assert client.get("/groups/new").status_code == 403
+    assert post_form(client, "/groups/new", GROUP_FORM).status_code == 403
+    assert count(StudyGroup) == 0
+    learner.role = "facilitator"
+    db.session.commit()
+    assert post_form(client, "/groups/new", GROUP_FORM).status_code == 302
+
+
+def test_copying_extra_questions_from_a_group_i_facilitate(client, sample_catalog):
+    facilitator = f.make_user()
+    source = f.make_group(facilitator, name="Spring cohort")
+    episode, _ = f.first_question(source)
+    group_service.add_extra_question(facilitator, source, episode, "What surprised you?")
+    other = f.make_group(name="Not mine")
+    group_service.add_extra_question(other.created_by, other, episode, "Secret question")
+    login(client, facilitator)
+    page = client.get("/groups/new").get_data(as_text=True)
+    assert "Spring cohort" in page and "Not mine" not in page
+    response = post_form(
+        client, "/groups/new", {**GROUP_FORM, "name": "Autumn cohort", "copy_from": source.id}
+    )
+    assert response.status_code == 302
+    copied = db.session.scalars(
+        select(GroupQuestion.prompt).join(StudyGroup).where(StudyGroup.slug == "autumn-cohort")
+    ).all()
+    assert copied == ["What surprised you?"]
+    # Someone else's group is not offered and cannot be forced.
+    response = post_form(
+        client, "/groups/new", {**GROUP_FORM, "name": "Sneaky", "copy_from": other.id}
+    )
+    assert response.status_code == 400
+    assert count(StudyGroup) == 3
+
+
+def test_group_list_shows_mine_and_joinable_but_never_invite_only(client):
+    me = f.make_user()
+    mine = f.make_group(me, name="Alpha mine")
+    f.make_group(name="Beta open", join_policy="open")
+    f.make_group(name="Gamma request", join_policy="request")
+    f.make_group(name="Delta hidden", join_policy="invite")
+    login(client, me)
+    page = client.get("/groups").get_data(as_text=True)
+    mine_section, joinable_section = page.split("Groups you can join")
+    assert mine.name in mine_section
+    assert "Beta open" in joinable_section and "Gamma request" in joinable_section
+    assert "Alpha mine" not in joinable_section
+    assert "Delta hidden" not in page
+
+
+def test_group_list_is_paginated(client):
+    for number in range(25):
+        f.make_group(name=f"Group {number:02d}")
+    first = client.get("/groups").get_data(as_text=True)
+    second = client.get("/groups?page=2").get_data(as_text=True)
+    assert "Group 00" in first and "Group 24" not in first
+    assert "Group 24" in second and "Page 2 of 2" in second
+
+
+def test_open_group_join_and_join_twice(client, sample_catalog):
+    group = f.make_group(join_policy="open")
+    learner = f.make_user()
+    login(client, learner)
+    page = client.get(f"/groups/{group.slug}").get_data(as_text=True)
+    assert "Join the group" in page
+    assert post_form(client, f"/groups/{group.slug}/join").status_code == 302
+    assert membership_of(group, learner).status == "active"
+    response = post_form(client, f"/groups/{group.slug}/join")
+    assert response.status_code == 409
+    assert "already a member" in response.get_data(as_text=True)
+    assert count(Membership) == 2
+
+
+def test_request_to_join_is_approved_with_a_message(client, sample_catalog):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, join_policy="request")
+    learner = f.make_user(name="Asker")
+    login(client, learner)
+    post_form(client, f"/groups/{group.slug}/join", {"message": "I work on ward 5"})
+    assert membership_of(group, learner).status == "pending"
+    page = client.get(f"/groups/{group.slug}").get_data(as_text=True)
+    assert "waiting for a facilitator" in page
+    assert client.get(f"/groups/{group.slug}/members").status_code == 403
+
+    facilitator_client = client.application.test_client()
+    login(facilitator_client, facilitator)
+    members_page = facilitator_client.get(f"/groups/{group.slug}/members").get_data(as_text=True)
+    assert "Asker" in members_page and "I work on ward 5" in members_page
+    response = post_form(
+        facilitator_client,
+        f"/groups/{group.slug}/members/{learner.id}/approve",
+        {"message": "Welcome!"},
+    )
+    assert response.status_code == 302
+    row = membership_of(group, learner)
+    assert row.status == "active" and row.decision_message == "Welcome!"
+    assert client.get(f"/groups/{group.slug}/members").status_code == 200
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "group.request_approved"))
+    assert entry.subject_user_id == learner.id and entry.reason == "Welcome!"
+
+
+def test_declined_request_can_be_made_again(client):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, join_policy="request")
+    learner = f.make_user()
+    group_service.join(learner, group, "please")
+    group_service.decide_request(facilitator, group, learner.id, approve=False, message="Full")
+    assert membership_of(group, learner) is None
+    group_service.join(learner, group, "again")
+    assert membership_of(group, learner).status == "pending"
+
+
+def test_invite_link_join_and_reset(client):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, join_policy="invite")
+    old_code = group.invite_code
+    assert len(old_code) >= 32
+    learner = f.make_user()
+    login(client, learner)
+    assert client.get(f"/groups/{group.slug}").status_code == 404
+    page = client.get(f"/groups/join/{old_code}").get_data(as_text=True)
+    assert group.name in page and "Join the group" in page
+    assert post_form(client, f"/groups/join/{old_code}").status_code == 302
+    assert membership_of(group, learner).status == "active"
+
+    group_service.reset_invite(facilitator, group)
+    late = f.make_user()
+    late_client = client.application.test_client()
+    login(late_client, late)
+    response = late_client.get(f"/groups/join/{old_code}")
+    assert response.status_code == 404
+    assert "not valid" in response.get_data(as_text=True)
+    response = post_form(late_client, f"/groups/join/{old_code}")
+    assert response.status_code == 404
+    assert membership_of(group, late) is None
+    assert post_form(late_client, f"/groups/join/{group.invite_code}").status_code == 302
+    assert membership_of(group, late).status == "active"
+
+
+def test_invite_link_for_visitor_asks_to_sign_in(client):
+    group = f.make_group(join_policy="invite")
+    response = client.get(f"/groups/join/{group.invite_code}")
+    assert response.status_code == 302 and "/auth/login" in response.headers["Location"]
+
+
+def test_reset_invite_from_members_page(client):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, join_policy="invite")
+    old_code = group.invite_code
+    login(client, facilitator)
+    page = client.get(f"/groups/{group.slug}/members").get_data(as_text=True)
+    assert old_code in page
+    post_form(client, f"/groups/{group.slug}/invite/reset")
+    db.session.expire_all()
+    assert group.invite_code != old_code
+    assert old_code not in client.get(f"/groups/{group.slug}/members").get_data(as_text=True)
+
+
+def test_leave_and_last_facilitator_cannot_leave(client):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator)
+    learner = f.add_member(group)
+    login(client, learner)
+    assert post_form(client, f"/groups/{group.slug}/leave").status_code == 302
+    assert membership_of(group, learner) is None
+    facilitator_client = client.application.test_client()
+    login(facilitator_client, facilitator)
+    response = post_form(facilitator_client, f"/groups/{group.slug}/leave", follow_redirects=True)
+    assert "only facilitator" in response.get_data(as_text=True)
+    assert membership_of(group, facilitator).status == "active"
+
+
+def test_promote_demote_and_remove(client, sample_catalog):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator)
+    learner = f.add_member(group, f.make_user(name="Lee"))
+    login(client, facilitator)
+    post_form(client, f"/groups/{group.slug}/members/{learner.id}/promote")
+    assert membership_of(group, learner).role == "facilitator"
+    post_form(client, f"/groups/{group.slug}/members/{learner.id}/demote")
+    assert membership_of(group, learner).role == "member"
+    response = post_form(
+        client,
+        f"/groups/{group.slug}/members/{learner.id}/remove",
+        {"message": "Spam"},
+        follow_redirects=True,
+    )
+    assert "Lee is removed" in response.get_data(as_text=True)
+    assert membership_of(group, learner).status == "removed"
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "group.member_removed"))
+    assert entry.actor_id == facilitator.id and entry.reason == "Spam"
+    # A removed member cannot come back through the open door.
+    with pytest.raises(Exception, match="removed"):
+        group_service.join(learner, group)
+
+
+def test_members_cannot_manage_members(client):
+    group = f.make_group()
+    learner = f.add_member(group)
+    other = f.add_member(group)
+    login(client, learner)
+    for action in ("promote", "remove", "approve"):
+        response = post_form(client, f"/groups/{group.slug}/members/{other.id}/{action}")
+        assert response.status_code == 403
+    assert membership_of(group, other).role == "member"
+    assert membership_of(group, other).status == "active"
+    assert post_form(client, f"/groups/{group.slug}/invite/reset").status_code == 403
+
+
+def test_group_page_shows_progress_and_counts(client, sample_catalog):
+    group = f.make_group()
+    learner = f.add_member(group)
+    peer = f.add_member(group)
+    episode, question = f.first_question(group)
+    f.make_answer(group, learner, question)
+    f.make_answer(group, peer, question)
+    login(client, learner)
+    page = client.get(f"/groups/{group.slug}").get_data(as_text=True)
+    total = len(episode.questions)
+    assert f"You answered 1 of {total} questions" in page
+    assert "(2 answers, answered by you)" in page
+    numbers = re.findall(r"Episode (\d+):", page)
+    assert numbers == sorted(numbers, key=int) and len(numbers) >= 4
+
+
+def test_extra_questions_are_numbered_after_the_catalog_and_reorder(client, sample_catalog):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator)
+    episode, _ = f.first_question(group)
+    base = len(episode.questions)
+    login(client, facilitator)
+    url = f"/groups/{group.slug}/episodes/{episode.slug}"
+    post_form(client, url + "/questions", {"prompt": "First extra"})
+    post_form(client, url + "/questions", {"prompt": "Second extra"})
+    response = post_form(client, url + "/questions", {"prompt": ""})
+    assert response.status_code == 400 and "Write the question." in response.get_data(as_text=True)
+    page = client.get(f"{url}/questions/{base + 1}").get_data(as_text=True)
+    assert "First extra" in page
+    second = db.session.scalar(select(GroupQuestion).where(GroupQuestion.prompt == "Second extra"))
+    post_form(client, f"/groups/{group.slug}/questions/{second.id}/move", {"direction": "up"})
+    assert "Second extra" in client.get(f"{url}/questions/{base + 1}").get_data(as_text=True)
+    post_form(client, f"/groups/{group.slug}/questions/{second.id}/edit", {"prompt": "Reworded"})
+    assert "Reworded" in client.get(f"{url}/questions/{base + 1}").get_data(as_text=True)
+    # Another group does not see them.
+    other = f.make_group(facilitator)
+    assert client.get(f"/groups/{other.slug}/episodes/{episode.slug}/questions/{base + 1}").status_code == 404
+
+
+def test_members_cannot_add_questions(client, sample_catalog):
+    group = f.make_group()
+    learner = f.add_member(group)
+    episode, _ = f.first_question(group)
+    login(client, learner)
+    response = post_form(
+        client, f"/groups/{group.slug}/episodes/{episode.slug}/questions", {"prompt": "Mine"}
+    )
+    assert response.status_code == 403
+    assert count(GroupQuestion) == 0
+
+
+def test_settings_change_join_policy(client):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator)
+    login(client, facilitator)
+    response = post_form(
+        client,
+        f"/groups/{group.slug}/settings",
+        {"name": "Renamed", "description": "", "join_policy": "invite"},
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert group.name == "Renamed" and group.join_policy == "invite"
+    assert group.post_first is False  # unchecked box
