@@ -1,5 +1,13 @@
 """All models, imported so that metadata and Alembic see every table."""
 
+from coprod_study.models.activity import (
+    FLAG_REASONS,
+    FLAG_TARGETS,
+    NOTIFICATION_KINDS,
+    DigestRun,
+    Flag,
+    Notification,
+)
 from coprod_study.models.base import Base, utcnow
 from coprod_study.models.catalog import (
     AUDIENCES,
@@ -12,6 +20,14 @@ from coprod_study.models.catalog import (
     Reference,
     StudyQuestion,
     Takeaway,
+)
+from coprod_study.models.discussion import (
+    FOLLOW_LEVELS,
+    Post,
+    PostRevision,
+    Thread,
+    ThreadFollow,
+    ThreadRead,
 )
 from coprod_study.models.groups import (
     ANONYMOUS_LABEL,
@@ -35,6 +51,18 @@ from coprod_study.models.users import (
 )
 
 __all__ = [
+    "FLAG_REASONS",
+    "FLAG_TARGETS",
+    "FOLLOW_LEVELS",
+    "NOTIFICATION_KINDS",
+    "DigestRun",
+    "Flag",
+    "Notification",
+    "Post",
+    "PostRevision",
+    "Thread",
+    "ThreadFollow",
+    "ThreadRead",
     "ANONYMOUS_LABEL",
     "GROUP_ROLES",
     "JOIN_POLICIES",

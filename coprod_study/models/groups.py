@@ -15,9 +15,10 @@ JOIN_POLICIES = {
     "invite": "Invite only: people join with the invite link",
 }
 GROUP_ROLES = ("member", "facilitator")
-# A membership row's life: pending (asked to join) -> active -> removed.
-# Leaving deletes the row, so a person who left can come back.
-MEMBERSHIP_STATUSES = ("pending", "active", "removed")
+# A membership row's life: pending (asked to join) -> active -> removed or banned.
+# Leaving deletes the row, so a person who left can come back; a removed
+# person may come back through the normal ways in, a banned one never.
+MEMBERSHIP_STATUSES = ("pending", "active", "removed", "banned")
 ANONYMOUS_LABEL = "Anonymous learner"
 
 
@@ -137,6 +138,8 @@ class Answer(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     author: Mapped[User] = relationship(foreign_keys=[user_id])
     group: Mapped[StudyGroup] = relationship()
@@ -166,6 +169,8 @@ class Reply(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    hidden_at: Mapped[datetime | None]
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
 
     author: Mapped[User] = relationship()
     answer: Mapped[Answer] = relationship(back_populates="replies")
