@@ -96,7 +96,19 @@ def _register_blueprints(app: Flask) -> None:
     from coprod_study.admin import bp as admin_bp
     from coprod_study.auth import bp as auth_bp
     from coprod_study.catalog import bp as catalog_bp
+    from coprod_study.discussion import bp as discussion_bp
     from coprod_study.groups import bp as groups_bp
+    from coprod_study.moderation import bp as moderation_bp
+    from coprod_study.notifications import bp as notifications_bp
 
-    for blueprint in (catalog_bp, auth_bp, account_bp, admin_bp, groups_bp):
+    for blueprint in (
+        catalog_bp,
+        auth_bp,
+        account_bp,
+        admin_bp,
+        groups_bp,
+        discussion_bp,
+        moderation_bp,
+        notifications_bp,
+    ):
         app.register_blueprint(blueprint)

@@ -111,6 +111,15 @@ def register(app) -> None:
             f"{result.unchanged} unchanged."
         )
 
+    @app.cli.command("send-digests")
+    @with_appcontext
+    def send_digests():
+        """E-mail people their notifications per their setting (run from cron)."""
+        from coprod_study.services import digests
+
+        sent = digests.send_digests()
+        click.echo(f"Sent {sent} {'e-mail' if sent == 1 else 'e-mails'}.")
+
     @app.cli.command("list-users")
     @with_appcontext
     def list_users():

@@ -62,6 +62,8 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_FAILURE_LIMIT": "10/minute",
         "POST_LIMIT": "20/minute",
+        # Open flags from this many different members hide a post until reviewed.
+        "FLAG_HIDE_THRESHOLD": 3,
         "PASSWORD_RESET_MAX_AGE": 3600,
         "PER_PAGE": 20,
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,

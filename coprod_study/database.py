@@ -2,7 +2,7 @@
 
 import sqlite3
 
-from flask import has_request_context, request
+from flask import g, has_app_context, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -26,7 +26,15 @@ def _configure_sqlite(dbapi_connection, connection_record):
 
 def _will_write() -> bool:
     # Page views only read; everything else (POSTs, the CLI, tests) may write.
+    if has_app_context() and g.get("write_intent"):
+        return True
     return not (has_request_context() and request.method in READ_ONLY_METHODS)
+
+
+def begin_writing(session) -> None:
+    """From a page view, end the read transaction so the next one starts IMMEDIATE."""
+    session.commit()
+    g.write_intent = True
 
 
 @event.listens_for(Engine, "begin")

@@ -72,16 +72,17 @@ def forget_memberships() -> None:
 
     if has_app_context():
         g.pop("_memberships", None)
+        g.pop("_course_roles", None)
 
 
 def is_member(user, group) -> bool:
     row = membership(user, group)
-    return row is not None and row.status == "active"
+    return (row is not None and row.status == "active") or leads_course_of(user, group)
 
 
 def is_facilitator(user, group) -> bool:
     row = membership(user, group)
-    return row is not None and row.is_facilitator
+    return (row is not None and row.is_facilitator) or leads_course_of(user, group)
 
 
 def can_create_group(user) -> bool:
@@ -94,7 +95,7 @@ def can_know_group(user, group) -> bool:
     """May the viewer learn that the group exists (else 404)?"""
     if group.join_policy != "invite" or has_site_role(user, "admin"):
         return True
-    return membership(user, group) is not None
+    return membership(user, group) is not None or leads_course_of(user, group)
 
 
 def can_view_group(user, group) -> bool:
@@ -110,12 +111,18 @@ def can_moderate(user, group) -> bool:
     return has_site_role(user, "admin") or is_facilitator(user, group)
 
 
+def _may_enter(user, group) -> bool:
+    # Nobody in yet, or removed earlier (removal is not a ban).
+    row = membership(user, group)
+    return _signed_in(user) and (row is None or row.status == "removed")
+
+
 def can_join_directly(user, group) -> bool:
-    return _signed_in(user) and group.join_policy == "open" and membership(user, group) is None
+    return group.join_policy == "open" and _may_enter(user, group)
 
 
 def can_request_to_join(user, group) -> bool:
-    return _signed_in(user) and group.join_policy == "request" and membership(user, group) is None
+    return group.join_policy == "request" and _may_enter(user, group)
 
 
 def can_leave(user, group) -> bool:
@@ -132,12 +139,40 @@ def can_see_peer_answers(user, group, *, has_answered: bool, revealed: bool) -> 
     return not group.post_first or revealed or has_answered
 
 
+def group_of(post):
+    """The group an answer, reply or thread post belongs to."""
+    if hasattr(post, "thread"):
+        return post.thread.group
+    if hasattr(post, "answer"):
+        return post.answer.group
+    return post.group
+
+
 def can_edit_post(user, post) -> bool:
-    """Authors edit and delete their own answers and replies while they are members."""
+    """Authors edit and delete their own posts while they are members and it is not hidden."""
     if not _signed_in(user) or post.deleted_at is not None or post.user_id != user.id:
         return False
-    group = post.group if hasattr(post, "group") else post.answer.group
-    return can_post_in_group(user, group)
+    if post.hidden_at is not None:
+        return False
+    return can_post_in_group(user, group_of(post))
+
+
+def can_read_post(user, post) -> bool:
+    return can_view_group(user, group_of(post))
+
+
+def can_see_hidden_text(user, group, post) -> bool:
+    """A hidden post's text (and the reason) shows to its author and the facilitators."""
+    return (_signed_in(user) and post.user_id == user.id) or can_moderate(user, group)
+
+
+def can_flag(user, post) -> bool:
+    return (
+        _signed_in(user)
+        and post.user_id != user.id
+        and post.deleted_at is None
+        and can_post_in_group(user, group_of(post))
+    )
 
 
 def can_see_history(user, group) -> bool:
@@ -170,3 +205,64 @@ def visible_answers(stmt, viewer, group, *, has_answered: bool, revealed: bool):
     if can_see_peer_answers(viewer, group, has_answered=has_answered, revealed=revealed):
         return stmt
     return stmt.where(Answer.user_id == viewer.id)
+
+
+# --- Courses ----------------------------------------------------------------
+#
+# A person's part in a course (educator or learner) is a CourseMember row.
+# Educators of a course facilitate every group of that course, without a
+# membership row of their own; admins see every course.
+
+
+def course_role(user, course) -> str | None:
+    """"educator", "learner" or None for the viewer in `course` (or a course id), cached."""
+    from flask import g, has_app_context
+    from sqlalchemy import select
+
+    from coprod_study.extensions import db
+    from coprod_study.models import CourseMember
+
+    if not _signed_in(user):
+        return None
+    course_id = getattr(course, "id", course)
+    cache = g.setdefault("_course_roles", {}) if has_app_context() else {}
+    key = (user.id, course_id)
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            select(CourseMember.role).where(
+                CourseMember.course_id == course_id, CourseMember.user_id == user.id
+            )
+        )
+    return cache[key]
+
+
+def leads_course_of(user, group) -> bool:
+    """Is the viewer an educator of the course this group belongs to?"""
+    course_id = getattr(group, "course_id", None)
+    return course_id is not None and course_role(user, course_id) == "educator"
+
+
+def can_create_course(user) -> bool:
+    return has_site_role(user, "educator")
+
+
+def can_view_course(user, course) -> bool:
+    """The course page: its educators, its learners and admins (others get 404)."""
+    return has_site_role(user, "admin") or course_role(user, course) is not None
+
+
+def can_manage_course(user, course) -> bool:
+    return has_site_role(user, "admin") or course_role(user, course) == "educator"
+
+
+def can_view_progress(user, course) -> bool:
+    """Everyone's progress: the course's educators and admins; learners see only their own."""
+    return can_manage_course(user, course)
+
+
+def is_course_learner(user, course) -> bool:
+    return course_role(user, course) == "learner"
+
+
+def can_choose_group(user, course) -> bool:
+    return course.placement == "choice" and is_course_learner(user, course)

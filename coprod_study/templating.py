@@ -32,4 +32,12 @@ def init_app(app):
 
     @app.context_processor
     def globals_for_templates():
-        return {"site_name": app.config["SITE_NAME"], "policy": policy}
+        from coprod_study.models import FLAG_REASONS
+        from coprod_study.services.notifications import unread_count
+
+        return {
+            "site_name": app.config["SITE_NAME"],
+            "policy": policy,
+            "flag_reasons": FLAG_REASONS,
+            "unread_notifications": (lambda: unread_count(current_user)),
+        }

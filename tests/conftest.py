@@ -7,6 +7,7 @@ import sqlite3
 from contextlib import contextmanager
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import create_engine, event, text
 
 from coprod_study import MIGRATIONS_DIR, create_app
@@ -95,9 +96,18 @@ def app_config(database_url, tmp_path):
     return _base_config(tmp_path / "instance", database_url)
 
 
+def _fresh_request_globals(sender, **extra):
+    # The fixture's app context outlives each request, so without this `g`
+    # would carry one request's signed-in user and CSRF token into the next
+    # request, even one from another client. In production every request gets
+    # a fresh app context and so a fresh `g`.
+    g.__dict__.clear()
+
+
 @pytest.fixture
 def app(app_config):
     application = create_app(app_config)
+    request_started.connect(_fresh_request_globals, application)
     with application.app_context():
         yield application
         db.session.remove()

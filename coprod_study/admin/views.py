@@ -2,7 +2,7 @@
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
@@ -10,7 +10,7 @@ from coprod_study.admin import bp
 from coprod_study.admin.forms import RoleForm
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
-from coprod_study.models import AuditEntry, User
+from coprod_study.models import AuditEntry, StudyGroup, User
 from coprod_study.pagination import paginate
 from coprod_study.services import accounts
 
@@ -56,9 +56,34 @@ def change_role(user_id: int):
 
 @bp.route("/audit")
 def audit_log():
+    filters = {
+        "group": (request.args.get("group") or "").strip()[:80],
+        "actor": (request.args.get("actor") or "").strip()[:254],
+        "action": (request.args.get("action") or "").strip()[:64],
+    }
     stmt = (
         select(AuditEntry)
         .options(selectinload(AuditEntry.actor), selectinload(AuditEntry.subject))
         .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
     )
-    return render_template("admin/audit.html", page=paginate(stmt, per_page=50))
+    if filters["group"]:
+        stmt = stmt.where(
+            AuditEntry.group_id.in_(
+                select(StudyGroup.id).where(StudyGroup.slug == filters["group"])
+            )
+        )
+    if filters["actor"]:
+        needle = filters["actor"].lower()
+        stmt = stmt.where(
+            AuditEntry.actor_id.in_(
+                select(User.id).where(
+                    (User.email == needle) | (func.lower(User.display_name) == needle)
+                )
+            )
+        )
+    if filters["action"]:
+        stmt = stmt.where(AuditEntry.action.startswith(filters["action"], autoescape=True))
+    groups = db.session.execute(select(StudyGroup.slug, StudyGroup.name).order_by(StudyGroup.name)).all()
+    return render_template(
+        "admin/audit.html", page=paginate(stmt, per_page=50), filters=filters, groups=groups
+    )

@@ -72,8 +72,11 @@ def logout():
     if form.validate_on_submit() and current_user.is_authenticated:
         # Ends this account's sessions everywhere, not just this cookie.
         accounts.end_all_sessions(current_user._get_current_object())
-        logout_user()
+    # Clear first: logout_user() leaves a note in the session that makes
+    # Flask-Login delete the remember-me cookie, and clearing after it would
+    # drop that note.
     session.clear()
+    logout_user()
     flash("You are signed out.", "info")
     return redirect(url_for("catalog.index"))
 
@@ -99,8 +102,8 @@ def reset_with_token(token: str):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            logout_user()
             session.clear()
+            logout_user()
             flash("Your password is changed. Sign in with the new one.", "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form, token=token), 400 if form.errors else 200

@@ -1,6 +1,15 @@
 """Views for the catalog pages."""
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from sqlalchemy.orm import selectinload
@@ -143,6 +152,13 @@ def dimensions():
     return render_template(
         "catalog/dimensions.html", dimensions=items, main_episodes=main_episodes, also_in=also_in
     )
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    # Browsers ask for /favicon.ico on every first visit; a 404 there shows up
+    # as an error in the console of every page.
+    return current_app.send_static_file("img/favicon.svg")
 
 
 @bp.route("/healthz")

@@ -21,6 +21,7 @@ from coprod_study.markup import render_markdown
 from coprod_study.models import JOIN_POLICIES
 from coprod_study.pagination import paginate
 from coprod_study.services import answers as answer_service
+from coprod_study.services import discussion
 from coprod_study.services import groups as group_service
 
 
@@ -170,6 +171,7 @@ def show(slug: str):
         answered=answer_service.answered_keys(current_user, group),
         membership=policy.membership(current_user, group),
         leave_form=ActionForm(),
+        threads=discussion.thread_list(current_user, group),
     )
 
 
@@ -511,6 +513,13 @@ def _question_url(group, answer) -> str:
                 "groups.question", slug=group.slug, episode_slug=item.slug, number=q.number
             )
     return url_for("groups.show", slug=group.slug)
+
+
+@bp.route("/<slug>/answers/<int:answer_id>")
+def answer_link(slug: str, answer_id: int):
+    group = load_group(slug)
+    answer = _answer(group, answer_id)
+    return redirect(_question_url(group, answer) + f"#answer-{answer.id}")
 
 
 @bp.route("/<slug>/answers/<int:answer_id>/edit", methods=["GET", "POST"])

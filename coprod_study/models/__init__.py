@@ -21,6 +21,17 @@ from coprod_study.models.catalog import (
     StudyQuestion,
     Takeaway,
 )
+from coprod_study.models.courses import (
+    COURSE_ROLES,
+    PLACEMENTS,
+    Assignment,
+    CalendarToken,
+    Course,
+    CourseInvite,
+    CourseMember,
+    Extension,
+    ReminderSent,
+)
 from coprod_study.models.discussion import (
     FOLLOW_LEVELS,
     Post,
@@ -51,6 +62,15 @@ from coprod_study.models.users import (
 )
 
 __all__ = [
+    "COURSE_ROLES",
+    "PLACEMENTS",
+    "Assignment",
+    "CalendarToken",
+    "Course",
+    "CourseInvite",
+    "CourseMember",
+    "Extension",
+    "ReminderSent",
     "FLAG_REASONS",
     "FLAG_TARGETS",
     "FOLLOW_LEVELS",

@@ -36,6 +36,10 @@ class StudyGroup(Base):
     invite_code: Mapped[str] = mapped_column(String(64), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # A course's group shows the course's episodes; its educators facilitate it.
+    course_id: Mapped[int | None] = mapped_column(
+        ForeignKey("courses.id", ondelete="SET NULL"), index=True
+    )
 
     created_by: Mapped[User | None] = relationship()
 

@@ -69,6 +69,8 @@ class AuditEntry(Base):
     )
     target_type: Mapped[str | None] = mapped_column(String(32))
     target_id: Mapped[int | None]
+    # The study group an action happened in, so facilitators can read their part.
+    group_id: Mapped[int | None] = mapped_column(index=True)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     reason: Mapped[str | None] = mapped_column(Text)
 

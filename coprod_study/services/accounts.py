@@ -7,7 +7,7 @@ from functools import cache
 from importlib import resources
 
 from email_validator import EmailNotValidError, validate_email
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from coprod_study.extensions import db
 from coprod_study.models import EMAIL_PREFERENCES, LANGUAGES, ROLES, User
 from coprod_study.services import audit
 from coprod_study.services.mail import send_mail
+from coprod_study.urls import path_for
 
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 200
@@ -168,7 +169,7 @@ def send_reset_link(email: str) -> None:
     user = find_by_email(email)
     if user is None:
         return
-    link = current_app.config["BASE_URL"].rstrip("/") + url_for(
+    link = current_app.config["BASE_URL"].rstrip("/") + path_for(
         "auth.reset_with_token", token=make_reset_token(user)
     )
     context = {"user": user, "link": link, "site_name": current_app.config["SITE_NAME"]}

@@ -33,7 +33,7 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _check_rate(user) -> None:
+def check_post_rate(user) -> None:
     limit = current_app.config["POST_LIMIT"]
     wait = throttle.retry_after(limit, f"post:{user.id}")
     if wait:
@@ -42,7 +42,7 @@ def _check_rate(user) -> None:
         )
 
 
-def _count_post(user) -> None:
+def count_post(user) -> None:
     throttle.hit(current_app.config["POST_LIMIT"], f"post:{user.id}")
 
 
@@ -67,7 +67,9 @@ def own_answer(user, group, question: Question) -> Answer | None:
 
 
 def is_revealed(group, question: Question) -> bool:
-    return (
+    from coprod_study.services import courses
+
+    revealed = (
         db.session.scalar(
             select(QuestionReveal.id).where(
                 QuestionReveal.group_id == group.id, _question_filter(QuestionReveal, question)
@@ -75,6 +77,8 @@ def is_revealed(group, question: Question) -> bool:
         )
         is not None
     )
+    # A course may open a question's answers to the group once its due date passes.
+    return revealed or courses.revealed_after_due(group, question)
 
 
 @dataclass
@@ -205,7 +209,7 @@ def post_answer(user, group, question: Question, body: str, anonymous: bool = Fa
     body = _clean_body(body)
     if anonymous and not group.allow_anonymous:
         raise DomainError("This group does not allow anonymous answers.")
-    _check_rate(user)
+    check_post_rate(user)
     existing = own_answer(user, group, question)
     if existing is not None and existing.deleted_at is None:
         raise Conflict("You have already answered this question; edit your answer instead.")
@@ -235,7 +239,7 @@ def post_answer(user, group, question: Question, body: str, anonymous: bool = Fa
         raise Conflict(
             "You have already answered this question; edit your answer instead."
         ) from error
-    _count_post(user)
+    count_post(user)
     return answer
 
 
@@ -304,7 +308,7 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
     body = _clean_body(body)
     if anonymous and not group.allow_anonymous:
         raise DomainError("This group does not allow anonymous replies.")
-    _check_rate(user)
+    check_post_rate(user)
     reply = Reply(
         answer_id=answer.id,
         user_id=user.id,
@@ -313,8 +317,24 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
         anonymous=anonymous,
     )
     db.session.add(reply)
+    db.session.flush()
+    if answer.user_id != user.id and policy.is_member(answer.author, group):
+        from coprod_study.models import ANONYMOUS_LABEL
+        from coprod_study.services import notifications
+        from coprod_study.urls import path_for
+
+        name = ANONYMOUS_LABEL if anonymous else user.display_name
+        notifications.notify(
+            [answer.user_id],
+            "reply",
+            f"{name} replied to your answer in {group.name}",
+            path_for("groups.answer_link", slug=group.slug, answer_id=answer.id),
+            group=group,
+            target_type="reply",
+            target_id=reply.id,
+        )
     db.session.commit()
-    _count_post(user)
+    count_post(user)
     return reply
 
 

@@ -12,6 +12,7 @@ def record(
     target=None,
     details: dict | None = None,
     reason: str | None = None,
+    group=None,
 ) -> AuditEntry:
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
@@ -19,6 +20,7 @@ def record(
         subject_user_id=getattr(subject, "id", None),
         target_type=type(target).__name__ if target is not None else None,
         target_id=getattr(target, "id", None),
+        group_id=getattr(group, "id", None),
         details=details or {},
         reason=reason,
     )

@@ -148,6 +148,7 @@ def validate(document: dict) -> dict:
     episodes = []
     episode_slugs: set[str] = set()
     numbers: set[int] = set()
+    guest_bios: dict[str, tuple[str, str]] = {}
     for index, raw in enumerate(raw_episodes, start=1):
         slug = raw.get("slug") if isinstance(raw, dict) else None
         where = f'episode "{slug}"' if isinstance(slug, str) and slug else f"episode {index}"
@@ -213,11 +214,35 @@ def validate(document: dict) -> dict:
                 episode[kind].append(_validate_item(check, kind, label, item, position))
         if not episode["questions"] and "questions" in raw:
             check.problem(where, "questions is empty")
+        _check_guests(check, where, episode["guests"], guest_bios)
         episodes.append(episode)
 
     if check.problems:
         raise CatalogError(check.problems)
+    # A guest is one person: an episode that leaves the bio out uses the one
+    # given elsewhere (otherwise each load would flip the bio back and forth).
+    for episode in episodes:
+        for guest in episode["guests"]:
+            if not guest["bio"] and guest["name"] in guest_bios:
+                guest["bio"] = guest_bios[guest["name"]][0]
     return {"dimensions": dimensions, "episodes": episodes}
+
+
+def _check_guests(check: _Checker, where: str, guests: list[dict], bios: dict) -> None:
+    """One person once per episode, and with one bio across the whole file."""
+    names: set[str] = set()
+    for position, guest in enumerate(guests, start=1):
+        name = guest["name"]
+        if name is None:
+            continue
+        label = f"{where}: guest {position}"
+        if name in names:
+            check.problem(label, f'"{name}" is listed twice')
+        names.add(name)
+        if guest["bio"]:
+            bio, first_seen = bios.setdefault(name, (guest["bio"], where))
+            if bio != guest["bio"]:
+                check.problem(label, f'"{name}" has a different bio in {first_seen}')
 
 
 def _validate_item(check: _Checker, kind: str, label: str, item: dict, position: int) -> dict:
@@ -301,11 +326,13 @@ def _apply(session, data: dict) -> LoadResult:
         )
     for item in data["dimensions"]:
         wanted = [dimensions[slug] for slug in item["related"]]
-        if [d.slug for d in dimensions[item["slug"]].relates_to] != item["related"]:
+        # Compared as sets: the relationship reads back ordered by position.
+        if {d.slug for d in dimensions[item["slug"]].relates_to} != set(item["related"]):
             dimensions[item["slug"]].relates_to = wanted
 
     people = {p.name: p for p in session.scalars(select(Person))}
     existing = {e.slug: e for e in session.scalars(select(Episode))}
+    _make_room_for_numbers(session, existing, data["episodes"])
     created = updated = unchanged = 0
     session.flush()
     for item in data["episodes"]:
@@ -328,7 +355,8 @@ def _apply(session, data: dict) -> LoadResult:
             is_sample=item["is_sample"],
         )
         related = [dimensions[slug] for slug in item["related_dimensions"]]
-        if [d.slug for d in episode.related_dimensions] != item["related_dimensions"]:
+        # Compared as sets: the relationship reads back ordered by position.
+        if {d.slug for d in episode.related_dimensions} != set(item["related_dimensions"]):
             episode.related_dimensions = related
             changed = True
         changed |= _apply_guests(session, episode, item["guests"], people)
@@ -344,6 +372,34 @@ def _apply(session, data: dict) -> LoadResult:
         else:
             unchanged += 1
     return LoadResult(created, updated, unchanged)
+
+
+def _make_room_for_numbers(session, existing: dict, items: list[dict]) -> None:
+    """Refuse numbers held by episodes outside the file; park the ones that move.
+
+    Episode numbers are unique, so swapping two of them in one load would trip
+    the constraint halfway; moving the changing episodes to a free (negative)
+    number first lets the load set the new numbers in any order.
+    """
+    in_file = {item["slug"] for item in items}
+    held = {e.number: e.slug for e in existing.values() if e.slug not in in_file}
+    clashes = [
+        f'episode "{item["slug"]}": number {item["number"]} is used by episode '
+        f'"{held[item["number"]]}", which is not in this file'
+        for item in items
+        if item["number"] in held
+    ]
+    if clashes:
+        raise CatalogError(clashes)
+    moving = [
+        existing[item["slug"]]
+        for item in items
+        if item["slug"] in existing and existing[item["slug"]].number != item["number"]
+    ]
+    for episode in moving:
+        episode.number = -episode.id
+    if moving:
+        session.flush()
 
 
 def _apply_guests(session, episode: Episode, guests: list[dict], people: dict) -> bool:

@@ -21,7 +21,8 @@ from coprod_study.models import (
     StudyGroup,
     StudyQuestion,
 )
-from coprod_study.services import audit
+from coprod_study.services import audit, notifications
+from coprod_study.urls import path_for
 
 MAX_NAME = 120
 MAX_QUESTION = 2_000
@@ -99,8 +100,12 @@ def create_group(
     post_first: bool = True,
     allow_anonymous: bool = False,
     copy_questions_from: StudyGroup | None = None,
+    course=None,
 ) -> StudyGroup:
-    if not policy.can_create_group(user):
+    if course is not None:
+        if not policy.can_manage_course(user, course):
+            raise Forbidden("Only the course's educators may make its groups.")
+    elif not policy.can_create_group(user):
         raise Forbidden("On this site, only facilitators and up may form groups.")
     name = _clean_name(name)
     description = check_markdown(description, "description")
@@ -118,6 +123,7 @@ def create_group(
         allow_anonymous=allow_anonymous,
         invite_code=new_invite_code(),
         created_by_id=user.id,
+        course_id=getattr(course, "id", None),
     )
     db.session.add(group)
     db.session.flush()
@@ -222,14 +228,19 @@ def _refuse_existing(row: Membership | None) -> None:
         raise Conflict("You are already a member of this group.")
     if row.status == "pending":
         raise Conflict("Your request to join is waiting for a facilitator.")
-    raise Forbidden("You were removed from this group and cannot join it again.")
+    if row.status == "banned":
+        raise Forbidden("You are banned from this group and cannot join it again.")
 
 
 def _add_member(user, group, status: str, message: str | None = None) -> Membership:
-    member = Membership(
-        group_id=group.id, user_id=user.id, role="member", status=status, request_message=message
-    )
-    db.session.add(member)
+    member = _existing(user, group)
+    _refuse_existing(member)
+    if member is None:
+        member = Membership(group_id=group.id, user_id=user.id)
+        db.session.add(member)
+    # A removed member coming back starts over as a plain member.
+    member.role, member.status, member.request_message = "member", status, message
+    member.created_at = _now()
     try:
         db.session.commit()
     except IntegrityError as error:
@@ -242,14 +253,29 @@ def _add_member(user, group, status: str, message: str | None = None) -> Members
 
 def join(user, group: StudyGroup, message: str | None = None) -> Membership:
     """Join an open group, or ask to join a request-to-join group."""
-    _refuse_existing(_existing(user, group))
     if group.join_policy == "open":
         return _add_member(user, group, "active")
     if group.join_policy == "request":
         message = (message or "").strip()
         if len(message) > MAX_MESSAGE:
             raise DomainError(f"Keep the message under {MAX_MESSAGE} characters.", "message")
-        return _add_member(user, group, "pending", message or None)
+        member = _add_member(user, group, "pending", message or None)
+        facilitators = db.session.scalars(
+            select(Membership.user_id).where(
+                Membership.group_id == group.id,
+                Membership.status == "active",
+                Membership.role == "facilitator",
+            )
+        ).all()
+        notifications.notify(
+            facilitators,
+            "join_request",
+            f"{user.display_name} asks to join {group.name}",
+            path_for("groups.members", slug=group.slug),
+            group=group,
+        )
+        db.session.commit()
+        return member
     raise NotFound("There is no such group.")
 
 
@@ -263,7 +289,6 @@ def join_by_invite(user, code: str) -> StudyGroup:
     group = group_for_invite(code)
     if group is None:
         raise NotFound("This invite link is not valid any more. Ask a facilitator for a new one.")
-    _refuse_existing(_existing(user, group))
     _add_member(user, group, "active")
     return group
 
@@ -272,7 +297,9 @@ def reset_invite(actor, group: StudyGroup) -> str:
     if not policy.can_moderate(actor, group):
         raise Forbidden("Only the group's facilitators may reset the invite link.")
     group.invite_code = new_invite_code()
-    audit.record(actor, "group.invite_reset", target=group, details={"group": group.slug})
+    audit.record(
+        actor, "group.invite_reset", target=group, group=group, details={"group": group.slug}
+    )
     db.session.commit()
     return group.invite_code
 
@@ -321,8 +348,18 @@ def decide_request(actor, group, user_id: int, approve: bool, message: str | Non
         "group.request_approved" if approve else "group.request_declined",
         subject=row.user,
         target=group,
+        group=group,
         details={"group": group.slug},
         reason=message,
+    )
+    verdict = "approved" if approve else "declined"
+    notifications.notify(
+        [row.user_id],
+        "join_decided",
+        f"Your request to join {group.name} was {verdict}"
+        + (f": {message}" if message else "."),
+        path_for("groups.show", slug=group.slug),
+        group=group if approve else None,
     )
     if approve:
         row.status = "active"
@@ -353,6 +390,7 @@ def set_member_role(actor, group, user_id: int, role: str) -> Membership:
         "group.role_changed",
         subject=row.user,
         target=group,
+        group=group,
         details={"group": group.slug, "from": row.role, "to": role},
     )
     row.role = role
@@ -384,11 +422,13 @@ def remove_member(actor, group, user_id: int, reason: str | None = None) -> Memb
     row.status = "removed"
     row.role = "member"
     row.decided_at = _now()
+    notifications.withdraw_for_member(group, row.user_id)
     audit.record(
         actor,
         "group.member_removed",
         subject=row.user,
         target=group,
+        group=group,
         details={"group": group.slug},
         reason=(reason or "").strip()[:MAX_MESSAGE] or None,
     )
@@ -437,13 +477,16 @@ class Question:
 def group_episodes(group) -> list[Episode]:
     from sqlalchemy.orm import selectinload
 
-    return list(
-        db.session.scalars(
-            select(Episode)
-            .options(selectinload(Episode.questions), selectinload(Episode.dimension))
-            .order_by(Episode.number)
-        )
+    from coprod_study.models import Assignment
+
+    stmt = select(Episode).options(
+        selectinload(Episode.questions), selectinload(Episode.dimension)
     )
+    if group.course_id is not None:
+        # A course's group studies what the course assigns, nothing else.
+        assigned = select(Assignment.episode_id).where(Assignment.course_id == group.course_id)
+        stmt = stmt.where(Episode.id.in_(assigned))
+    return list(db.session.scalars(stmt.order_by(Episode.number)))
 
 
 def extra_questions(group, episode_ids: list[int] | None = None) -> list[GroupQuestion]:

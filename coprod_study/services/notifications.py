@@ -88,3 +88,14 @@ def withdraw(target_type: str, target_id: int) -> None:
             Notification.read_at.is_(None),
         )
     )
+
+
+def withdraw_for_member(group, user_id: int) -> None:
+    """A person who lost access to a group loses its unread notifications too."""
+    db.session.execute(
+        Notification.__table__.delete().where(
+            Notification.user_id == user_id,
+            Notification.group_id == group.id,
+            Notification.read_at.is_(None),
+        )
+    )

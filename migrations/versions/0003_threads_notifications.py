@@ -15,6 +15,10 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('group_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_audit_log_group_id'), ['group_id'], unique=False)
+
 
     op.create_table('digest_runs',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -155,6 +159,10 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('audit_log', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_audit_log_group_id'))
+        batch_op.drop_column('group_id')
+
 
     with op.batch_alter_table('replies', schema=None) as batch_op:
         batch_op.drop_column('hidden_reason')

@@ -1,0 +1,7 @@
+"""Flags, hiding and restoring posts, bans, and a group's moderation queue."""
+
+from flask import Blueprint
+
+bp = Blueprint("moderation", __name__, url_prefix="/groups")
+
+from coprod_study.moderation import views  # noqa: E402,F401

@@ -1,0 +1,146 @@
+"""Views for /groups/<slug>/moderation and the flag/hide/restore actions."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from coprod_study.errors import DomainError
+from coprod_study.extensions import db
+from coprod_study.groups.forms import ActionForm
+from coprod_study.groups.views import load_group, require_moderator
+from coprod_study.models import AuditEntry
+from coprod_study.moderation import bp
+from coprod_study.security import is_safe_next
+from coprod_study.services import groups as group_service
+from coprod_study.services import moderation
+
+
+def _user():
+    return current_user._get_current_object()
+
+
+def _back(group) -> str:
+    target = request.form.get("next") or request.referrer or ""
+    # The referrer is a full URL; keep only a same-site path.
+    if target.startswith(request.host_url):
+        target = "/" + target[len(request.host_url):]
+    return target if is_safe_next(target) else url_for("moderation.queue", slug=group.slug)
+
+
+def _checked_form():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+
+
+@bp.route("/<slug>/moderation")
+@login_required
+def queue(slug: str):
+    group = load_group(slug)
+    require_moderator(group)
+    flagged, hidden = moderation.moderation_queue(group)
+    pending = [m for m in group_service.members(group) if m.status == "pending"]
+    log = db.session.scalars(
+        select(AuditEntry)
+        .options(selectinload(AuditEntry.actor), selectinload(AuditEntry.subject))
+        .where(AuditEntry.group_id == group.id)
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+        .limit(50)
+    ).all()
+    return render_template(
+        "moderation/queue.html",
+        group=group,
+        flagged=flagged,
+        hidden=hidden,
+        pending=pending,
+        log=log,
+        action_form=ActionForm(),
+    )
+
+
+@bp.route("/<slug>/flag/<target_type>/<int:target_id>", methods=["POST"])
+@login_required
+def flag(slug: str, target_type: str, target_id: int):
+    group = load_group(slug)
+    _checked_form()
+    try:
+        moderation.flag(
+            _user(),
+            group,
+            target_type,
+            target_id,
+            request.form.get("reason", ""),
+            request.form.get("text", ""),
+        )
+    except DomainError as error:
+        flash(error.message, "error")
+        if error.status in (403, 404):
+            abort(error.status)
+        return redirect(_back(group)), 303
+    flash("Thank you. The facilitators will look at it.", "success")
+    return redirect(_back(group))
+
+
+@bp.route("/<slug>/hide/<target_type>/<int:target_id>", methods=["POST"])
+@login_required
+def hide(slug: str, target_type: str, target_id: int):
+    group = load_group(slug)
+    require_moderator(group)
+    _checked_form()
+    try:
+        moderation.hide(_user(), group, target_type, target_id, request.form.get("reason", ""))
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash("The post is hidden. Its author sees your reason.", "success")
+    return redirect(_back(group))
+
+
+@bp.route("/<slug>/restore/<target_type>/<int:target_id>", methods=["POST"])
+@login_required
+def restore(slug: str, target_type: str, target_id: int):
+    group = load_group(slug)
+    require_moderator(group)
+    _checked_form()
+    try:
+        moderation.restore(_user(), group, target_type, target_id)
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash("The post is visible again.", "success")
+    return redirect(_back(group))
+
+
+@bp.route("/<slug>/dismiss/<target_type>/<int:target_id>", methods=["POST"])
+@login_required
+def dismiss(slug: str, target_type: str, target_id: int):
+    group = load_group(slug)
+    require_moderator(group)
+    _checked_form()
+    try:
+        moderation.dismiss_flags(_user(), group, target_type, target_id)
+    except DomainError:
+        abort(404)
+    flash("The flags are dismissed.", "success")
+    return redirect(url_for("moderation.queue", slug=group.slug))
+
+
+@bp.route("/<slug>/members/<int:user_id>/ban", methods=["POST"])
+@login_required
+def ban(slug: str, user_id: int):
+    group = load_group(slug)
+    require_moderator(group)
+    _checked_form()
+    try:
+        row = moderation.ban(_user(), group, user_id, request.form.get("message", ""))
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash(f"{row.user.display_name} is banned from the group.", "success")
+    return redirect(url_for("groups.members", slug=group.slug))

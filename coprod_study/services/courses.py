@@ -1,0 +1,892 @@
+"""Courses: enrolment, course groups, assignments, extensions and invitations."""
+
+import re
+import secrets
+import smtplib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from coprod_study import policy, throttle
+from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
+from coprod_study.extensions import db
+from coprod_study.markup import render_markdown
+from coprod_study.models import (
+    PLACEMENTS,
+    Assignment,
+    Course,
+    CourseInvite,
+    CourseMember,
+    Episode,
+    Extension,
+    GroupQuestion,
+    Membership,
+    StudyGroup,
+    StudyQuestion,
+    User,
+)
+from coprod_study.services import audit, notifications
+from coprod_study.services.accounts import normalize_email, valid_time_zone
+from coprod_study.services.groups import check_markdown
+from coprod_study.services.groups import create_group as _create_group
+
+MAX_TITLE = 200
+MAX_TERM = 80
+MAX_CODE = 40
+MAX_EMAILS = 200
+CODE_PATTERN = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
+# Paths under /courses/ that are not courses (codes are upper-cased, paths are not,
+# but a look-up ignores case, so keep these free).
+RESERVED_CODES = {"NEW", "ENROL", "INVITE", "CALENDAR", "CALENDAR.ICS"}
+# No 0/O or 1/I: the code is read aloud and typed from a slide.
+ENROL_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ENROL_LENGTH = 8
+ENROL_FAILURE_LIMIT = "10/minute"
+
+
+def now_utc() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- Time -----------------------------------------------------------------------
+
+
+def zone(name: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or "UTC")
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def to_utc(local: datetime, zone_name: str, field_name: str) -> datetime:
+    """A wall-clock time in `zone_name` as an aware UTC datetime.
+
+    :raise DomainError: for a time the clocks skip when summer time starts.
+    """
+    local = local.replace(second=0, microsecond=0, tzinfo=None)
+    place = zone(zone_name)
+    # fold=0: in the repeated hour when clocks go back, the first one is meant.
+    moment = local.replace(tzinfo=place, fold=0).astimezone(UTC)
+    if moment.astimezone(place).replace(tzinfo=None) != local:
+        raise DomainError(
+            f"{local:%Y-%m-%d %H:%M} does not exist in {place.key}: the clocks skip that "
+            "hour when summer time starts. Choose another time.",
+            field=field_name,
+        )
+    return moment
+
+
+def to_local(value: datetime, zone_name: str) -> datetime:
+    """A UTC datetime as naive wall-clock time in `zone_name` (to fill a form)."""
+    return value.astimezone(zone(zone_name)).replace(tzinfo=None)
+
+
+def format_in_zone(value: datetime | None, zone_name: str | None) -> str:
+    """e.g. "Mon 30 Mar 2026, 17:00 CEST (Europe/Stockholm)": the zone always named."""
+    if value is None:
+        return ""
+    place = zone(zone_name)
+    local = value.astimezone(place)
+    abbreviation = local.tzname() or ""
+    text = f"{local:%a} {local.day} {local:%b %Y, %H:%M} {abbreviation}".rstrip()
+    if abbreviation != place.key:
+        text += f" ({place.key})"
+    return text
+
+
+# --- Looking courses up -------------------------------------------------------------
+
+
+def course_path(course: Course) -> str:
+    # Codes are [A-Z0-9_-] only, so the path needs no quoting; built by hand
+    # because reminders run from the command line, outside any request.
+    return f"/courses/{course.code}"
+
+
+def get_course(code: str) -> Course:
+    """:raise NotFound: when no course has this code."""
+    code = (code or "").strip().upper()
+    course = db.session.scalar(select(Course).where(Course.code == code)) if code else None
+    if course is None:
+        raise NotFound("There is no such course.")
+    return course
+
+
+def my_courses(user) -> list[tuple[Course, str]]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    rows = db.session.execute(
+        select(Course, CourseMember.role)
+        .join(CourseMember, CourseMember.course_id == Course.id)
+        .where(CourseMember.user_id == user.id)
+        .order_by(Course.title, Course.id)
+    )
+    return [(course, role) for course, role in rows]
+
+
+def all_courses_stmt():
+    return select(Course).order_by(Course.title, Course.id)
+
+
+def members(course: Course, role: str) -> list[CourseMember]:
+    return list(
+        db.session.scalars(
+            select(CourseMember)
+            .options(selectinload(CourseMember.user))
+            .join(User, User.id == CourseMember.user_id)
+            .where(CourseMember.course_id == course.id, CourseMember.role == role)
+            .order_by(func.lower(User.display_name), User.id)
+        )
+    )
+
+
+def learner_ids_stmt(course_id):
+    """The learners of a course (or of several, given a select of course ids)."""
+    if isinstance(course_id, int):
+        where = CourseMember.course_id == course_id
+    else:
+        where = CourseMember.course_id.in_(course_id)
+    return select(CourseMember.user_id).where(where, CourseMember.role == "learner")
+
+
+def course_groups(course: Course) -> list[StudyGroup]:
+    return list(
+        db.session.scalars(
+            select(StudyGroup).where(StudyGroup.course_id == course.id).order_by(StudyGroup.name)
+        )
+    )
+
+
+def learner_groups(course: Course) -> dict[int, StudyGroup]:
+    """Each placed learner's group in this course (one query)."""
+    rows = db.session.execute(
+        select(Membership.user_id, StudyGroup)
+        .join(StudyGroup, StudyGroup.id == Membership.group_id)
+        .where(StudyGroup.course_id == course.id, Membership.status == "active")
+        .order_by(StudyGroup.name, StudyGroup.id)
+    )
+    placed: dict[int, StudyGroup] = {}
+    for user_id, group in rows:
+        placed.setdefault(user_id, group)
+    return placed
+
+
+def group_counts(course: Course) -> dict[int, int]:
+    rows = db.session.execute(
+        select(Membership.group_id, func.count())
+        .join(StudyGroup, StudyGroup.id == Membership.group_id)
+        .where(
+            StudyGroup.course_id == course.id,
+            Membership.status == "active",
+            Membership.user_id.in_(learner_ids_stmt(course.id)),
+        )
+        .group_by(Membership.group_id)
+    )
+    return dict(rows.all())
+
+
+# --- Creating and changing courses ------------------------------------------------
+
+
+def clean_code(code: str) -> str:
+    code = (code or "").strip().upper()
+    if not code:
+        raise DomainError("Give the course a code, such as COPROD-101.", field="code")
+    if len(code) > MAX_CODE:
+        raise DomainError(f"Use at most {MAX_CODE} characters for the code.", field="code")
+    if not CODE_PATTERN.match(code) or code in RESERVED_CODES:
+        raise DomainError(
+            "Use letters, digits, hyphens and underscores only (at least two characters); "
+            "the code is part of the course's web address.",
+            field="code",
+        )
+    return code
+
+
+def _clean_text(value: str, field_name: str, limit: int, required_message: str | None) -> str:
+    value = " ".join((value or "").split())
+    if required_message and not value:
+        raise DomainError(required_message, field=field_name)
+    if len(value) > limit:
+        raise DomainError(f"Use at most {limit} characters.", field=field_name)
+    return value
+
+
+def _check_zone(time_zone: str) -> str:
+    time_zone = (time_zone or "").strip()
+    if not valid_time_zone(time_zone):
+        raise DomainError(
+            "Enter a time zone by its IANA name, such as Europe/Stockholm.", field="time_zone"
+        )
+    return time_zone
+
+
+def _check_placement(placement: str) -> str:
+    if placement not in PLACEMENTS:
+        raise DomainError("Choose how learners are placed in groups.", field="placement")
+    return placement
+
+
+def new_enrol_code() -> str:
+    return "".join(secrets.choice(ENROL_ALPHABET) for _ in range(ENROL_LENGTH))
+
+
+def create_course(
+    user,
+    *,
+    title: str,
+    code: str,
+    term: str = "",
+    time_zone: str = "UTC",
+    description: str = "",
+    placement: str = "educator",
+) -> Course:
+    if not policy.can_create_course(user):
+        raise Forbidden("Only educators and admins may create courses.")
+    title = _clean_text(title, "title", MAX_TITLE, "Give the course a title.")
+    code = clean_code(code)
+    term = _clean_text(term, "term", MAX_TERM, None)
+    time_zone = _check_zone(time_zone)
+    description = check_markdown(description, "description")
+    placement = _check_placement(placement)
+    if db.session.scalar(select(Course.id).where(Course.code == code)):
+        raise Conflict(f"The code {code} is taken by another course; choose another.", "code")
+    course = Course(
+        code=code,
+        title=title,
+        term=term,
+        time_zone=time_zone,
+        description=description,
+        description_html=str(render_markdown(description)),
+        enrol_code=new_enrol_code(),
+        placement=placement,
+        created_by_id=user.id,
+    )
+    db.session.add(course)
+    db.session.flush()
+    db.session.add(CourseMember(course_id=course.id, user_id=user.id, role="educator"))
+    audit.record(user, "course.created", target=course, details={"code": code})
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict(
+            f"The code {code} was just taken by another course; choose another.", "code"
+        ) from error
+    policy.forget_memberships()
+    return course
+
+
+def update_course(
+    actor, course: Course, *, title: str, term: str, time_zone: str, description: str,
+    placement: str,
+) -> None:
+    _require_manager(actor, course)
+    course.title = _clean_text(title, "title", MAX_TITLE, "Give the course a title.")
+    course.term = _clean_text(term, "term", MAX_TERM, None)
+    course.time_zone = _check_zone(time_zone)
+    course.description = check_markdown(description, "description")
+    course.description_html = str(render_markdown(course.description))
+    course.placement = _check_placement(placement)
+    db.session.commit()
+
+
+def _require_manager(actor, course: Course) -> None:
+    if not policy.can_manage_course(actor, course):
+        raise Forbidden("Only the course's educators may do this.")
+
+
+def reset_enrol_code(actor, course: Course) -> str:
+    _require_manager(actor, course)
+    course.enrol_code = new_enrol_code()
+    audit.record(actor, "course.enrol_code_reset", target=course, details={"code": course.code})
+    db.session.commit()
+    return course.enrol_code
+
+
+def _membership(course: Course, user_id: int) -> CourseMember | None:
+    return db.session.scalar(
+        select(CourseMember).where(
+            CourseMember.course_id == course.id, CourseMember.user_id == user_id
+        )
+    )
+
+
+def enrol(user, code: str) -> Course:
+    """Enrol as a learner with the course's enrol code."""
+    key = f"enrol:{user.id}"
+    wait = throttle.retry_after(ENROL_FAILURE_LIMIT, key)
+    if wait:
+        raise RateLimited(f"Too many wrong codes. Try again in {wait} seconds.", wait)
+    code = "".join((code or "").split()).upper()
+    course = None
+    if code and len(code) <= 32:
+        course = db.session.scalar(select(Course).where(Course.enrol_code == code))
+    if course is None:
+        throttle.hit(ENROL_FAILURE_LIMIT, key)
+        raise DomainError(
+            "No course has this enrol code. Check it with your educator; codes can be reset.",
+            field="code",
+        )
+    existing = _membership(course, user.id)
+    if existing is not None:
+        if existing.role == "educator":
+            raise Conflict(f"You teach {course.title}; educators do not enrol.", "code")
+        raise Conflict(f"You are already enrolled in {course.title}.", "code")
+    db.session.add(CourseMember(course_id=course.id, user_id=user.id, role="learner"))
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict(f"You are already enrolled in {course.title}.", "code") from error
+    policy.forget_memberships()
+    return course
+
+
+def add_educator(actor, course: Course, email: str) -> User:
+    _require_manager(actor, course)
+    address = normalize_email(email)
+    person = db.session.scalar(select(User).where(User.email == address))
+    if person is None:
+        raise DomainError(
+            "No account uses this address. Ask them to register first, then add them.",
+            field="email",
+        )
+    row = _membership(course, person.id)
+    if row is not None and row.role == "educator":
+        raise Conflict(f"{person.display_name} already teaches this course.", "email")
+    if row is None:
+        db.session.add(CourseMember(course_id=course.id, user_id=person.id, role="educator"))
+    else:
+        row.role = "educator"
+    audit.record(actor, "course.educator_added", subject=person, target=course,
+                 details={"code": course.code})
+    notifications.notify(
+        [person.id], "course", f"You are now an educator of {course.title}.", course_path(course)
+    )
+    db.session.commit()
+    policy.forget_memberships()
+    return person
+
+
+def parse_emails(text: str) -> list[str]:
+    """Addresses separated by commas, semicolons, spaces or lines; normalized, unique."""
+    raw = [part for part in re.split(r"[\s,;]+", text or "") if part]
+    if not raw:
+        raise DomainError("Enter at least one e-mail address.", field="emails")
+    if len(raw) > MAX_EMAILS:
+        raise DomainError(f"Add at most {MAX_EMAILS} addresses at a time.", field="emails")
+    found: list[str] = []
+    for part in raw:
+        try:
+            address = normalize_email(part)
+        except DomainError as error:
+            raise DomainError(
+                f"“{part[:100]}” is not a valid e-mail address; nothing was added.",
+                field="emails",
+            ) from error
+        if address not in found:
+            found.append(address)
+    return found
+
+
+@dataclass
+class AddResult:
+    added: list[User] = field(default_factory=list)
+    already: list[User] = field(default_factory=list)
+    invited: list[str] = field(default_factory=list)
+    not_sent: list[str] = field(default_factory=list)
+
+
+def add_learners(actor, course: Course, emails_text: str) -> AddResult:
+    """Enrol registered people by address; invite the others by e-mail. One transaction."""
+    _require_manager(actor, course)
+    addresses = parse_emails(emails_text)
+    people = {
+        u.email: u for u in db.session.scalars(select(User).where(User.email.in_(addresses)))
+    }
+    roles = dict(
+        db.session.execute(
+            select(CourseMember.user_id, CourseMember.role).where(
+                CourseMember.course_id == course.id,
+                CourseMember.user_id.in_([u.id for u in people.values()]),
+            )
+        ).all()
+    )
+    invites = {
+        i.email: i
+        for i in db.session.scalars(
+            select(CourseInvite).where(
+                CourseInvite.course_id == course.id, CourseInvite.email.in_(addresses)
+            )
+        )
+    }
+    result = AddResult()
+    to_mail: list[CourseInvite] = []
+    for address in addresses:
+        person = people.get(address)
+        if person is not None:
+            if person.id in roles:
+                result.already.append(person)
+                continue
+            db.session.add(CourseMember(course_id=course.id, user_id=person.id, role="learner"))
+            result.added.append(person)
+            continue
+        invite = invites.get(address)
+        if invite is None or invite.accepted_at is not None:
+            if invite is not None:
+                db.session.delete(invite)
+                db.session.flush()
+            invite = CourseInvite(
+                course_id=course.id,
+                email=address,
+                token=secrets.token_urlsafe(32),
+                invited_by_id=actor.id,
+            )
+            db.session.add(invite)
+        to_mail.append(invite)
+        result.invited.append(address)
+    if result.added:
+        notifications.notify(
+            [u.id for u in result.added],
+            "course",
+            f"{actor.display_name} enrolled you in {course.title}.",
+            course_path(course),
+        )
+    audit.record(
+        actor,
+        "course.learners_added",
+        target=course,
+        details={
+            "code": course.code,
+            "added": [u.id for u in result.added],
+            "invited": len(result.invited),
+        },
+    )
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict("Someone changed this course at the same moment; try again.") from error
+    policy.forget_memberships()
+    for invite in to_mail:
+        if not _send_invite(actor, course, invite):
+            result.not_sent.append(invite.email)
+    return result
+
+
+def _send_invite(actor, course: Course, invite: CourseInvite) -> bool:
+    from coprod_study.services.mail import send_mail
+
+    link = current_app.config["BASE_URL"].rstrip("/") + f"/courses/invite/{invite.token}"
+    text = render_template(
+        "email/course_invite.txt",
+        course=course,
+        inviter=actor,
+        link=link,
+        site_name=current_app.config["SITE_NAME"],
+    )
+    try:
+        send_mail(invite.email, f"You are invited to {course.title}", text)
+    except (smtplib.SMTPException, OSError):
+        current_app.logger.exception("Could not send a course invitation")
+        return False
+    return True
+
+
+def invite_for_token(token: str) -> CourseInvite | None:
+    if not token or len(token) > 64:
+        return None
+    invite = db.session.scalar(select(CourseInvite).where(CourseInvite.token == token))
+    if invite is None or invite.accepted_at is not None:
+        return None
+    return invite
+
+
+def accept_invite(user, token: str) -> Course:
+    invite = invite_for_token(token)
+    if invite is None:
+        raise NotFound("This invitation was already used or is not valid.")
+    course = invite.course
+    if _membership(course, user.id) is None:
+        db.session.add(CourseMember(course_id=course.id, user_id=user.id, role="learner"))
+    invite.accepted_at = now_utc()
+    invite.accepted_by_id = user.id
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict("You are already in this course.") from error
+    policy.forget_memberships()
+    return course
+
+
+# --- Course groups and placement ------------------------------------------------
+
+
+def create_course_group(actor, course: Course, *, name: str, post_first: bool = True):
+    _require_manager(actor, course)
+    # Invite only: a course group is found through its course, not the group list.
+    return _create_group(
+        actor,
+        name=name,
+        description=f"A study group of the course {course.title}.",
+        join_policy="invite",
+        post_first=post_first,
+        course=course,
+    )
+
+
+def set_placement(actor, course: Course, placement: str) -> None:
+    _require_manager(actor, course)
+    course.placement = _check_placement(placement)
+    db.session.commit()
+
+
+def _course_group(course: Course, group_id: int) -> StudyGroup:
+    group = db.session.get(StudyGroup, group_id) if group_id else None
+    if group is None or group.course_id != course.id:
+        raise DomainError("Choose one of this course's groups.", field="group_id")
+    return group
+
+
+def _move(course: Course, user_id: int, group: StudyGroup | None) -> None:
+    """Take the learner out of the course's other groups and into `group` (or none)."""
+    others = select(StudyGroup.id).where(StudyGroup.course_id == course.id)
+    if group is not None:
+        others = others.where(StudyGroup.id != group.id)
+    db.session.execute(
+        delete(Membership).where(
+            Membership.user_id == user_id,
+            Membership.group_id.in_(others),
+            Membership.status.in_(["active", "pending"]),
+        )
+    )
+    if group is None:
+        return
+    row = db.session.scalar(
+        select(Membership).where(Membership.group_id == group.id, Membership.user_id == user_id)
+    )
+    if row is None:
+        db.session.add(
+            Membership(group_id=group.id, user_id=user_id, role="member", status="active")
+        )
+    elif row.status != "active":
+        row.status, row.role = "active", "member"
+
+
+def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> StudyGroup | None:
+    """An educator puts a learner in a group, moves them, or (group 0) takes them out."""
+    _require_manager(actor, course)
+    row = _membership(course, user_id)
+    if row is None or row.role != "learner":
+        raise NotFound("This person is not a learner of the course.")
+    group = _course_group(course, group_id) if group_id else None
+    _move(course, user_id, group)
+    audit.record(
+        actor,
+        "course.learner_placed",
+        subject=row.user,
+        target=course,
+        details={"code": course.code, "group": group.slug if group else None},
+    )
+    if group is not None:
+        notifications.notify(
+            [user_id],
+            "course",
+            f"You are in the group {group.name} for {course.title}.",
+            f"/groups/{group.slug}",
+            group=group,
+        )
+    db.session.commit()
+    policy.forget_memberships()
+    return group
+
+
+def choose_group(user, course: Course, group_id: int) -> StudyGroup:
+    if not policy.can_choose_group(user, course):
+        raise Forbidden("In this course the educators place learners in groups.")
+    group = _course_group(course, group_id)
+    _move(course, user.id, group)
+    db.session.commit()
+    policy.forget_memberships()
+    return group
+
+
+# --- Assignments ----------------------------------------------------------------------
+
+
+def assignments(course: Course) -> list[Assignment]:
+    return list(
+        db.session.scalars(
+            select(Assignment)
+            .options(selectinload(Assignment.episode).selectinload(Episode.questions))
+            .where(Assignment.course_id == course.id)
+            .order_by(Assignment.due_at, Assignment.id)
+        )
+    )
+
+
+def get_assignment(course: Course, assignment_id: int) -> Assignment:
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or assignment.course_id != course.id:
+        raise NotFound("There is no such assignment in this course.")
+    return assignment
+
+
+def parse_required(text: str | None, episode: Episode) -> list[int] | None:
+    """ "1, 3" -> [1, 3]; empty -> None (every question of the episode)."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    count = len(episode.questions)
+    numbers: list[int] = []
+    for part in re.split(r"[\s,;]+", text):
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= count:
+            raise DomainError(
+                f"“{part[:20]}” is not a question of episode {episode.number}; "
+                f"use numbers from 1 to {count}, or leave empty for all.",
+                field="required_questions",
+            )
+        if int(part) not in numbers:
+            numbers.append(int(part))
+    return sorted(numbers) or None
+
+
+def required_question_ids(assignment: Assignment) -> list[int]:
+    questions = assignment.episode.questions
+    if assignment.required_questions is None:
+        return [q.id for q in questions]
+    wanted = set(assignment.required_questions)
+    return [q.id for number, q in enumerate(questions, start=1) if number in wanted]
+
+
+def _assignment_fields(course, *, episode_id, opens_at, due_at, instructions, required):
+    episode = (
+        db.session.scalar(
+            select(Episode).options(selectinload(Episode.questions)).where(Episode.id == episode_id)
+        )
+        if isinstance(episode_id, int)
+        else None
+    )
+    if episode is None:
+        raise DomainError("Choose an episode from the catalog.", field="episode_id")
+    if opens_at is None:
+        raise DomainError("Enter when the assignment opens.", field="opens_at")
+    if due_at is None:
+        raise DomainError("Enter the due date and time.", field="due_at")
+    opens = to_utc(opens_at, course.time_zone, "opens_at")
+    due = to_utc(due_at, course.time_zone, "due_at")
+    if due <= opens:
+        raise DomainError("The due date must come after the opening date.", field="due_at")
+    instructions = check_markdown(instructions, "instructions")
+    return {
+        "episode": episode,
+        "opens_at": opens,
+        "due_at": due,
+        "instructions": instructions,
+        "instructions_html": str(render_markdown(instructions)),
+        "required_questions": parse_required(required, episode),
+    }
+
+
+def create_assignment(
+    actor,
+    course: Course,
+    *,
+    episode_id: int | None,
+    opens_at: datetime | None,
+    due_at: datetime | None,
+    instructions: str = "",
+    required: str | None = None,
+    reveal_after_due: bool = False,
+) -> Assignment:
+    """Dates are wall-clock times in the course's time zone; stored in UTC."""
+    _require_manager(actor, course)
+    values = _assignment_fields(
+        course,
+        episode_id=episode_id,
+        opens_at=opens_at,
+        due_at=due_at,
+        instructions=instructions,
+        required=required,
+    )
+    episode = values.pop("episode")
+    taken = select(Assignment.id).where(
+        Assignment.course_id == course.id, Assignment.episode_id == episode.id
+    )
+    if db.session.scalar(taken):
+        raise Conflict("This episode is already assigned in this course.", "episode_id")
+    assignment = Assignment(
+        course_id=course.id,
+        episode_id=episode.id,
+        reveal_after_due=bool(reveal_after_due),
+        created_by_id=actor.id,
+        **values,
+    )
+    db.session.add(assignment)
+    notifications.notify(
+        db.session.scalars(learner_ids_stmt(course.id)).all(),
+        "course",
+        f"New assignment in {course.title}: episode {episode.number}, {episode.title}.",
+        course_path(course),
+    )
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict("This episode is already assigned in this course.", "episode_id") from error
+    return assignment
+
+
+def update_assignment(
+    actor,
+    assignment: Assignment,
+    *,
+    episode_id: int | None,
+    opens_at: datetime | None,
+    due_at: datetime | None,
+    instructions: str = "",
+    required: str | None = None,
+    reveal_after_due: bool = False,
+) -> Assignment:
+    course = assignment.course
+    _require_manager(actor, course)
+    values = _assignment_fields(
+        course,
+        episode_id=episode_id,
+        opens_at=opens_at,
+        due_at=due_at,
+        instructions=instructions,
+        required=required,
+    )
+    episode = values.pop("episode")
+    if episode.id != assignment.episode_id and db.session.scalar(
+        select(Assignment.id).where(
+            Assignment.course_id == course.id, Assignment.episode_id == episode.id
+        )
+    ):
+        raise Conflict("This episode is already assigned in this course.", "episode_id")
+    assignment.episode_id = episode.id
+    for name, value in values.items():
+        setattr(assignment, name, value)
+    assignment.reveal_after_due = bool(reveal_after_due)
+    assignment.revision += 1
+    assignment.updated_at = now_utc()
+    try:
+        db.session.commit()
+    except IntegrityError as error:
+        db.session.rollback()
+        raise Conflict("This episode is already assigned in this course.", "episode_id") from error
+    return assignment
+
+
+# --- Extensions ------------------------------------------------------------------------
+
+
+def extensions(assignment: Assignment) -> list[Extension]:
+    return list(
+        db.session.scalars(
+            select(Extension)
+            .options(selectinload(Extension.user))
+            .where(Extension.assignment_id == assignment.id)
+            .order_by(Extension.due_at)
+        )
+    )
+
+
+def grant_extension(actor, assignment: Assignment, user_id: int | None, due_at) -> Extension:
+    """A later due date (wall-clock time in the course's zone) for one learner."""
+    course = assignment.course
+    _require_manager(actor, course)
+    row = _membership(course, user_id) if user_id else None
+    if row is None or row.role != "learner":
+        raise DomainError("Choose a learner of this course.", field="user_id")
+    if due_at is None:
+        raise DomainError("Enter the new due date and time.", field="due_at")
+    due = to_utc(due_at, course.time_zone, "due_at")
+    if due <= assignment.due_at:
+        raise DomainError(
+            "An extension must be later than the assignment's due date, "
+            f"{format_in_zone(assignment.due_at, course.time_zone)}.",
+            field="due_at",
+        )
+    extension = db.session.scalar(
+        select(Extension).where(
+            Extension.assignment_id == assignment.id, Extension.user_id == user_id
+        )
+    )
+    if extension is None:
+        extension = Extension(assignment_id=assignment.id, user_id=user_id, due_at=due)
+        db.session.add(extension)
+    extension.due_at = due
+    extension.granted_by_id = actor.id
+    extension.created_at = now_utc()
+    audit.record(
+        actor,
+        "course.extension_granted",
+        subject=row.user,
+        target=assignment,
+        details={"code": course.code, "due_at": due.isoformat()},
+    )
+    notifications.notify(
+        [user_id],
+        "course",
+        f"You have an extension for episode {assignment.episode.number} in {course.title}.",
+        course_path(course),
+    )
+    db.session.commit()
+    return extension
+
+
+def remove_extension(actor, assignment: Assignment, user_id: int) -> None:
+    _require_manager(actor, assignment.course)
+    extension = db.session.scalar(
+        select(Extension).where(
+            Extension.assignment_id == assignment.id, Extension.user_id == user_id
+        )
+    )
+    if extension is None:
+        raise NotFound("This learner has no extension for this assignment.")
+    db.session.delete(extension)
+    audit.record(
+        actor,
+        "course.extension_removed",
+        subject=extension.user,
+        target=assignment,
+        details={"code": assignment.course.code},
+    )
+    db.session.commit()
+
+
+# --- Reveal after the due date ------------------------------------------------------
+
+
+def revealed_after_due(group, question, now: datetime | None = None) -> bool:
+    """Has the course's due date for this question's episode passed, with reveal on?"""
+    if getattr(group, "course_id", None) is None:
+        return False
+    if question.study_question_id is not None:
+        episode_id = select(StudyQuestion.episode_id).where(
+            StudyQuestion.id == question.study_question_id
+        )
+    else:
+        episode_id = select(GroupQuestion.episode_id).where(
+            GroupQuestion.id == question.group_question_id
+        )
+    found = db.session.scalar(
+        select(Assignment.id).where(
+            Assignment.course_id == group.course_id,
+            Assignment.episode_id == episode_id.scalar_subquery(),
+            Assignment.reveal_after_due.is_(True),
+            Assignment.due_at <= (now or now_utc()),
+        )
+    )
+    return found is not None

@@ -1,0 +1,187 @@
+"""E-mail about notifications: immediate mails and daily or weekly digests, sent at most once."""
+
+from collections import OrderedDict
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, render_template
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from coprod_study.extensions import db
+from coprod_study.models import DigestRun, Notification, StudyGroup, Thread, User
+from coprod_study.services.mail import send_mail
+from coprod_study.urls import path_for
+
+UNSUBSCRIBE_SALT = "unsubscribe"
+SENDING_PREFERENCES = ("immediately", "daily", "weekly")
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(user: User) -> str:
+    return _serializer().dumps({"uid": user.id})
+
+
+def user_for_unsubscribe_token(token: str) -> User | None:
+    try:
+        data = _serializer().loads(token)
+    except BadSignature:
+        return None
+    uid = data.get("uid") if isinstance(data, dict) else None
+    return db.session.get(User, uid) if isinstance(uid, int) else None
+
+
+def unsubscribe(user: User) -> None:
+    user.email_preference = "off"
+    db.session.commit()
+
+
+def unsubscribe_url(user: User) -> str:
+    return current_app.config["BASE_URL"].rstrip("/") + path_for(
+        "notifications.unsubscribe", token=unsubscribe_token(user)
+    )
+
+
+def period_key(user: User, now: datetime, first_id: int) -> str:
+    """The digest period `now` falls in, in the person's own time zone."""
+    try:
+        local = now.astimezone(ZoneInfo(user.time_zone))
+    except (KeyError, ValueError):
+        local = now
+    if user.email_preference == "daily":
+        return f"d:{local.date().isoformat()}"
+    if user.email_preference == "weekly":
+        year, week, _ = local.isocalendar()
+        return f"w:{year}-W{week:02d}"
+    # Immediate mails: one per batch, keyed by the first notification in it.
+    return f"i:{first_id}"
+
+
+def _assignments_due(user: User) -> list:
+    """Assignments due within a week, once the courses feature provides them."""
+    try:
+        from coprod_study.services import courses
+    except ImportError:
+        return []
+    due_within = getattr(courses, "due_within", None)
+    return list(due_within(user, days=7)) if due_within else []
+
+
+def _claim(user: User, now: datetime) -> tuple[DigestRun, list[Notification]] | None:
+    """Mark the person's pending notifications as e-mailed and record the run, in one
+    transaction. A run that already exists for this period means: already sent."""
+    pending = db.session.scalars(
+        select(Notification)
+        .where(
+            Notification.user_id == user.id,
+            Notification.read_at.is_(None),
+            Notification.emailed_at.is_(None),
+        )
+        .order_by(Notification.id)
+    ).all()
+    if not pending:
+        db.session.rollback()
+        return None
+    run = DigestRun(
+        user_id=user.id,
+        period=period_key(user, now, pending[0].id),
+        notification_count=len(pending),
+    )
+    try:
+        db.session.add(run)
+        db.session.flush()
+        db.session.execute(
+            update(Notification)
+            .where(Notification.id.in_([n.id for n in pending]))
+            .values(emailed_at=now)
+        )
+        db.session.commit()
+    except IntegrityError:
+        # This period's digest went out already (or another run is sending it).
+        db.session.rollback()
+        return None
+    return run, pending
+
+
+def _sections(notifications: list[Notification]):
+    """Group by group, then by thread, keeping newest-first order inside."""
+    group_ids = {n.group_id for n in notifications if n.group_id}
+    thread_ids = {n.thread_id for n in notifications if n.thread_id}
+    groups = {
+        g.id: g for g in db.session.scalars(select(StudyGroup).where(StudyGroup.id.in_(group_ids)))
+    }
+    threads = {
+        t.id: t for t in db.session.scalars(select(Thread).where(Thread.id.in_(thread_ids)))
+    }
+    sections: OrderedDict = OrderedDict()
+    for item in sorted(notifications, key=lambda n: n.id, reverse=True):
+        group = groups.get(item.group_id)
+        group_name = group.name if group else "Your account"
+        thread = threads.get(item.thread_id)
+        thread_title = thread.title if thread else None
+        sections.setdefault(group_name, OrderedDict()).setdefault(thread_title, []).append(item)
+    return sections
+
+
+def send_digest(user: User, now: datetime) -> bool:
+    claimed = _claim(user, now)
+    if claimed is None:
+        return False
+    run, pending = claimed
+    base = current_app.config["BASE_URL"].rstrip("/")
+    context = {
+        "user": user,
+        "sections": _sections(pending),
+        "count": len(pending),
+        "assignments": _assignments_due(user),
+        "base": base,
+        "unsubscribe": unsubscribe_url(user),
+        "site_name": current_app.config["SITE_NAME"],
+        "immediate": user.email_preference == "immediately",
+    }
+    noun = "notification" if len(pending) == 1 else "notifications"
+    subject = (
+        pending[0].message
+        if len(pending) == 1 and context["immediate"]
+        else f"{len(pending)} new {noun} on {context['site_name']}"
+    )
+    send_mail(
+        user.email,
+        subject,
+        render_template("email/digest.txt", **context),
+        render_template("email/digest.html", **context),
+        headers={
+            "List-Unsubscribe": f"<{context['unsubscribe']}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    run.sent_at = datetime.now(UTC)
+    db.session.commit()
+    return True
+
+
+def send_digests(now: datetime | None = None) -> int:
+    """Send every person who is due their mail; returns how many were sent."""
+    now = now or datetime.now(UTC)
+    user_ids = db.session.scalars(
+        select(Notification.user_id)
+        .join(User, User.id == Notification.user_id)
+        .where(
+            Notification.read_at.is_(None),
+            Notification.emailed_at.is_(None),
+            User.email_preference.in_(SENDING_PREFERENCES),
+        )
+        .distinct()
+    ).all()
+    db.session.rollback()
+    sent = 0
+    for user in db.session.scalars(
+        select(User).where(User.id.in_(user_ids)).order_by(User.id)
+    ).all():
+        if send_digest(user, now):
+            sent += 1
+    return sent

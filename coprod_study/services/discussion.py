@@ -1,0 +1,480 @@
+"""Facilitator threads: posting, quoting, following, read marks, pins and locks."""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from coprod_study import policy
+from coprod_study.database import begin_writing
+from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
+from coprod_study.extensions import db
+from coprod_study.markup import render_markdown
+from coprod_study.models import (
+    ANONYMOUS_LABEL,
+    FOLLOW_LEVELS,
+    Membership,
+    Post,
+    PostRevision,
+    Thread,
+    ThreadFollow,
+    ThreadRead,
+    User,
+)
+from coprod_study.services import notifications
+from coprod_study.services.answers import check_post_rate, count_post
+from coprod_study.services.groups import check_markdown
+from coprod_study.urls import path_for
+
+MAX_TITLE = 200
+MOMENT_RE = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)$")
+# Mentions: @[Display Name] for any name, or @Name for a name without spaces.
+MENTION_RE = re.compile(r"@\[([^\]\n]{1,80})\]|(?<![\w@])@([\w.-]{2,80})")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_moment(text: str | None) -> int | None:
+    """'12:34' or '1:02:03' to seconds; '' to None; anything else raises."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = MOMENT_RE.match(text)
+    if not match:
+        raise DomainError("Write the moment as mm:ss, for example 12:34.", field="moment")
+    hours, minutes, seconds = match.groups()
+    return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
+
+
+def format_moment(seconds: int | None) -> str:
+    if seconds is None:
+        return ""
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+def _clean_body(body: str) -> str:
+    body = check_markdown(body, "body")
+    if not body:
+        raise DomainError("Write something before you post.", field="body")
+    return body
+
+
+def _author_name(post: Post, user) -> str:
+    return ANONYMOUS_LABEL if post.anonymous else user.display_name
+
+
+def _active_member_ids(group) -> list[int]:
+    return list(
+        db.session.scalars(
+            select(Membership.user_id).where(
+                Membership.group_id == group.id, Membership.status == "active"
+            )
+        )
+    )
+
+
+def thread_url(thread: Thread, post: Post | None = None) -> str:
+    url = path_for("discussion.thread", slug=thread.group.slug, thread_id=thread.id)
+    return url + (f"#post-{post.id}" if post is not None else "")
+
+
+def get_thread(group, thread_id: int) -> Thread:
+    thread = db.session.get(Thread, thread_id)
+    if thread is None or thread.group_id != group.id:
+        raise NotFound("There is no such thread in this group.")
+    return thread
+
+
+def get_post(group, post_id: int) -> Post:
+    post = db.session.get(Post, post_id)
+    if post is None or post.thread.group_id != group.id:
+        raise NotFound("There is no such post in this group.")
+    return post
+
+
+# --- Mentions ------------------------------------------------------------------
+
+
+def mentioned_member_ids(group, text: str) -> set[int]:
+    names = {(a or b).strip().lower() for a, b in MENTION_RE.findall(text or "")}
+    names.discard("")
+    if not names:
+        return set()
+    rows = db.session.execute(
+        select(User.id, User.display_name)
+        .join(Membership, Membership.user_id == User.id)
+        .where(
+            Membership.group_id == group.id,
+            Membership.status == "active",
+            func.lower(User.display_name).in_(names),
+        )
+    )
+    return {user_id for user_id, _name in rows}
+
+
+# --- Threads -------------------------------------------------------------------
+
+
+def create_thread(
+    actor,
+    group,
+    *,
+    title: str,
+    body: str,
+    episode=None,
+    moment: str | None = None,
+    announcement: bool = False,
+) -> Thread:
+    if not policy.can_moderate(actor, group):
+        raise Forbidden("Only the group's facilitators start threads.")
+    title = " ".join((title or "").split())
+    if not title:
+        raise DomainError("Give the thread a title.", field="title")
+    if len(title) > MAX_TITLE:
+        raise DomainError(f"Keep the title under {MAX_TITLE} characters.", field="title")
+    body = _clean_body(body)
+    seconds = parse_moment(moment)
+    if seconds is not None and episode is None:
+        raise DomainError("Choose the episode the moment belongs to.", field="moment")
+    if seconds is not None and episode.duration_seconds and seconds > episode.duration_seconds:
+        raise DomainError("That moment is after the end of the episode.", field="moment")
+    check_post_rate(actor)
+    thread = Thread(
+        group_id=group.id,
+        author_id=actor.id,
+        episode_id=getattr(episode, "id", None),
+        moment_seconds=seconds,
+        title=title,
+        announcement=announcement,
+    )
+    db.session.add(thread)
+    db.session.flush()
+    post = Post(
+        thread_id=thread.id, user_id=actor.id, body=body, body_html=str(render_markdown(body))
+    )
+    db.session.add(post)
+    db.session.flush()
+    members = _active_member_ids(group)
+    # Every member follows a new facilitator thread (watching); one INSERT.
+    db.session.execute(
+        insert(ThreadFollow),
+        [{"user_id": uid, "thread_id": thread.id, "level": "watching"} for uid in members],
+    )
+    db.session.add(ThreadRead(user_id=actor.id, thread_id=thread.id, last_post_id=post.id))
+    kind = "announcement" if announcement else "new_thread"
+    label = "Announcement" if announcement else "New thread"
+    notifications.notify(
+        members,
+        kind,
+        f"{label} in {group.name}: {title}",
+        thread_url(thread),
+        group=group,
+        thread=thread,
+        target_type="post",
+        target_id=post.id,
+        exclude=[actor.id],
+    )
+    mentioned = mentioned_member_ids(group, body) - {actor.id}
+    _notify_mentions(group, thread, post, actor, mentioned)
+    db.session.commit()
+    count_post(actor)
+    return thread
+
+
+def _notify_mentions(group, thread, post, actor, user_ids) -> None:
+    if not user_ids:
+        return
+    muted = set(
+        db.session.scalars(
+            select(ThreadFollow.user_id).where(
+                ThreadFollow.thread_id == thread.id, ThreadFollow.level == "muted"
+            )
+        )
+    )
+    notifications.notify(
+        user_ids - muted,
+        "mention",
+        f"{_author_name(post, actor)} mentioned you in “{thread.title}”",
+        thread_url(thread, post),
+        group=group,
+        thread=thread,
+        target_type="post",
+        target_id=post.id,
+        exclude=[actor.id],
+    )
+
+
+def _follow_level(user_id: int, thread: Thread) -> str | None:
+    return db.session.scalar(
+        select(ThreadFollow.level).where(
+            ThreadFollow.user_id == user_id, ThreadFollow.thread_id == thread.id
+        )
+    )
+
+
+def reply(actor, thread: Thread, body: str, *, quote: Post | None = None, anonymous=False) -> Post:
+    group = thread.group
+    if not policy.can_post_in_group(actor, group):
+        raise Forbidden("Only members of this group can post here.")
+    if thread.locked:
+        raise Conflict(
+            "This thread is locked"
+            + (f": {thread.lock_reason}" if thread.lock_reason else "")
+            + ". It takes no new posts."
+        )
+    body = _clean_body(body)
+    if anonymous and not group.allow_anonymous:
+        raise DomainError("This group does not allow anonymous posts.")
+    if quote is not None and (quote.thread_id != thread.id or not policy.can_read_post(actor, quote)):
+        raise DomainError("You can quote only posts of this thread.")
+    check_post_rate(actor)
+    post = Post(
+        thread_id=thread.id,
+        user_id=actor.id,
+        body=body,
+        body_html=str(render_markdown(body)),
+        anonymous=anonymous,
+        quote_post_id=getattr(quote, "id", None),
+    )
+    db.session.add(post)
+    thread.last_activity_at = _now()
+    db.session.flush()
+    if _follow_level(actor.id, thread) is None:
+        db.session.add(ThreadFollow(user_id=actor.id, thread_id=thread.id, level="watching"))
+    _mark_read_in_session(actor.id, thread.id, post.id)
+
+    name = _author_name(post, actor)
+    active = set(_active_member_ids(group))
+    mentioned = mentioned_member_ids(group, body) - {actor.id}
+    quoted_author = (
+        ({quote.user_id} & active) - {actor.id}
+        if quote is not None and quote.hidden_at is None
+        else set()
+    )
+    follows = dict(
+        db.session.execute(
+            select(ThreadFollow.user_id, ThreadFollow.level)
+            .join(
+                Membership,
+                and_(Membership.user_id == ThreadFollow.user_id, Membership.group_id == group.id),
+            )
+            .where(ThreadFollow.thread_id == thread.id, Membership.status == "active")
+        ).all()
+    )
+    watchers = {uid for uid, level in follows.items() if level == "watching"} & active
+    not_muted = lambda ids: {uid for uid in ids if follows.get(uid) != "muted"}  # noqa: E731
+    # One notification per person per post: a mention beats a reply beats "new post".
+    mention_ids = not_muted(mentioned)
+    reply_ids = not_muted(quoted_author) - mention_ids
+    watch_ids = watchers - mention_ids - reply_ids - {actor.id}
+    common = {"group": group, "thread": thread, "target_type": "post", "target_id": post.id}
+    url = thread_url(thread, post)
+    notifications.notify(
+        mention_ids, "mention", f"{name} mentioned you in “{thread.title}”", url,
+        exclude=[actor.id], **common,
+    )
+    notifications.notify(
+        reply_ids, "reply", f"{name} replied to your post in “{thread.title}”", url,
+        exclude=[actor.id], **common,
+    )
+    notifications.notify(
+        watch_ids, "thread_post", f"{name} posted in “{thread.title}”", url,
+        exclude=[actor.id], **common,
+    )
+    db.session.commit()
+    count_post(actor)
+    return post
+
+
+def edit_post(actor, post: Post, body: str) -> Post:
+    if not policy.can_edit_post(actor, post):
+        raise Forbidden("You can edit only your own posts in groups you belong to.")
+    body = _clean_body(body)
+    if body == post.body:
+        return post
+    db.session.add(
+        PostRevision(post_id=post.id, body=post.body, written_at=post.edited_at or post.created_at)
+    )
+    post.body = body
+    post.body_html = str(render_markdown(body))
+    post.edited_at = _now()
+    db.session.commit()
+    return post
+
+
+def delete_post(actor, post: Post) -> None:
+    if not policy.can_edit_post(actor, post):
+        raise Forbidden("You can delete only your own posts in groups you belong to.")
+    post.deleted_at = _now()
+    notifications.withdraw("post", post.id)
+    db.session.commit()
+
+
+def post_history(post: Post) -> list[PostRevision]:
+    return list(
+        db.session.scalars(
+            select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id.desc())
+        )
+    )
+
+
+def set_flags(actor, thread: Thread, **changes) -> None:
+    """Pin, lock (with a reason) or make an announcement; facilitators only."""
+    from coprod_study.services import audit
+
+    if not policy.can_moderate(actor, thread.group):
+        raise Forbidden("Only the group's facilitators may do this.")
+    for name, value in changes.items():
+        if name not in {"pinned", "locked", "lock_reason", "announcement"}:
+            raise ValueError(name)
+        setattr(thread, name, value)
+    if "locked" in changes:
+        audit.record(
+            actor,
+            "thread.locked" if changes["locked"] else "thread.unlocked",
+            target=thread,
+            group=thread.group,
+            details={"thread": thread.title},
+            reason=changes.get("lock_reason"),
+        )
+    if changes.get("announcement"):
+        first = db.session.scalar(
+            select(Post.id).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)
+        )
+        notifications.notify(
+            _active_member_ids(thread.group),
+            "announcement",
+            f"Announcement in {thread.group.name}: {thread.title}",
+            thread_url(thread),
+            group=thread.group,
+            thread=thread,
+            target_type="post",
+            target_id=first,
+            exclude=[actor.id],
+        )
+    db.session.commit()
+
+
+def set_follow(user, thread: Thread, level: str) -> None:
+    if level not in FOLLOW_LEVELS:
+        raise DomainError("Choose watching, normal or muted.")
+    if not policy.can_view_group(user, thread.group):
+        raise Forbidden("Only members follow threads.")
+    row = db.session.get(ThreadFollow, (user.id, thread.id))
+    if row is None:
+        db.session.add(ThreadFollow(user_id=user.id, thread_id=thread.id, level=level))
+    else:
+        row.level = level
+    db.session.commit()
+
+
+def follow_level(user, thread: Thread) -> str:
+    if not getattr(user, "is_authenticated", False):
+        return "normal"
+    return _follow_level(user.id, thread) or "normal"
+
+
+# --- Reading -------------------------------------------------------------------
+
+
+@dataclass
+class ThreadRow:
+    thread: Thread
+    posts: int
+    unread: int
+
+
+def thread_list(viewer, group) -> list[ThreadRow]:
+    """Pinned first, then by last activity, with post and unread counts (3 queries)."""
+    threads = list(
+        db.session.scalars(
+            select(Thread)
+            .options(selectinload(Thread.author), selectinload(Thread.episode))
+            .where(Thread.group_id == group.id)
+            .order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
+        )
+    )
+    if not threads:
+        return []
+    ids = [t.id for t in threads]
+    totals = dict(
+        db.session.execute(
+            select(Post.thread_id, func.count())
+            .where(Post.thread_id.in_(ids), Post.deleted_at.is_(None))
+            .group_by(Post.thread_id)
+        ).all()
+    )
+    unread: dict[int, int] = {}
+    if getattr(viewer, "is_authenticated", False):
+        unread = dict(
+            db.session.execute(
+                select(Post.thread_id, func.count())
+                .outerjoin(
+                    ThreadRead,
+                    and_(ThreadRead.thread_id == Post.thread_id, ThreadRead.user_id == viewer.id),
+                )
+                .where(
+                    Post.thread_id.in_(ids),
+                    Post.deleted_at.is_(None),
+                    Post.user_id != viewer.id,
+                    Post.id > func.coalesce(ThreadRead.last_post_id, 0),
+                )
+                .group_by(Post.thread_id)
+            ).all()
+        )
+    return [ThreadRow(t, totals.get(t.id, 0), unread.get(t.id, 0)) for t in threads]
+
+
+def thread_posts(thread: Thread) -> list[Post]:
+    return list(
+        db.session.scalars(
+            select(Post)
+            .options(
+                selectinload(Post.author),
+                selectinload(Post.quoted).selectinload(Post.author),
+            )
+            .where(Post.thread_id == thread.id)
+            .order_by(Post.created_at, Post.id)
+        )
+    )
+
+
+def _mark_read_in_session(user_id: int, thread_id: int, post_id: int) -> None:
+    row = db.session.get(ThreadRead, (user_id, thread_id))
+    if row is None:
+        db.session.add(ThreadRead(user_id=user_id, thread_id=thread_id, last_post_id=post_id))
+    elif row.last_post_id < post_id:
+        row.last_post_id = post_id
+
+
+def mark_read(user, thread: Thread, last_post_id: int) -> None:
+    """Record that `user` has seen the thread up to `last_post_id` (from a page view)."""
+    if not getattr(user, "is_authenticated", False) or not last_post_id:
+        return
+    current = db.session.scalar(
+        select(ThreadRead.last_post_id).where(
+            ThreadRead.user_id == user.id, ThreadRead.thread_id == thread.id
+        )
+    )
+    if current is not None and current >= last_post_id:
+        return
+    begin_writing(db.session)
+    _mark_read_in_session(user.id, thread.id, last_post_id)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two tabs at once: the other one recorded it.
+        db.session.rollback()
+
+
+def episode_choices():
+    from coprod_study.models import Episode
+
+    return list(db.session.execute(select(Episode.id, Episode.number, Episode.title).order_by(Episode.number)))
