@@ -86,9 +86,7 @@ def test_account_time_zone_is_trimmed(client, make_user):
         "long-name",
     ],
 )
-def test_account_bad_input_is_refused_and_nothing_saved(
-    client, make_user, changes, message, kept
-):
+def test_account_bad_input_is_refused_and_nothing_saved(client, make_user, changes, message, kept):
     user = make_user(name="Original Name")
     login(client, user)
     response = save(client, **changes)

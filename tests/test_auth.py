@@ -218,16 +218,12 @@ def test_remember_me_sets_a_remember_cookie_that_restores_the_session(client, ma
 
 def test_without_remember_me_no_remember_cookie(client, make_user):
     response = login(client, make_user())
-    assert not any(
-        c.startswith("remember_token=") for c in response.headers.getlist("Set-Cookie")
-    )
+    assert not any(c.startswith("remember_token=") for c in response.headers.getlist("Set-Cookie"))
 
 
 def test_session_cookie_flags(client, make_user):
     response = login(client, make_user())
-    session_cookie = [
-        c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")
-    ]
+    session_cookie = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("session=")]
     assert session_cookie
     assert "HttpOnly" in session_cookie[0]
     assert "SameSite=Lax" in session_cookie[0]

@@ -134,9 +134,7 @@ def test_sample_catalog_loads_with_the_promised_shape(app):
         assert all(g.person.bio for g in episode.guests)
         assert 3 <= len(episode.takeaways) <= 5
         assert 4 <= len(episode.questions) <= 6
-        assert [q.position for q in episode.questions] == list(
-            range(1, len(episode.questions) + 1)
-        )
+        assert [q.position for q in episode.questions] == list(range(1, len(episode.questions) + 1))
         assert 3 <= len(episode.references) <= 5
         dois += sum(1 for r in episode.references if r.doi)
         assert "<script" not in episode.summary_html
@@ -183,7 +181,9 @@ def test_adding_and_removing_questions(app, tmp_path):
     base = VALID_HEAD + episode_toml()
     catalog.load_file(write(tmp_path, base))
     first_id = db.session.scalar(select(StudyQuestion.id).where(StudyQuestion.position == 1))
-    fewer = base.replace('  [[episodes.questions]]\n  prompt = "Second?"\n  audiences = ["learners"]\n', "")
+    fewer = base.replace(
+        '  [[episodes.questions]]\n  prompt = "Second?"\n  audiences = ["learners"]\n', ""
+    )
     result = catalog.load_file(write(tmp_path, fewer, "fewer.toml"))
     assert result.updated == 1
     db.session.expire_all()
@@ -208,7 +208,9 @@ def test_swapping_episode_numbers_loads(app, tmp_path):
     )
     assert result.updated == 2
     db.session.expire_all()
-    numbers = {slug: number for slug, number in db.session.execute(select(Episode.slug, Episode.number))}
+    numbers = {
+        slug: number for slug, number in db.session.execute(select(Episode.slug, Episode.number))
+    }
     assert numbers == {"a": 2, "b": 1}
 
 
@@ -256,8 +258,7 @@ def test_a_bad_file_leaves_an_existing_catalog_untouched(app, tmp_path):
         "Respect in the Room"
     )
     assert (
-        db.session.scalars(select(StudyQuestion.prompt).order_by(StudyQuestion.id)).all()
-        == prompts
+        db.session.scalars(select(StudyQuestion.prompt).order_by(StudyQuestion.id)).all() == prompts
     )
 
 
@@ -321,13 +322,11 @@ def test_a_bad_file_leaves_an_existing_catalog_untouched(app, tmp_path):
             'episode "good-one": related_dimensions must list defined dimension slugs',
         ),
         (
-            VALID_HEAD.replace('related = ["knowing"]', 'related = ["respect"]')
-            + episode_toml(),
+            VALID_HEAD.replace('related = ["knowing"]', 'related = ["respect"]') + episode_toml(),
             'dimension "respect": a dimension cannot relate to itself',
         ),
         (
-            VALID_HEAD.replace('related = ["knowing"]', 'related = ["elsewhere"]')
-            + episode_toml(),
+            VALID_HEAD.replace('related = ["knowing"]', 'related = ["elsewhere"]') + episode_toml(),
             'dimension "respect": related dimension "elsewhere" is not defined',
         ),
         (
@@ -370,9 +369,9 @@ def test_bad_files_are_refused_with_a_named_problem(app, tmp_path, text, expecte
 
 def test_a_guest_listed_twice_in_one_episode_is_a_problem_not_a_crash(app, tmp_path):
     text = VALID_HEAD + episode_toml().replace(
-        '  [[episodes.takeaways]]',
+        "  [[episodes.takeaways]]",
         '  [[episodes.guests]]\n  name = "Guest One"\n  bio = "Invented."\n\n'
-        '  [[episodes.takeaways]]',
+        "  [[episodes.takeaways]]",
     )
     problems = _refused(write(tmp_path, text))
     assert any('episode "good-one": guest 2' in problem for problem in problems), problems
@@ -557,7 +556,10 @@ def test_episode_page_shows_everything(client, sample_catalog):
     response = client.get(f"/episodes/{EPISODE}")
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert '<audio controls preload="none" src="https://media.example.org/coproduction/ep01.mp3"' in page
+    assert (
+        '<audio controls preload="none" src="https://media.example.org/coproduction/ep01.mp3"'
+        in page
+    )
     assert "38:20" in page
     assert "Marta Ellison" in page and "Tomas Reyes" in page
     headings = re.findall(r"<h3>([^<]+)</h3>", page)
@@ -605,7 +607,10 @@ def test_mark_as_listened_and_unmark(client, sample_catalog, make_user):
     assert "Mark as listened" in page
 
     response = post_form(
-        client, f"/episodes/{EPISODE}/listened", {"listened": "1"}, token_from=f"/episodes/{EPISODE}"
+        client,
+        f"/episodes/{EPISODE}/listened",
+        {"listened": "1"},
+        token_from=f"/episodes/{EPISODE}",
     )
     assert response.status_code == 302
     assert response.headers["Location"] == f"/episodes/{EPISODE}"
@@ -617,7 +622,10 @@ def test_mark_as_listened_and_unmark(client, sample_catalog, make_user):
     assert '<span class="badge">Listened</span>' in client.get("/episodes").get_data(as_text=True)
 
     post_form(
-        client, f"/episodes/{EPISODE}/listened", {"listened": "0"}, token_from=f"/episodes/{EPISODE}"
+        client,
+        f"/episodes/{EPISODE}/listened",
+        {"listened": "0"},
+        token_from=f"/episodes/{EPISODE}",
     )
     db.session.expire_all()
     progress = db.session.get(ListeningProgress, (user.id, episode.id))
@@ -664,9 +672,7 @@ def test_dimensions_page_shows_every_dimension_and_relations_both_ways(client, s
     sections = {}
     for dimension in dimensions:
         assert f">{dimension.name}</h2>" in page
-        section = re.search(
-            rf'<section id="{dimension.slug}".*?</section>', page, re.S
-        ).group(0)
+        section = re.search(rf'<section id="{dimension.slug}".*?</section>', page, re.S).group(0)
         sections[dimension.slug] = section
     one_way = 0
     for dimension in dimensions:
@@ -728,8 +734,9 @@ def test_episode_list_runs_a_constant_number_of_queries(
     with count_queries() as five:
         client.get("/episodes")
     text = sample_text() + "\n".join(
-        episode_toml(f"extra-{n}", 100 + n, dimension='"mutual-respect"')
-        .replace('"Guest One"', f'"Guest {n}"')
+        episode_toml(f"extra-{n}", 100 + n, dimension='"mutual-respect"').replace(
+            '"Guest One"', f'"Guest {n}"'
+        )
         for n in range(5)
     )
     catalog.load_file(write(tmp_path, text))

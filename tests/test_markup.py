@@ -18,7 +18,7 @@ HOSTILE = [
     "<IMG SRC=javascript:alert('XSS')>",
     '<svg onload="alert(1)"><circle r="5"/></svg>',
     "<svg><script>alert(1)</script></svg>",
-    "<math><mi xlink:href=\"javascript:alert(1)\">x</mi></math>",
+    '<math><mi xlink:href="javascript:alert(1)">x</mi></math>',
     '<iframe src="https://evil.example"></iframe>',
     '<iframe srcdoc="<script>alert(1)</script>"></iframe>',
     '<object data="javascript:alert(1)"></object>',
@@ -61,7 +61,7 @@ HOSTILE = [
     "www.example.org/<script>alert(1)</script>",
     "<a href=javascript:alert(1)>unquoted</a>",
     "<a href='javascript:alert(1)'>single</a>",
-    "<a\nhref=\"javascript:alert(1)\">newline</a>",
+    '<a\nhref="javascript:alert(1)">newline</a>',
     "<img src=x onerror=alert(1)",
     "<div><p>unclosed <b>tags <i>everywhere",
     "</p></div><script>alert(1)</script>",
@@ -70,9 +70,9 @@ HOSTILE = [
     "`<script>alert(1)</script>`",
     "```html\n<script>alert(1)</script>\n```",
     "> <img src=x onerror=alert(1)>",
-    "* <a href=\"javascript:alert(1)\">item</a>",
+    '* <a href="javascript:alert(1)">item</a>',
     "<textarea><script>alert(1)</script></textarea>",
-    "<noscript><p title=\"</noscript><img src=x onerror=alert(1)>\">",
+    '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
     '<a href="https://ok.example" target="_blank">new tab</a>',
 ]
 
@@ -83,8 +83,21 @@ HREF = re.compile(r'\shref="([^"]*)"')
 
 def assert_safe(output: str) -> None:
     lowered = output.lower()
-    for forbidden in ("<script", "<img", "<svg", "<iframe", "<style", "<object", "<embed",
-                      "<form", "<input", "<math", "<base", "<meta", "<link"):
+    for forbidden in (
+        "<script",
+        "<img",
+        "<svg",
+        "<iframe",
+        "<style",
+        "<object",
+        "<embed",
+        "<form",
+        "<input",
+        "<math",
+        "<base",
+        "<meta",
+        "<link",
+    ):
         assert forbidden not in lowered, (forbidden, output)
     # Escaped text may read 'style=' or 'onclick='; no real tag may carry them.
     for tag in TAG.findall(output):
@@ -168,7 +181,9 @@ def test_urls_inside_code_are_not_linkified():
     assert "<a " not in output
 
 
-@pytest.mark.parametrize(("text", "tag"), [("# Title", "h3"), ("## Sub", "h4"), ("#### Deep", "h6")])
+@pytest.mark.parametrize(
+    ("text", "tag"), [("# Title", "h3"), ("## Sub", "h4"), ("#### Deep", "h6")]
+)
 def test_headings_are_shifted_below_the_page_headings(text, tag):
     output = str(render_markdown(text))
     assert output.startswith(f"<{tag}>")

@@ -100,7 +100,33 @@ def test_there_are_post_routes_to_check():
         assert expected in POST_RULES
 
 
-@pytest.mark.parametrize("rule", POST_RULES)
+# POST routes that are deliberately exempt from CSRF, each with the reason.
+CSRF_EXEMPT = {
+    # RFC 8058 one-click unsubscribe: mail clients POST without a session; the
+    # signed token in the URL is the proof.
+    "/email/unsubscribe/<token>",
+}
+
+
+def _exempt_views(app) -> set[str]:
+    from coprod_study.extensions import csrf
+
+    assert not csrf._exempt_blueprints, "a whole blueprint is exempt from CSRF"
+    return set(csrf._exempt_views)
+
+
+def _view_location(app, rule_text: str) -> str:
+    rule = next(r for r in app.url_map.iter_rules() if r.rule == rule_text)
+    view = app.view_functions[rule.endpoint]
+    return f"{view.__module__}.{view.__name__}"
+
+
+def test_only_the_listed_routes_are_exempt_from_csrf(app):
+    exempt_rules = {rule for rule in POST_RULES if _view_location(app, rule) in _exempt_views(app)}
+    assert exempt_rules == CSRF_EXEMPT & set(POST_RULES)
+
+
+@pytest.mark.parametrize("rule", [rule for rule in POST_RULES if rule not in CSRF_EXEMPT])
 @pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "admin"])
 def test_every_post_route_requires_a_csrf_token(app, client, make_user, rule, signed_in):
     if signed_in:
@@ -113,6 +139,16 @@ def test_every_post_route_requires_a_csrf_token(app, client, make_user, rule, si
     assert db.session.scalar(select(func.count()).select_from(User)) == users
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == 0
     assert db.session.scalar(select(func.count()).select_from(ListeningProgress)) == 0
+
+
+@pytest.mark.parametrize("rule", sorted(CSRF_EXEMPT & set(POST_RULES)))
+def test_csrf_exempt_routes_refuse_a_bad_token(app, client, make_user, rule):
+    user = make_user()
+    db.session.commit()
+    response = client.post(_fill(app, rule), data={"anything": "x"})
+    assert response.status_code in {400, 404}
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email_preference == "daily"
 
 
 def test_a_token_from_another_session_is_refused(app, make_user):
@@ -154,9 +190,7 @@ def test_sqlite_enforces_foreign_keys(app):
 
 
 @sqlite_only
-def test_writes_take_the_lock_up_front_and_page_views_do_not(
-    app, client, make_user, count_queries
-):
+def test_writes_take_the_lock_up_front_and_page_views_do_not(app, client, make_user, count_queries):
     user = make_user()
     db.session.commit()
     with count_queries() as statements:

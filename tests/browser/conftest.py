@@ -60,9 +60,11 @@ def page(browser):
     page.problems = []
     page.on(
         "console",
-        lambda message: page.problems.append(f"console {message.type}: {message.text}")
-        if message.type == "error"
-        else None,
+        lambda message: (
+            page.problems.append(f"console {message.type}: {message.text}")
+            if message.type == "error"
+            else None
+        ),
     )
     page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
     yield page

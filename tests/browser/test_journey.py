@@ -67,7 +67,9 @@ def test_register_sign_out_sign_in_listen_sign_out(live_server, page, tmp_path):
 
     db.session.expire_all()
     user = db.session.scalar(select(User).where(User.email == "browser@example.org"))
-    progress = db.session.scalar(select(ListeningProgress).where(ListeningProgress.user_id == user.id))
+    progress = db.session.scalar(
+        select(ListeningProgress).where(ListeningProgress.user_id == user.id)
+    )
     assert progress.listened is True
     db.session.commit()
 
