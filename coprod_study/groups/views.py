@@ -32,7 +32,7 @@ class JoinPrompt(Exception):
         self.group = group
 
 
-@bp.errorhandler(JoinPrompt)
+@bp.app_errorhandler(JoinPrompt)
 def show_join_prompt(error):
     return _public_page(error.group, status=403)
 
