@@ -96,6 +96,7 @@ def _register_blueprints(app: Flask) -> None:
     from coprod_study.admin import bp as admin_bp
     from coprod_study.auth import bp as auth_bp
     from coprod_study.catalog import bp as catalog_bp
+    from coprod_study.courses import bp as courses_bp
     from coprod_study.discussion import bp as discussion_bp
     from coprod_study.groups import bp as groups_bp
     from coprod_study.moderation import bp as moderation_bp
@@ -110,5 +111,6 @@ def _register_blueprints(app: Flask) -> None:
         discussion_bp,
         moderation_bp,
         notifications_bp,
+        courses_bp,
     ):
         app.register_blueprint(blueprint)

@@ -130,6 +130,18 @@ def register(app) -> None:
         for user in db.session.scalars(select(User).order_by(User.id)):
             click.echo(f"{user.id}\t{user.role}\t{user.email}\t{user.display_name}")
 
+    @app.cli.command("send-reminders")
+    @with_appcontext
+    def send_reminders():
+        """Remind learners 48 hours before a due date (once each; safe to run often)."""
+        from coprod_study.services import reminders
+
+        result = reminders.send_reminders()
+        click.echo(
+            f"Reminded {result.notified} learner(s) in the app; "
+            f"{result.emailed} e-mail(s) sent, {result.failed} failed."
+        )
+
 
 def _create_app():
     from coprod_study import create_app

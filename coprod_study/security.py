@@ -26,7 +26,9 @@ def is_safe_next(target: str | None) -> bool:
     """Only same-site paths: '/x' yes, '//evil', 'http://evil', '/\\evil' no."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return False
-    return "\\" not in target and "\r" not in target and "\n" not in target
+    # Browsers read "\\" as "/" and drop tabs and newlines inside a URL, so
+    # "/\t/evil" would become "//evil": refuse backslashes and control characters.
+    return not any(char == "\\" or ord(char) < 0x20 or ord(char) == 0x7F for char in target)
 
 
 def start_session(user, remember: bool) -> None:

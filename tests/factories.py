@@ -87,3 +87,65 @@ def make_answer(group, user: User, question, body: str = "My answer", **fields):
     db.session.add(answer)
     db.session.commit()
     return answer
+
+
+# --- Courses ----------------------------------------------------------------------
+
+
+def make_course(educator: User | None = None, **fields):
+    """A course with `educator` (an educator made if missing) as its educator."""
+    from coprod_study.services import courses
+
+    educator = educator or make_user(role="educator")
+    number = next(_counter)
+    fields.setdefault("title", f"Course {number}")
+    fields.setdefault("code", f"C{number}")
+    return courses.create_course(educator, **fields)
+
+
+def enrol(course, user: User | None = None, role: str = "learner") -> User:
+    from coprod_study import policy
+    from coprod_study.models import CourseMember
+
+    user = user or make_user()
+    db.session.add(CourseMember(course_id=course.id, user_id=user.id, role=role))
+    db.session.commit()
+    policy.forget_memberships()
+    return user
+
+
+def make_assignment(course, episode=None, *, opens_in=None, due_in=None, **fields):
+    """An assignment on `episode` (the first by number if missing); `opens_in` and
+    `due_in` are timedeltas from now (default: opened a day ago, due in three days)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import select
+
+    from coprod_study.models import Assignment, Episode
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    episode = episode or db.session.scalar(select(Episode).order_by(Episode.number))
+    fields.setdefault("opens_at", now + (opens_in if opens_in is not None else timedelta(days=-1)))
+    fields.setdefault("due_at", now + (due_in if due_in is not None else timedelta(days=3)))
+    assignment = Assignment(course_id=course.id, episode_id=episode.id, **fields)
+    db.session.add(assignment)
+    db.session.commit()
+    return assignment
+
+
+def make_course_group(course, educator: User, name: str | None = None, **fields):
+    from coprod_study.services import courses
+
+    return courses.create_course_group(
+        educator, course, name=name or f"Course group {next(_counter)}", **fields
+    )
+
+
+def place(course, group, user: User) -> None:
+    """Put a learner into a course group, as an educator would."""
+    from coprod_study import policy
+    from coprod_study.models import Membership
+
+    db.session.add(Membership(group_id=group.id, user_id=user.id, role="member", status="active"))
+    db.session.commit()
+    policy.forget_memberships()

@@ -293,7 +293,14 @@ def test_session_ends_after_its_absolute_lifetime(client, make_user):
 
 @pytest.mark.parametrize(
     "target",
-    ["//evil.example", "https://evil.example", "/\\evil.example", "javascript:alert(1)"],
+    [
+        "//evil.example",
+        "https://evil.example",
+        "/\\evil.example",
+        "/\t/evil.example",
+        "/\n/evil.example",
+        "javascript:alert(1)",
+    ],
 )
 def test_login_ignores_a_next_that_leaves_the_site(client, make_user, target):
     user = make_user()

@@ -10,6 +10,7 @@ from coprod_study.account.forms import ProfileForm
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
 from coprod_study.services import accounts
+from coprod_study.services import calendar as calendar_service
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -36,6 +37,7 @@ def profile():
             "account/profile.html",
             form=form,
             time_zones=sorted(zoneinfo.available_timezones()),
+            calendar_tokens=calendar_service.active_tokens(user),
         ),
         400 if form.errors else 200,
     )

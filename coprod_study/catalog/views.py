@@ -21,6 +21,7 @@ from coprod_study.extensions import db
 from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Dimension, Episode, EpisodeGuest
 from coprod_study.services import catalog as catalog_service
 from coprod_study.services import groups as group_service
+from coprod_study.services import progress as progress_service
 
 
 def _episode_list_stmt():
@@ -62,6 +63,7 @@ def index():
         newest=newest,
         listened=catalog_service.listened_episode_ids(current_user),
         my_groups=group_service.my_groups(current_user),
+        my_due=progress_service.my_due_dates(current_user),
     )
 
 

@@ -4,7 +4,7 @@ import re
 import secrets
 import smtplib
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
@@ -97,6 +97,35 @@ def format_in_zone(value: datetime | None, zone_name: str | None) -> str:
     if abbreviation != place.key:
         text += f" ({place.key})"
     return text
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """An unfinished assignment as the e-mail digest lists it."""
+
+    title: str
+    due_text: str
+    url: str
+
+
+def due_within(user, days: int = 7, now: datetime | None = None) -> list[DueItem]:
+    """The person's unfinished assignments due in the next `days` days."""
+    from coprod_study.services import progress
+
+    now = now or now_utc()
+    items = []
+    for cell in progress.my_cells(user, now=now):
+        if cell.complete or not now < cell.due_at <= now + timedelta(days=days):
+            continue
+        episode, course = cell.assignment.episode, cell.assignment.course
+        items.append(
+            DueItem(
+                title=f"Episode {episode.number}: {episode.title} ({course.code})",
+                due_text=f"due {format_in_zone(cell.due_at, user.time_zone)}; {cell.left}",
+                url=course_path(course),
+            )
+        )
+    return items
 
 
 # --- Looking courses up -------------------------------------------------------------
@@ -287,12 +316,16 @@ def update_course(
     placement: str,
 ) -> None:
     _require_manager(actor, course)
-    course.title = _clean_text(title, "title", MAX_TITLE, "Give the course a title.")
-    course.term = _clean_text(term, "term", MAX_TERM, None)
-    course.time_zone = _check_zone(time_zone)
-    course.description = check_markdown(description, "description")
+    values = {
+        "title": _clean_text(title, "title", MAX_TITLE, "Give the course a title."),
+        "term": _clean_text(term, "term", MAX_TERM, None),
+        "time_zone": _check_zone(time_zone),
+        "description": check_markdown(description, "description"),
+        "placement": _check_placement(placement),
+    }
+    for name, value in values.items():
+        setattr(course, name, value)
     course.description_html = str(render_markdown(course.description))
-    course.placement = _check_placement(placement)
     db.session.commit()
 
 
@@ -497,6 +530,16 @@ def _send_invite(actor, course: Course, invite: CourseInvite) -> bool:
         current_app.logger.exception("Could not send a course invitation")
         return False
     return True
+
+
+def pending_invites(course: Course) -> list[CourseInvite]:
+    return list(
+        db.session.scalars(
+            select(CourseInvite)
+            .where(CourseInvite.course_id == course.id, CourseInvite.accepted_at.is_(None))
+            .order_by(CourseInvite.email)
+        )
+    )
 
 
 def invite_for_token(token: str) -> CourseInvite | None:

@@ -6,14 +6,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
-from sqlalchemy import insert, or_, select
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from coprod_study.extensions import db
-from coprod_study.models import Assignment, CourseMember, Extension, ReminderSent, User
+from coprod_study.models import (
+    Assignment,
+    CourseMember,
+    Extension,
+    Notification,
+    ReminderSent,
+    User,
+)
 from coprod_study.services import notifications
 from coprod_study.services.courses import course_path, format_in_zone, now_utc
-from coprod_study.services.progress import compute_cells, assignments_where
+from coprod_study.services.progress import assignments_where, compute_cells
 
 REMIND_BEFORE = timedelta(hours=48)
 
@@ -96,8 +103,26 @@ def send_reminders(now: datetime | None = None) -> ReminderResult:
     by_id = {a.id: a for a in assignment_list}
     for (assignment_id, due_at, zone_name), user_ids in batches.items():
         notifications.notify(
-            user_ids, "assignment_due", _message(by_id[assignment_id], due_at, zone_name),
+            user_ids,
+            "assignment_due",
+            _message(by_id[assignment_id], due_at, zone_name),
             course_path(by_id[assignment_id].course),
+            target_type="assignment",
+            target_id=assignment_id,
+        )
+    # Those who want e-mail at once get it from here, so the digest must not repeat it.
+    immediate = [uid for uid, person in people.items() if person.email_preference == "immediately"]
+    if immediate:
+        db.session.execute(
+            update(Notification)
+            .where(
+                Notification.user_id.in_(immediate),
+                Notification.kind == "assignment_due",
+                Notification.target_type == "assignment",
+                Notification.target_id.in_(list(by_id)),
+                Notification.emailed_at.is_(None),
+            )
+            .values(emailed_at=now)
         )
     try:
         db.session.commit()

@@ -1,0 +1,7 @@
+"""Courses: enrolment, course groups, assignments, progress, calendars."""
+
+from flask import Blueprint
+
+bp = Blueprint("courses", __name__, url_prefix="/courses")
+
+from coprod_study.courses import views  # noqa: E402,F401
