@@ -7,6 +7,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Made by a migration with raw DDL for one database only; not in the models.
+FULL_TEXT_OBJECTS = ("search_fts", "tsv", "ix_search_documents_tsv")
+
+
+def is_modelled(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic include_object hook: skip the full-text index objects."""
+    return not (name or "").startswith(FULL_TEXT_OBJECTS)
 BUSY_TIMEOUT_MS = 15_000
 
 

@@ -53,8 +53,10 @@ def init_app(app):
             session["auth_at"] = int(time.time())
             session.permanent = True
         elif time.time() - started > limit:
-            logout_user()
+            # Clear first: logout_user() leaves a note in the session that
+            # deletes the remember-me cookie too.
             session.clear()
+            logout_user()
             g.session_expired = True
 
     @app.after_request

@@ -3,6 +3,7 @@
 from alembic import context
 from flask import current_app
 
+from coprod_study.database import is_modelled
 from coprod_study.models.base import UTCDateTime
 
 db = current_app.extensions["migrate"].db
@@ -36,6 +37,7 @@ def run_migrations_online() -> None:
             render_as_batch=True,
             render_item=render_item,
             compare_type=True,
+            include_object=is_modelled,
         )
         with context.begin_transaction():
             context.run_migrations()

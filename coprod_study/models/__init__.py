@@ -52,6 +52,13 @@ from coprod_study.models.groups import (
     Revision,
     StudyGroup,
 )
+from coprod_study.models.transcripts import (
+    Chapter,
+    ContentTranslation,
+    SearchDocument,
+    Transcript,
+    TranscriptSegment,
+)
 from coprod_study.models.users import (
     EMAIL_PREFERENCES,
     LANGUAGES,
@@ -62,6 +69,11 @@ from coprod_study.models.users import (
 )
 
 __all__ = [
+    "Chapter",
+    "ContentTranslation",
+    "SearchDocument",
+    "Transcript",
+    "TranscriptSegment",
     "COURSE_ROLES",
     "PLACEMENTS",
     "Assignment",

@@ -104,6 +104,8 @@ class Episode(TimestampMixin, Base):
     duration_seconds: Mapped[int | None]
     host_name: Mapped[str | None] = mapped_column(String(120))
     is_sample: Mapped[bool] = mapped_column(default=False)
+    # The podcast feed's <guid>, so a re-import updates instead of duplicating.
+    guid: Mapped[str | None] = mapped_column(String(500), unique=True)
 
     dimension: Mapped[Dimension] = relationship()
     related_dimensions: Mapped[list[Dimension]] = relationship(

@@ -49,6 +49,9 @@ class Post(Base):
     thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     quote_post_id: Mapped[int | None] = mapped_column(ForeignKey("posts.id", ondelete="SET NULL"))
+    segment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transcript_segments.id", ondelete="SET NULL")
+    )
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     anonymous: Mapped[bool] = mapped_column(default=False)

@@ -142,6 +142,10 @@ class Answer(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     edited_at: Mapped[datetime | None]
     deleted_at: Mapped[datetime | None]
+    # A transcript moment the answer quotes ("discussing a moment").
+    segment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transcript_segments.id", ondelete="SET NULL")
+    )
     hidden_at: Mapped[datetime | None]
     hidden_reason: Mapped[str | None] = mapped_column(Text)
 
