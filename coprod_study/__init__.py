@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from coprod_study import database  # noqa: F401  (registers connection events)
     from coprod_study.extensions import csrf, db, limiter, login_manager, migrate
+    from coprod_study.services import search  # noqa: F401  (keeps the search index in step)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
@@ -101,6 +102,7 @@ def _register_blueprints(app: Flask) -> None:
     from coprod_study.groups import bp as groups_bp
     from coprod_study.moderation import bp as moderation_bp
     from coprod_study.notifications import bp as notifications_bp
+    from coprod_study.search import bp as search_bp
 
     for blueprint in (
         catalog_bp,
@@ -111,6 +113,7 @@ def _register_blueprints(app: Flask) -> None:
         discussion_bp,
         moderation_bp,
         notifications_bp,
+        search_bp,
         courses_bp,
     ):
         app.register_blueprint(blueprint)

@@ -120,6 +120,15 @@ def register(app) -> None:
         sent = digests.send_digests()
         click.echo(f"Sent {sent} {'e-mail' if sent == 1 else 'e-mails'}.")
 
+    @app.cli.command("reindex")
+    @with_appcontext
+    def reindex():
+        """Rebuild the full-text search index from the content."""
+        from coprod_study.services import search
+
+        total = search.reindex()
+        click.echo(f"Indexed {total} documents.")
+
     @app.cli.command("list-users")
     @with_appcontext
     def list_users():

@@ -23,9 +23,11 @@ ENVIRONMENT = {
     "COPROD_PROXY_HOPS": "PROXY_HOPS",
     "COPROD_FLAG_HIDE_THRESHOLD": "FLAG_HIDE_THRESHOLD",
     "COPROD_POST_LIMIT": "POST_LIMIT",
+    "COPROD_FETCH_ALLOW_PRIVATE": "FETCH_ALLOW_PRIVATE",
+    "COPROD_FEED_DIMENSION": "FEED_DIMENSION",
 }
 
-BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE"}
+BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "FETCH_ALLOW_PRIVATE"}
 INTEGER_KEYS = {"SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD"}
 
 
@@ -69,6 +71,11 @@ def defaults(instance_path: str) -> dict:
         "PASSWORD_RESET_MAX_AGE": 3600,
         "PER_PAGE": 20,
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,
+        # Feed import: may fetching reach private, loopback or link-local
+        # addresses? True, or a list of networks such as ["127.0.0.1/32"].
+        "FETCH_ALLOW_PRIVATE": False,
+        # Slug of the dimension new feed episodes go to (else "uncategorised").
+        "FEED_DIMENSION": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     }
 

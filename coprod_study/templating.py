@@ -27,6 +27,9 @@ def init_app(app):
     app.jinja_env.filters["sanitized"] = sanitized
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.filters["local_time"] = local_time
+    from coprod_study.services.transcripts import format_time
+
+    app.jinja_env.filters["clock"] = format_time
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

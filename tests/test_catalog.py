@@ -1,6 +1,7 @@
 """The catalog: its loader and CLI commands, and the catalog pages."""
 
 import re
+import shutil
 import tomllib
 from textwrap import dedent
 
@@ -63,6 +64,10 @@ def sample_episode_count() -> int:
 def write(tmp_path, text: str, name="catalog.toml"):
     path = tmp_path / name
     path.write_text(dedent(text))
+    # The sample names transcript files beside it; bring them along.
+    transcripts = catalog.sample_catalog_path().parent / "transcripts"
+    if transcripts.is_dir() and not (tmp_path / "transcripts").exists():
+        shutil.copytree(transcripts, tmp_path / "transcripts")
     return path
 
 

@@ -5,6 +5,7 @@ from flask import (
     current_app,
     flash,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -17,11 +18,13 @@ from sqlalchemy.orm import selectinload
 from coprod_study import policy
 from coprod_study.catalog import bp
 from coprod_study.catalog.forms import ListenedForm
+from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Dimension, Episode, EpisodeGuest
 from coprod_study.services import catalog as catalog_service
 from coprod_study.services import groups as group_service
 from coprod_study.services import progress as progress_service
+from coprod_study.services import transcripts as transcript_service
 
 
 def _episode_list_stmt():
@@ -117,6 +120,9 @@ def episode(slug: str):
         listened_form=ListenedForm(),
         audiences=AUDIENCES,
         takeaway_labels=TAKEAWAY_KINDS,
+        chapters=transcript_service.chapters(item),
+        transcript_languages=transcript_service.languages(item),
+        language_names=transcript_service.TRANSCRIPT_LANGUAGES,
     )
 
 
@@ -171,3 +177,78 @@ def healthz():
         db.session.rollback()
         return jsonify({"status": "error", "database": "unreachable", "detail": type(error).__name__}), 503
     return jsonify({"status": "ok", "database": "ok", "dialect": db.engine.dialect.name})
+
+
+def _transcript_language(episode, available: list[str]) -> str | None:
+    wanted = request.args.get("lang")
+    if wanted in available:
+        return wanted
+    preferred = getattr(current_user, "language", None) if current_user.is_authenticated else None
+    for language in (preferred, "en"):
+        if language in available:
+            return language
+    return available[0] if available else None
+
+
+@bp.route("/episodes/<slug>/transcript")
+def transcript(slug: str):
+    item = get_episode(slug)
+    available = transcript_service.languages(item)
+    language = _transcript_language(item, available)
+    if request.args.get("lang") and request.args["lang"] not in available:
+        flash("There is no transcript in that language yet; showing another one.", "info")
+    current = transcript_service.get_transcript(item, language) if language else None
+    anchors = set()
+    rows = []
+    for segment in current.segments if current else []:
+        second = segment.start_ms // 1000
+        rows.append((segment, second if second not in anchors else None))
+        anchors.add(second)
+    return render_template(
+        "catalog/transcript.html",
+        episode=item,
+        languages=available,
+        language=language,
+        rows=rows,
+        chapters=transcript_service.chapters(item),
+        format_time=transcript_service.format_time,
+        language_names=transcript_service.TRANSCRIPT_LANGUAGES,
+    )
+
+
+@bp.route("/episodes/<slug>/transcript.vtt")
+def transcript_vtt(slug: str):
+    item = get_episode(slug)
+    current = transcript_service.get_transcript(item, request.args.get("lang", "en"))
+    if current is None:
+        abort(404)
+    response = make_response(current.vtt)
+    response.mimetype = "text/vtt"
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="{item.slug}.{current.language}.vtt"'
+    )
+    return response
+
+
+@bp.route("/episodes/<slug>/moments/<int:segment_id>")
+@login_required
+def moment(slug: str, segment_id: int):
+    from coprod_study.services import discussion
+    from coprod_study.services import groups as group_service
+
+    item = get_episode(slug)
+    try:
+        segment = transcript_service.segment_for_episode(item.id, segment_id)
+    except DomainError:
+        abort(404)
+    groups = [g for g, m in group_service.my_groups(current_user) if m.status == "active"]
+    extras = {g.id: group_service.extra_questions(g, [item.id]) for g in groups}
+    return render_template(
+        "catalog/moment.html",
+        episode=item,
+        segment=segment,
+        groups=groups,
+        questions={g.id: group_service.questions_for(item, extras[g.id]) for g in groups},
+        threads=discussion.episode_threads([g.id for g in groups], item.id),
+        format_time=transcript_service.format_time,
+    )

@@ -46,6 +46,7 @@ class PostForm(FlaskForm):
         ],
     )
     quote = HiddenField()
+    moment = HiddenField()
     anonymous = BooleanField("Post anonymously to peers")
 
 

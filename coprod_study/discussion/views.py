@@ -72,6 +72,16 @@ def _render_thread(group, thread, form=None, status=200, preview=None):
                 form.quote.data = str(quote.id)
     elif form.quote.data and form.quote.data.isdigit():
         quote = next((p for p in posts if p.id == int(form.quote.data)), None)
+    if form.moment.data is None and request.args.get("moment", "").isdigit():
+        form.moment.data = request.args["moment"]
+    moment = None
+    if form.moment.data and thread.episode_id:
+        from coprod_study.services.transcripts import segment_for_episode
+
+        try:
+            moment = segment_for_episode(thread.episode_id, form.moment.data)
+        except DomainError:
+            moment = None
     level = discussion.follow_level(current_user, thread)
     follow_form = FollowForm(level=level)
     response = render_template(
@@ -81,6 +91,7 @@ def _render_thread(group, thread, form=None, status=200, preview=None):
         posts=posts,
         form=form,
         quote=quote,
+        moment=moment,
         preview=preview,
         follow_form=follow_form,
         follow_level=level,
@@ -88,7 +99,7 @@ def _render_thread(group, thread, form=None, status=200, preview=None):
         action_form=ActionForm(),
         can_post=policy.can_post_in_group(current_user, group) and not thread.locked,
         moderator=policy.can_moderate(current_user, group),
-        moment=discussion.format_moment(thread.moment_seconds),
+        thread_moment=discussion.format_moment(thread.moment_seconds),
     )
     if posts and status == 200:
         discussion.mark_read(current_user, thread, max(p.id for p in posts))
@@ -116,7 +127,12 @@ def thread(slug: str, thread_id: int):
             quote = None
     try:
         post = discussion.reply(
-            _user(), item, form.body.data, quote=quote, anonymous=bool(form.anonymous.data)
+            _user(),
+            item,
+            form.body.data,
+            quote=quote,
+            anonymous=bool(form.anonymous.data),
+            segment_id=form.moment.data or None,
         )
     except DomainError as error:
         add_domain_error(form, error)

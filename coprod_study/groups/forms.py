@@ -1,7 +1,14 @@
 """Forms for study groups."""
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional
 
 from coprod_study.markup import MAX_MARKDOWN_LENGTH
@@ -75,6 +82,7 @@ class AnswerForm(FlaskForm):
         ],
     )
     anonymous = BooleanField("Post anonymously to peers (facilitators still see your name)")
+    moment = HiddenField()
 
 
 class ReplyForm(FlaskForm):

@@ -323,6 +323,8 @@ def episode(slug: str, episode_slug: str):
     item = _episode(episode_slug)
     extras = group_service.extra_questions(group, [item.id])
     questions = group_service.questions_for(item, extras)
+    from coprod_study.services.transcripts import moments_discussed
+
     return render_template(
         "groups/episode.html",
         group=group,
@@ -333,6 +335,7 @@ def episode(slug: str, episode_slug: str):
         moderator=policy.can_moderate(current_user, group),
         question_form=QuestionForm(),
         action_form=ActionForm(),
+        moments=moments_discussed(group, item),
     )
 
 
@@ -423,8 +426,25 @@ def _question(group, episode_slug: str, number: int):
         abort(404)
 
 
+def _moment(episode, segment_id):
+    """The transcript segment a form quotes, if it is one of this episode's."""
+    from coprod_study.services.transcripts import segment_for_episode
+
+    if not segment_id:
+        return None
+    try:
+        return segment_for_episode(episode.id, segment_id)
+    except DomainError:
+        return None
+
+
 def _render_question(group, item, question, form=None, preview=None, status=200):
     page = answer_service.question_page(current_user, group, question)
+    if form is None:
+        form = AnswerForm()
+        if request.args.get("moment", "").isdigit():
+            form.moment.data = request.args["moment"]
+    moment = _moment(item, form.moment.data)
     return (
         render_template(
             "groups/question.html",
@@ -432,8 +452,9 @@ def _render_question(group, item, question, form=None, preview=None, status=200)
             episode=item,
             question=question,
             page=page,
-            form=form or AnswerForm(),
+            form=form,
             preview=preview,
+            moment=moment,
             reply_form=ReplyForm(),
             action_form=ActionForm(),
             can_post=policy.can_post_in_group(current_user, group),
@@ -460,7 +481,12 @@ def question(slug: str, episode_slug: str, number: int):
         )
     try:
         answer_service.post_answer(
-            _user(), group, current_question, form.body.data, bool(form.anonymous.data)
+            _user(),
+            group,
+            current_question,
+            form.body.data,
+            bool(form.anonymous.data),
+            segment_id=form.moment.data or None,
         )
     except DomainError as error:
         add_domain_error(form, error)

@@ -8,6 +8,7 @@ from coprod_study.models.activity import (
     Flag,
     Notification,
 )
+from coprod_study.models.api import TOKEN_SCOPES, ApiToken
 from coprod_study.models.base import Base, utcnow
 from coprod_study.models.catalog import (
     AUDIENCES,
@@ -52,6 +53,7 @@ from coprod_study.models.groups import (
     Revision,
     StudyGroup,
 )
+from coprod_study.models.inquiries import INQUIRY_STATUSES, Inquiry
 from coprod_study.models.transcripts import (
     Chapter,
     ContentTranslation,
@@ -69,6 +71,10 @@ from coprod_study.models.users import (
 )
 
 __all__ = [
+    "TOKEN_SCOPES",
+    "ApiToken",
+    "INQUIRY_STATUSES",
+    "Inquiry",
     "Chapter",
     "ContentTranslation",
     "SearchDocument",

@@ -19,6 +19,7 @@ NOTIFICATION_KINDS = {
     "flag": "Flagged post",
     "assignment_due": "Assignment due",
     "course": "Course",
+    "inquiry": "Inquiry to the team",
 }
 FLAG_REASONS = {
     "off_topic": "Off-topic",

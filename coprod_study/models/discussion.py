@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from coprod_study.models.base import Base, utcnow
 from coprod_study.models.catalog import Episode
 from coprod_study.models.groups import StudyGroup
+from coprod_study.models.transcripts import TranscriptSegment
 from coprod_study.models.users import User
 
 FOLLOW_LEVELS = {
@@ -64,6 +65,7 @@ class Post(Base):
     author: Mapped[User] = relationship()
     thread: Mapped[Thread] = relationship()
     quoted: Mapped["Post | None"] = relationship(remote_side=lambda: Post.id)
+    segment: Mapped[TranscriptSegment | None] = relationship()
 
 
 class ThreadFollow(Base):

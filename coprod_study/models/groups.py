@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coprod_study.models.base import Base, utcnow
 from coprod_study.models.catalog import Episode, StudyQuestion
+from coprod_study.models.transcripts import TranscriptSegment
 from coprod_study.models.users import User
 
 JOIN_POLICIES = {
@@ -148,9 +149,13 @@ class Answer(Base):
     )
     hidden_at: Mapped[datetime | None]
     hidden_reason: Mapped[str | None] = mapped_column(Text)
+    # The question's wording when this answer was written, kept once the
+    # wording changes (services.wording); None means the current wording.
+    question_text: Mapped[str | None] = mapped_column(Text)
 
     author: Mapped[User] = relationship(foreign_keys=[user_id])
     group: Mapped[StudyGroup] = relationship()
+    segment: Mapped["TranscriptSegment | None"] = relationship()
     study_question: Mapped[StudyQuestion | None] = relationship()
     group_question: Mapped[GroupQuestion | None] = relationship()
     replies: Mapped[list["Reply"]] = relationship(

@@ -6,6 +6,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coprod_study.models.base import Base, utcnow
+from coprod_study.models.catalog import Episode
 
 
 class Transcript(Base):
@@ -20,6 +21,7 @@ class Transcript(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    episode: Mapped["Episode"] = relationship()
     segments: Mapped[list["TranscriptSegment"]] = relationship(
         order_by=lambda: TranscriptSegment.position,
         cascade="all, delete-orphan",

@@ -40,6 +40,9 @@ class User(UserMixin, TimestampMixin, Base):
     # value stops working, which a signed client-side session cannot do alone.
     session_version: Mapped[int] = mapped_column(default=1)
     last_login_at: Mapped[datetime | None]
+    # Set when the person deleted their account: the row stays, nameless, so
+    # their answers and posts keep an author ("Former member").
+    deleted_at: Mapped[datetime | None]
 
     def get_id(self) -> str:
         return f"{self.id}:{self.session_version}"

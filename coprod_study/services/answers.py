@@ -204,9 +204,16 @@ def can_read_answer(viewer, answer: Answer) -> bool:
 # --- Writing -----------------------------------------------------------------
 
 
-def post_answer(user, group, question: Question, body: str, anonymous: bool = False) -> Answer:
+def post_answer(
+    user, group, question: Question, body: str, anonymous: bool = False, segment_id=None
+) -> Answer:
     _require_member(user, group)
     body = _clean_body(body)
+    segment = None
+    if segment_id:
+        from coprod_study.services.transcripts import segment_for_episode
+
+        segment = segment_for_episode(question.episode_id, segment_id)
     if anonymous and not group.allow_anonymous:
         raise DomainError("This group does not allow anonymous answers.")
     check_post_rate(user)
@@ -230,6 +237,7 @@ def post_answer(user, group, question: Question, body: str, anonymous: bool = Fa
             body=body,
             body_html=html,
             anonymous=anonymous,
+            segment_id=getattr(segment, "id", None),
         )
         db.session.add(answer)
     try:

@@ -100,7 +100,7 @@ class _Checker:
         return value
 
 
-def validate(document: dict) -> dict:
+def validate(document: dict, base_dir: Path | None = None) -> dict:
     """Check the whole document; return cleaned data or raise CatalogError."""
     check = _Checker()
     if not isinstance(document, dict):
@@ -212,6 +212,7 @@ def validate(document: dict) -> dict:
                     check.problem(label, "must be a table")
                     continue
                 episode[kind].append(_validate_item(check, kind, label, item, position))
+        episode.update(_validate_extras(check, where, raw, episode, base_dir))
         if not episode["questions"] and "questions" in raw:
             check.problem(where, "questions is empty")
         _check_guests(check, where, episode["guests"], guest_bios)
@@ -285,7 +286,7 @@ def read_file(path: str | Path) -> dict:
         raise CatalogError([f"{path}: no such file"]) from error
     except tomllib.TOMLDecodeError as error:
         raise CatalogError([f"{path}: not valid TOML ({error})"]) from error
-    return validate(document)
+    return validate(document, Path(path).parent)
 
 
 def _set(obj, **values) -> bool:
@@ -365,6 +366,8 @@ def _apply(session, data: dict) -> LoadResult:
         changed |= _replace_list(
             episode.references, item["references"], Reference, ("citation", "url", "doi")
         )
+        session.flush()
+        changed |= _apply_extras(session, episode, item)
         if is_new:
             created += 1
         elif changed:
@@ -489,3 +492,182 @@ def set_listened(user, episode: Episode, listened: bool) -> None:
         db.session.add(progress)
     progress.listened = listened
     db.session.commit()
+
+
+# --- Chapters, transcripts and translations -------------------------------------
+
+TRANSLATABLE_LANGUAGES = ("sv", "en")
+
+
+def _validate_extras(check: _Checker, where: str, raw: dict, episode: dict, base_dir) -> dict:
+    chapters = []
+    items = raw.get("chapters", [])
+    if not isinstance(items, list):
+        check.problem(where, "chapters must be a list")
+        items = []
+    last = -1
+    for position, item in enumerate(items, start=1):
+        label = f"{where}: chapter {position}"
+        if not isinstance(item, dict):
+            check.problem(label, "must be a table")
+            continue
+        title = check.text(label, item, "title", max_length=200)
+        try:
+            start = parse_duration(item.get("start"))
+        except ValueError:
+            check.problem(label, "start must be mm:ss or h:mm:ss")
+            continue
+        if start <= last:
+            check.problem(label, "chapters must start in increasing order")
+        if episode.get("duration_seconds") and start >= episode["duration_seconds"]:
+            check.problem(label, "starts after the end of the episode")
+        last = start
+        chapters.append({"position": position, "title": title, "start_seconds": start})
+
+    transcripts = {}
+    raw_transcripts = raw.get("transcripts", {})
+    if not isinstance(raw_transcripts, dict):
+        check.problem(where, "transcripts must be a table of language = file")
+        raw_transcripts = {}
+    from coprod_study.services import transcripts as transcript_service
+
+    for language, relative in raw_transcripts.items():
+        label = f"{where}: transcript {language}"
+        if language not in transcript_service.TRANSCRIPT_LANGUAGES:
+            check.problem(label, "unknown language")
+            continue
+        if base_dir is None or not isinstance(relative, str):
+            check.problem(label, "must name a file next to the catalog file")
+            continue
+        path = (Path(base_dir) / relative).resolve()
+        if not path.is_file() or Path(base_dir).resolve() not in path.parents:
+            check.problem(label, f"no such file {relative!r} next to the catalog file")
+            continue
+        try:
+            vtt, segments = transcript_service.parse(path.name, path.read_bytes())
+        except DomainError as error:
+            check.problem(label, f"{relative}: {error.message}")
+            continue
+        transcripts[language] = {"vtt": vtt, "segments": segments}
+
+    translations = {}
+    raw_translations = raw.get("translations", {})
+    if not isinstance(raw_translations, dict):
+        check.problem(where, "translations must be a table per language")
+        raw_translations = {}
+    for language, fields in raw_translations.items():
+        label = f"{where}: translation {language}"
+        if language not in TRANSLATABLE_LANGUAGES or not isinstance(fields, dict):
+            check.problem(label, "must be a table for sv or en")
+            continue
+        entry = {
+            "title": check.text(label, fields, "title", required=False, max_length=200),
+            "summary": check.text(label, fields, "summary", required=False),
+        }
+        for key, count in (
+            ("takeaways", len(episode["takeaways"])),
+            ("questions", len(episode["questions"])),
+            ("chapters", len(chapters)),
+        ):
+            values = fields.get(key)
+            if values is None:
+                entry[key] = None
+                continue
+            if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+                check.problem(label, f"{key} must be a list of texts")
+                values = None
+            elif len(values) != count:
+                check.problem(label, f"{key} has {len(values)} entries; the episode has {count}")
+                values = None
+            entry[key] = [v.strip() for v in values] if values else None
+        translations[language] = entry
+    return {"chapters": chapters, "transcripts": transcripts, "translations": translations}
+
+
+def _apply_extras(session, episode: Episode, item: dict) -> bool:
+    from coprod_study.models import Chapter, ContentTranslation, Transcript, TranscriptSegment
+
+    changed = False
+    chapters = session.scalars(
+        select(Chapter).where(Chapter.episode_id == episode.id).order_by(Chapter.position)
+    ).all()
+    if [(c.title, c.start_seconds) for c in chapters] != [
+        (c["title"], c["start_seconds"]) for c in item.get("chapters", [])
+    ]:
+        for chapter in chapters:
+            session.delete(chapter)
+        session.flush()
+        chapters = [
+            Chapter(episode_id=episode.id, position=c["position"], title=c["title"], start_seconds=c["start_seconds"])
+            for c in item.get("chapters", [])
+        ]
+        session.add_all(chapters)
+        session.flush()
+        changed = True
+
+    for language, transcript_data in item.get("transcripts", {}).items():
+        transcript = session.scalar(
+            select(Transcript).where(Transcript.episode_id == episode.id, Transcript.language == language)
+        )
+        if transcript is not None and transcript.vtt == transcript_data["vtt"]:
+            continue
+        if transcript is None:
+            transcript = Transcript(episode_id=episode.id, language=language, vtt=transcript_data["vtt"])
+            session.add(transcript)
+        else:
+            transcript.vtt = transcript_data["vtt"]
+            transcript.segments.clear()
+        session.flush()
+        for position, segment in enumerate(transcript_data["segments"], start=1):
+            transcript.segments.append(
+                TranscriptSegment(
+                    position=position, start_ms=segment.start_ms, end_ms=segment.end_ms,
+                    speaker=segment.speaker, text=segment.text,
+                )
+            )
+        changed = True
+
+    wanted: dict[tuple, str] = {}
+    for language, entry in item.get("translations", {}).items():
+        if entry["title"]:
+            wanted[("episode", episode.id, "title", language)] = entry["title"]
+        if entry["summary"]:
+            wanted[("episode", episode.id, "summary", language)] = entry["summary"]
+        for key, entity, field, objects in (
+            ("takeaways", "takeaway", "text", episode.takeaways),
+            ("questions", "question", "prompt", episode.questions),
+            ("chapters", "chapter", "title", chapters),
+        ):
+            for obj, text in zip(objects, entry.get(key) or [], strict=False):
+                wanted[(entity, obj.id, field, language)] = text
+    if wanted or item.get("translations") is not None:
+        ids = {
+            "episode": [episode.id],
+            "takeaway": [t.id for t in episode.takeaways],
+            "question": [q.id for q in episode.questions],
+            "chapter": [c.id for c in chapters],
+        }
+        existing = {
+            (t.entity, t.entity_id, t.field, t.language): t
+            for entity, entity_ids in ids.items()
+            for t in session.scalars(
+                select(ContentTranslation).where(
+                    ContentTranslation.entity == entity, ContentTranslation.entity_id.in_(entity_ids)
+                )
+            )
+        }
+        for key, text in wanted.items():
+            row = existing.pop(key, None)
+            if row is None:
+                entity, entity_id, field, language = key
+                session.add(
+                    ContentTranslation(entity=entity, entity_id=entity_id, field=field, language=language, text=text)
+                )
+                changed = True
+            elif row.text != text:
+                row.text = text
+                changed = True
+        for row in existing.values():
+            session.delete(row)
+            changed = True
+    return changed

@@ -219,7 +219,9 @@ def _follow_level(user_id: int, thread: Thread) -> str | None:
     )
 
 
-def reply(actor, thread: Thread, body: str, *, quote: Post | None = None, anonymous=False) -> Post:
+def reply(
+    actor, thread: Thread, body: str, *, quote: Post | None = None, anonymous=False, segment_id=None
+) -> Post:
     group = thread.group
     if not policy.can_post_in_group(actor, group):
         raise Forbidden("Only members of this group can post here.")
@@ -234,9 +236,17 @@ def reply(actor, thread: Thread, body: str, *, quote: Post | None = None, anonym
         raise DomainError("This group does not allow anonymous posts.")
     if quote is not None and (quote.thread_id != thread.id or not policy.can_read_post(actor, quote)):
         raise DomainError("You can quote only posts of this thread.")
+    segment = None
+    if segment_id:
+        from coprod_study.services.transcripts import segment_for_episode
+
+        if thread.episode_id is None:
+            raise DomainError("This thread is not about an episode, so it cannot quote a moment.")
+        segment = segment_for_episode(thread.episode_id, segment_id)
     check_post_rate(actor)
     post = Post(
         thread_id=thread.id,
+        segment_id=getattr(segment, "id", None),
         user_id=actor.id,
         body=body,
         body_html=str(render_markdown(body)),
@@ -478,3 +488,20 @@ def episode_choices():
     from coprod_study.models import Episode
 
     return list(db.session.execute(select(Episode.id, Episode.number, Episode.title).order_by(Episode.number)))
+
+
+def episode_threads(group_ids: list[int], episode_id: int) -> list[Thread]:
+    """Open threads about an episode in the given groups (for quoting a moment)."""
+    if not group_ids:
+        return []
+    return list(
+        db.session.scalars(
+            select(Thread)
+            .where(
+                Thread.group_id.in_(group_ids),
+                Thread.episode_id == episode_id,
+                Thread.locked.is_(False),
+            )
+            .order_by(Thread.last_activity_at.desc())
+        )
+    )

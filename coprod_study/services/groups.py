@@ -462,6 +462,7 @@ class Question:
     audiences: tuple[str, ...]
     study_question_id: int | None = None
     group_question_id: int | None = None
+    episode_id: int | None = None
 
     @property
     def is_extra(self) -> bool:
@@ -503,13 +504,20 @@ def questions_for(episode: Episode, extras: list[GroupQuestion]) -> list[Questio
             prompt=q.prompt,
             audiences=tuple(q.audiences or ()),
             study_question_id=q.id,
+            episode_id=episode.id,
         )
         for index, q in enumerate(episode.questions, start=1)
     ]
     own = [x for x in extras if x.episode_id == episode.id]
     start = len(questions) + 1
     questions += [
-        Question(number=start + i, prompt=x.prompt, audiences=(), group_question_id=x.id)
+        Question(
+            number=start + i,
+            prompt=x.prompt,
+            audiences=(),
+            group_question_id=x.id,
+            episode_id=episode.id,
+        )
         for i, x in enumerate(own)
     ]
     return questions

@@ -1,0 +1,414 @@
+"""Full-text search over the catalog and the posts a person may see.
+
+One interface, two engines: FTS5 on SQLite, a tsvector column with a GIN index
+on PostgreSQL (see migration 0005). Documents live in `search_documents`, kept
+in step with the content by a flush hook, so every write path updates them in
+the same transaction; `coprod-study reindex` rebuilds them from scratch.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from markupsafe import Markup, escape
+from sqlalchemy import (
+    and_,
+    column,
+    delete,
+    event,
+    func,
+    insert,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
+from sqlalchemy.orm import Session
+
+from coprod_study import policy
+from coprod_study.extensions import db
+from coprod_study.models import (
+    Answer,
+    Episode,
+    Membership,
+    Post,
+    QuestionReveal,
+    Reference,
+    Reply,
+    SearchDocument,
+    StudyGroup,
+    StudyQuestion,
+    Takeaway,
+    Thread,
+    Transcript,
+    TranscriptSegment,
+)
+from coprod_study.urls import path_for
+
+MAX_QUERY = 200
+MAX_TERMS = 8
+RESULT_LIMIT = 60
+TOKEN_RE = re.compile(r"\w+", re.UNICODE)
+KIND_LABELS = {
+    "episode": "Episodes",
+    "question": "Study questions",
+    "takeaway": "Takeaways",
+    "reference": "References",
+    "segment": "Transcripts",
+    "thread": "Threads",
+    "post": "Thread posts",
+    "answer": "Answers",
+    "reply": "Replies",
+}
+GROUP_KINDS = ("thread", "post", "answer", "reply")
+
+
+# --- Keeping documents in step -----------------------------------------------------
+
+
+def _question_ref(group_id, study_question_id, group_question_id) -> str:
+    if study_question_id is not None:
+        return f"{group_id}:s:{study_question_id}"
+    return f"{group_id}:g:{group_question_id}"
+
+
+def _document(session, obj) -> dict | None:
+    """The search document for `obj`, or None when it must not be searchable."""
+    if isinstance(obj, Answer):
+        if obj.deleted_at or obj.hidden_at:
+            return None
+        return {
+            "group_id": obj.group_id,
+            "author_id": obj.user_id,
+            "question_ref": _question_ref(obj.group_id, obj.study_question_id, obj.group_question_id),
+            "body": obj.body,
+        }
+    if isinstance(obj, Reply):
+        if obj.deleted_at or obj.hidden_at:
+            return None
+        with session.no_autoflush:
+            answer = session.get(Answer, obj.answer_id)
+        if answer is None:
+            return None
+        return {
+            "group_id": answer.group_id,
+            "author_id": obj.user_id,
+            "question_ref": _question_ref(
+                answer.group_id, answer.study_question_id, answer.group_question_id
+            ),
+            "body": obj.body,
+        }
+    if isinstance(obj, Post):
+        if obj.deleted_at or obj.hidden_at:
+            return None
+        with session.no_autoflush:
+            thread = session.get(Thread, obj.thread_id)
+        return {"group_id": thread.group_id, "author_id": obj.user_id, "body": obj.body}
+    if isinstance(obj, Thread):
+        return {"group_id": obj.group_id, "title": obj.title, "episode_id": obj.episode_id}
+    if isinstance(obj, Episode):
+        return {"episode_id": obj.id, "title": obj.title, "body": obj.summary}
+    if isinstance(obj, StudyQuestion):
+        return {"episode_id": obj.episode_id, "body": obj.prompt}
+    if isinstance(obj, Takeaway):
+        return {"episode_id": obj.episode_id, "body": obj.text}
+    if isinstance(obj, Reference):
+        return {"episode_id": obj.episode_id, "body": obj.citation}
+    if isinstance(obj, TranscriptSegment):
+        with session.no_autoflush:
+            transcript = session.get(Transcript, obj.transcript_id)
+        if transcript is None:
+            return None
+        return {
+            "episode_id": transcript.episode_id,
+            "language": transcript.language,
+            "title": obj.speaker or "",
+            "body": obj.text,
+        }
+    return None
+
+
+KINDS = {
+    Answer: "answer",
+    Reply: "reply",
+    Post: "post",
+    Thread: "thread",
+    Episode: "episode",
+    StudyQuestion: "question",
+    Takeaway: "takeaway",
+    Reference: "reference",
+    TranscriptSegment: "segment",
+}
+
+
+def _sync(session, flush_context) -> None:
+    changed = [o for o in (*session.new, *session.dirty) if type(o) in KINDS]
+    removed = [o for o in session.deleted if type(o) in KINDS]
+    if not changed and not removed:
+        return
+    connection = session.connection()
+    for obj in removed + changed:
+        connection.execute(
+            delete(SearchDocument).where(
+                SearchDocument.kind == KINDS[type(obj)], SearchDocument.ref_id == obj.id
+            )
+        )
+    rows = []
+    for obj in changed:
+        doc = _document(session, obj)
+        if doc is None:
+            continue
+        rows.append(
+            {
+                "kind": KINDS[type(obj)],
+                "ref_id": obj.id,
+                "group_id": doc.get("group_id"),
+                "episode_id": doc.get("episode_id"),
+                "author_id": doc.get("author_id"),
+                "question_ref": doc.get("question_ref"),
+                "language": doc.get("language"),
+                "title": doc.get("title") or "",
+                "body": doc.get("body") or "",
+            }
+        )
+    if rows:
+        connection.execute(insert(SearchDocument), rows)
+
+
+event.listen(Session, "after_flush", _sync)
+
+
+def reindex() -> int:
+    """Rebuild every search document from the content tables."""
+    db.session.execute(delete(SearchDocument))
+    total = 0
+    for model in KINDS:
+        batch = []
+        for obj in db.session.scalars(select(model)).yield_per(1000):
+            doc = _document(db.session, obj)
+            if doc is None:
+                continue
+            batch.append(
+                {
+                    "kind": KINDS[model],
+                    "ref_id": obj.id,
+                    "group_id": doc.get("group_id"),
+                    "episode_id": doc.get("episode_id"),
+                    "author_id": doc.get("author_id"),
+                    "question_ref": doc.get("question_ref"),
+                    "language": doc.get("language"),
+                    "title": doc.get("title") or "",
+                    "body": doc.get("body") or "",
+                }
+            )
+            if len(batch) >= 1000:
+                db.session.execute(insert(SearchDocument), batch)
+                total += len(batch)
+                batch = []
+        if batch:
+            db.session.execute(insert(SearchDocument), batch)
+            total += len(batch)
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
+    db.session.commit()
+    return total
+
+
+# --- Querying -----------------------------------------------------------------------
+
+
+def terms(query: str | None) -> list[str]:
+    """The words of a query; every operator and quote is dropped, so no syntax gets through."""
+    words = TOKEN_RE.findall((query or "")[:MAX_QUERY].lower())
+    return list(dict.fromkeys(w for w in words if w.strip("_")))[:MAX_TERMS]
+
+
+@dataclass
+class Hit:
+    kind: str
+    title: str
+    snippet: Markup
+    url: str
+    meta: str = ""
+
+
+@dataclass
+class Results:
+    query: str
+    groups: dict[str, list[Hit]] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(len(hits) for hits in self.groups.values())
+
+
+def _visibility(viewer):
+    """A WHERE clause: catalog documents, plus posts in the viewer's groups that
+    post-before-you-see-others lets them read."""
+    public = SearchDocument.group_id.is_(None)
+    if not getattr(viewer, "is_authenticated", False):
+        return public
+    if policy.has_site_role(viewer, "admin"):
+        return SearchDocument.id.is_not(None)
+    groups = db.session.scalars(
+        select(StudyGroup)
+        .join(Membership, Membership.group_id == StudyGroup.id)
+        .where(Membership.user_id == viewer.id, Membership.status == "active")
+    ).all()
+    if not groups:
+        return public
+    group_ids = [g.id for g in groups]
+    gated = [g.id for g in groups if g.post_first and not policy.can_moderate(viewer, g)]
+    member_docs = SearchDocument.group_id.in_(group_ids)
+    if not gated:
+        return or_(public, member_docs)
+    answered = db.session.execute(
+        select(Answer.group_id, Answer.study_question_id, Answer.group_question_id).where(
+            Answer.user_id == viewer.id, Answer.group_id.in_(gated), Answer.deleted_at.is_(None)
+        )
+    ).all()
+    revealed = db.session.execute(
+        select(
+            QuestionReveal.group_id,
+            QuestionReveal.study_question_id,
+            QuestionReveal.group_question_id,
+        ).where(QuestionReveal.group_id.in_(gated))
+    ).all()
+    open_refs = {_question_ref(*row) for row in (*answered, *revealed)}
+    return or_(
+        public,
+        and_(
+            member_docs,
+            or_(
+                SearchDocument.group_id.not_in(gated),
+                SearchDocument.question_ref.is_(None),
+                SearchDocument.author_id == viewer.id,
+                SearchDocument.question_ref.in_(open_refs or {"-"}),
+            ),
+        ),
+    )
+
+
+def _mark(snippet: str) -> Markup:
+    """Escape a snippet and turn the engine's [[ ]] markers into <mark>."""
+    safe = str(escape(snippet))
+    return Markup(safe.replace("[[", "<mark>").replace("]]", "</mark>"))  # noqa: S704
+
+
+def _matches(words: list[str], visible, limit: int):
+    dialect = db.engine.dialect.name
+    if dialect == "postgresql":
+        tsquery = func.websearch_to_tsquery("simple", " ".join(words))
+        tsv = literal_column("search_documents.tsv")
+        stmt = (
+            select(
+                SearchDocument,
+                func.ts_headline(
+                    "simple",
+                    func.coalesce(SearchDocument.title, "") + " " + SearchDocument.body,
+                    tsquery,
+                    "StartSel=[[, StopSel=]], MaxFragments=1, MaxWords=24, MinWords=8",
+                ),
+            )
+            .where(tsv.op("@@")(tsquery), visible)
+            .order_by(func.ts_rank(tsv, tsquery).desc(), SearchDocument.id.desc())
+            .limit(limit)
+        )
+        return db.session.execute(stmt).all()
+    # Every word quoted: FTS5 sees phrases of plain tokens, never operators.
+    match = " ".join(f'"{word}"' for word in words)
+    fts = table("search_fts", column("rowid"))
+    engine_table = literal_column("search_fts")
+    stmt = (
+        select(SearchDocument, func.snippet(engine_table, -1, "[[", "]]", "…", 16))
+        .select_from(fts.join(SearchDocument, SearchDocument.id == fts.c.rowid))
+        .where(text("search_fts MATCH :match").bindparams(match=match), visible)
+        .order_by(func.bm25(engine_table, 5.0, 1.0), SearchDocument.id.desc())
+        .limit(limit)
+    )
+    return db.session.execute(stmt).all()
+
+
+def search(viewer, query: str, limit: int = RESULT_LIMIT) -> Results:
+    words = terms(query)
+    results = Results(query=" ".join(words))
+    if not words:
+        return results
+    rows = _matches(words, _visibility(viewer), limit)
+    if not rows:
+        return results
+    hits = _hits(viewer, rows)
+    for kind in KIND_LABELS:
+        if hits.get(kind):
+            results.groups[kind] = hits[kind]
+    return results
+
+
+def _hits(viewer, rows) -> dict[str, list[Hit]]:
+    by_kind: dict[str, list] = {}
+    for document, snippet in rows:
+        by_kind.setdefault(document.kind, []).append((document, snippet))
+    episode_ids = {d.episode_id for d, _ in rows if d.episode_id}
+    episodes = {
+        e.id: e for e in db.session.scalars(select(Episode).where(Episode.id.in_(episode_ids)))
+    }
+    group_ids = {d.group_id for d, _ in rows if d.group_id}
+    groups = {
+        g.id: g for g in db.session.scalars(select(StudyGroup).where(StudyGroup.id.in_(group_ids)))
+    }
+    loaded = {}
+    for kind, model in (("answer", Answer), ("reply", Reply), ("post", Post), ("thread", Thread)):
+        ids = [d.ref_id for d, _ in by_kind.get(kind, [])]
+        if ids:
+            loaded[kind] = {o.id: o for o in db.session.scalars(select(model).where(model.id.in_(ids)))}
+    segment_ids = [d.ref_id for d, _ in by_kind.get("segment", [])]
+    segments = {
+        s.id: s
+        for s in db.session.scalars(
+            select(TranscriptSegment).where(TranscriptSegment.id.in_(segment_ids))
+        )
+    }
+    out: dict[str, list[Hit]] = {}
+    for kind, items in by_kind.items():
+        for document, snippet in items:
+            hit = _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments)
+            if hit is not None:
+                out.setdefault(kind, []).append(hit)
+    return out
+
+
+def _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments) -> Hit | None:
+    marked = _mark(snippet or "")
+    episode = episodes.get(document.episode_id)
+    if kind in GROUP_KINDS:
+        group = groups.get(document.group_id)
+        obj = loaded.get(kind, {}).get(document.ref_id)
+        if group is None or obj is None:
+            return None
+        if kind == "thread":
+            url = path_for("discussion.thread", slug=group.slug, thread_id=obj.id)
+            return Hit(kind, obj.title, marked, url, group.name)
+        label = policy.author_label(viewer, group, obj)
+        if kind == "answer":
+            url = path_for("groups.answer_link", slug=group.slug, answer_id=obj.id)
+        elif kind == "reply":
+            url = path_for("groups.answer_link", slug=group.slug, answer_id=obj.answer_id)
+            url += f"#reply-{obj.id}"
+        else:
+            url = path_for("discussion.thread", slug=group.slug, thread_id=obj.thread_id)
+            url += f"#post-{obj.id}"
+        return Hit(kind, f"{label} in {group.name}", marked, url, group.name)
+    if episode is None:
+        return None
+    title = f"Episode {episode.number}: {episode.title}"
+    url = path_for("catalog.episode", slug=episode.slug)
+    if kind == "segment":
+        segment = segments.get(document.ref_id)
+        seconds = segment.start_ms // 1000 if segment else 0
+        url = path_for("catalog.transcript", slug=episode.slug, lang=document.language)
+        url += f"#t={seconds}"
+        stamp = f"{seconds // 60:02d}:{seconds % 60:02d}"
+        title = f"{title}, at {stamp}" + (f" ({document.language})" if document.language else "")
+    elif kind in ("question", "takeaway", "reference"):
+        url += {"question": "#questions", "takeaway": "#takeaways", "reference": "#references"}[kind]
+    return Hit(kind, title, marked, url)
