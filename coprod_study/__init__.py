@@ -50,8 +50,9 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from coprod_study import errors, security, templating
+    from coprod_study import errors, i18n, security, templating
 
+    i18n.init_app(app)
     errors.register_error_handlers(app)
     security.init_app(app)
     templating.init_app(app)
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    import coprod_study.services.wording  # noqa: F401  (answers keep the wording they answered)
     from coprod_study import database  # noqa: F401  (registers connection events)
     from coprod_study.extensions import csrf, db, limiter, login_manager, migrate
     from coprod_study.services import search  # noqa: F401  (keeps the search index in step)
@@ -95,11 +97,13 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from coprod_study.account import bp as account_bp
     from coprod_study.admin import bp as admin_bp
+    from coprod_study.api import bp as api_bp
     from coprod_study.auth import bp as auth_bp
     from coprod_study.catalog import bp as catalog_bp
     from coprod_study.courses import bp as courses_bp
     from coprod_study.discussion import bp as discussion_bp
     from coprod_study.groups import bp as groups_bp
+    from coprod_study.inquiries import bp as inquiries_bp
     from coprod_study.moderation import bp as moderation_bp
     from coprod_study.notifications import bp as notifications_bp
     from coprod_study.search import bp as search_bp
@@ -115,5 +119,7 @@ def _register_blueprints(app: Flask) -> None:
         notifications_bp,
         search_bp,
         courses_bp,
+        api_bp,
+        inquiries_bp,
     ):
         app.register_blueprint(blueprint)

@@ -25,6 +25,10 @@ def prepare_database(load_sample: bool = True) -> None:
 
 
 def register(app) -> None:
+    from coprod_study import cli_data
+
+    cli_data.register(app)
+
     @app.cli.command("init-db")
     @click.option("--no-sample", is_flag=True, help="Do not load the sample catalog.")
     @with_appcontext
@@ -150,6 +154,26 @@ def register(app) -> None:
             f"Reminded {result.notified} learner(s) in the app; "
             f"{result.emailed} e-mail(s) sent, {result.failed} failed."
         )
+
+    @app.cli.command("import-feed")
+    @click.argument("source")
+    @with_appcontext
+    def import_feed(source):
+        """Create or update episodes from the podcast's RSS feed (a URL or a file), all or nothing."""
+        from coprod_study.services import feeds
+
+        try:
+            result = feeds.import_feed(source)
+        except feeds.FeedError as error:
+            for problem in error.problems:
+                click.echo(problem, err=True)
+            raise click.ClickException("Nothing was imported.") from error
+        except DomainError as error:
+            raise click.ClickException(f"Nothing was imported: {error.message}") from error
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        verdict = "Feed imported" if result.changed else "Nothing changed"
+        click.echo(f"{verdict}: {result.summary()}")
 
 
 def _create_app():

@@ -103,7 +103,12 @@ def register_error_handlers(app):
             return _respond(429, detail, {"Retry-After": str(retry or 60)})
         if error.code and error.code >= 500:
             db.session.rollback()
-        return _respond(error.code or 500, error.description if error.code != 404 else None)
+        headers = {}
+        if error.code == 405 and getattr(error, "valid_methods", None):
+            headers["Allow"] = ", ".join(error.valid_methods)
+        return _respond(
+            error.code or 500, error.description if error.code != 404 else None, headers
+        )
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

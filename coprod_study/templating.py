@@ -3,6 +3,7 @@
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import get_locale
 from flask_login import current_user
 
 from coprod_study import policy
@@ -35,7 +36,7 @@ def init_app(app):
 
     @app.context_processor
     def globals_for_templates():
-        from coprod_study.models import FLAG_REASONS
+        from coprod_study.models import FLAG_REASONS, LANGUAGES
         from coprod_study.services.notifications import unread_count
 
         return {
@@ -43,4 +44,6 @@ def init_app(app):
             "policy": policy,
             "flag_reasons": FLAG_REASONS,
             "unread_notifications": (lambda: unread_count(current_user)),
+            "current_locale": (lambda: str(get_locale())),
+            "interface_languages": LANGUAGES,
         }

@@ -106,12 +106,23 @@ CSRF_EXEMPT = {
     # signed token in the URL is the proof.
     "/email/unsubscribe/<token>",
 }
+# The JSON API is the one blueprint exempt from CSRF: it authenticates by a
+# bearer token that browsers never send by themselves and ignores session
+# cookies (test_api_writes_ignore_the_session_cookie below).
+CSRF_EXEMPT_BLUEPRINTS = {"api"}
+API_PREFIX = "/api/v1/"
+API_WRITE_RULES = sorted(
+    rule for rule in POST_RULES if rule.startswith(API_PREFIX)
+)
 
 
 def _exempt_views(app) -> set[str]:
     from coprod_study.extensions import csrf
 
-    assert not csrf._exempt_blueprints, "a whole blueprint is exempt from CSRF"
+    names = {getattr(bp, "name", bp) for bp in csrf._exempt_blueprints}
+    assert names == CSRF_EXEMPT_BLUEPRINTS, (
+        "only the API blueprint may be exempt from CSRF as a whole"
+    )
     return set(csrf._exempt_views)
 
 
@@ -124,9 +135,16 @@ def _view_location(app, rule_text: str) -> str:
 def test_only_the_listed_routes_are_exempt_from_csrf(app):
     exempt_rules = {rule for rule in POST_RULES if _view_location(app, rule) in _exempt_views(app)}
     assert exempt_rules == CSRF_EXEMPT & set(POST_RULES)
+    # Every route of the exempt blueprint sits under the API prefix, and only there.
+    for rule in app.url_map.iter_rules():
+        in_api = rule.endpoint.split(".")[0] in CSRF_EXEMPT_BLUEPRINTS
+        assert in_api == rule.rule.startswith(API_PREFIX), rule.rule
 
 
-@pytest.mark.parametrize("rule", [rule for rule in POST_RULES if rule not in CSRF_EXEMPT])
+@pytest.mark.parametrize(
+    "rule",
+    [rule for rule in POST_RULES if rule not in CSRF_EXEMPT and not rule.startswith(API_PREFIX)],
+)
 @pytest.mark.parametrize("signed_in", [False, True], ids=["visitor", "admin"])
 def test_every_post_route_requires_a_csrf_token(app, client, make_user, rule, signed_in):
     if signed_in:
@@ -149,6 +167,45 @@ def test_csrf_exempt_routes_refuse_a_bad_token(app, client, make_user, rule):
     assert response.status_code in {400, 404}
     db.session.expire_all()
     assert db.session.get(User, user.id).email_preference == "daily"
+
+
+def _api_write_rules(app) -> list[tuple[str, str]]:
+    return sorted(
+        (rule.rule, method)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith(API_PREFIX)
+        for method in rule.methods - {"GET", "HEAD", "OPTIONS"}
+    )
+
+
+def test_there_are_api_write_routes_to_check(app):
+    assert API_WRITE_RULES
+    assert any(method == "PATCH" for _, method in _api_write_rules(app))
+
+
+def test_api_writes_ignore_the_session_cookie(app, client, make_user):
+    """A signed-in browser session (with its CSRF token even) never authorizes an API write."""
+    from coprod_study.models import Answer, Notification, Post, Reply
+    from tests.conftest import csrf_token
+
+    login(client, make_user(role="admin"))
+    token = csrf_token(client)
+    for rule, method in _api_write_rules(app):
+        path = _fill(app, rule)
+        response = client.open(
+            path,
+            method=method,
+            json={"body": "written through a cookie"},
+            headers={"X-CSRFToken": token},
+        )
+        assert response.status_code == 401, (method, path, response.status_code)
+        assert response.mimetype == "application/problem+json"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    for model in (Answer, Reply, Post):
+        assert db.session.scalar(select(func.count()).select_from(model)) == 0
+    assert db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.read_at.is_not(None))
+    ) == 0
 
 
 def test_a_token_from_another_session_is_refused(app, make_user):

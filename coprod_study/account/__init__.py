@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from coprod_study.account import views  # noqa: E402,F401
+from coprod_study.account import data, views  # noqa: E402,F401

@@ -9,7 +9,7 @@ from coprod_study.account import bp
 from coprod_study.account.forms import ProfileForm
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
-from coprod_study.services import accounts
+from coprod_study.services import accounts, api_tokens
 from coprod_study.services import calendar as calendar_service
 
 
@@ -38,6 +38,7 @@ def profile():
             form=form,
             time_zones=sorted(zoneinfo.available_timezones()),
             calendar_tokens=calendar_service.active_tokens(user),
+            api_tokens=api_tokens.active_tokens(user),
         ),
         400 if form.errors else 200,
     )

@@ -7,7 +7,7 @@ from limits import parse
 from werkzeug.exceptions import HTTPException
 
 from coprod_study.api import bp
-from coprod_study.api.support import MAX_BODY_BYTES, ApiError, problem
+from coprod_study.api.support import MAX_BODY_BYTES, MAX_ID, ApiError, problem
 from coprod_study.errors import DomainError, RateLimited
 from coprod_study.extensions import limiter
 from coprod_study.services import api_tokens
@@ -37,6 +37,16 @@ def _bearer() -> str | None:
             headers={"WWW-Authenticate": CHALLENGE + ', error="invalid_request"'},
         )
     return value.strip()
+
+
+@bp.url_value_preprocessor
+def ids_in_range(endpoint, values):
+    # An id no database column can hold names nothing (and must not reach the
+    # database, where PostgreSQL would refuse it). Checked here rather than by
+    # the URL converter, whose limit would turn such a path into a 405.
+    for value in (values or {}).values():
+        if isinstance(value, int) and value > MAX_ID:
+            raise ApiError(404, "There is no such thing.")
 
 
 @bp.before_request

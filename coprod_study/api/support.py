@@ -4,6 +4,7 @@ import base64
 import binascii
 import json
 import math
+import re
 
 from flask import current_app, request
 from werkzeug.exceptions import HTTPException
@@ -81,6 +82,8 @@ def _check_string(field: str, value: str, schema: dict) -> str | None:
         )
     if len(value) > schema.get("maxLength", math.inf):
         return f"must be at most {schema['maxLength']} characters"
+    if "pattern" in schema and not re.search(schema["pattern"], value):
+        return "must contain some text, not only white space"
     return None
 
 

@@ -1,8 +1,14 @@
 """Forms on catalog pages."""
 
 from flask_wtf import FlaskForm
-from wtforms import HiddenField
+from wtforms import HiddenField, SelectField
+
+from coprod_study.models import LANGUAGES
 
 
 class ListenedForm(FlaskForm):
     listened = HiddenField(default="1")
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField("Language", choices=list(LANGUAGES.items()))

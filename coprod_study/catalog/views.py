@@ -11,9 +11,10 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coprod_study import policy
 from coprod_study.catalog import bp
@@ -25,11 +26,12 @@ from coprod_study.services import catalog as catalog_service
 from coprod_study.services import groups as group_service
 from coprod_study.services import progress as progress_service
 from coprod_study.services import transcripts as transcript_service
+from coprod_study.services import translations
 
 
 def _episode_list_stmt():
     return select(Episode).options(
-        selectinload(Episode.dimension),
+        joinedload(Episode.dimension),
         selectinload(Episode.related_dimensions),
         selectinload(Episode.guests).selectinload(EpisodeGuest.person),
     )
@@ -110,6 +112,7 @@ def episode(slug: str):
     takeaways = {
         kind: [t for t in item.takeaways if t.kind == kind] for kind in TAKEAWAY_KINDS
     }
+    chapters = transcript_service.chapters(item)
     return render_template(
         "catalog/episode.html",
         episode=item,
@@ -120,7 +123,8 @@ def episode(slug: str):
         listened_form=ListenedForm(),
         audiences=AUDIENCES,
         takeaway_labels=TAKEAWAY_KINDS,
-        chapters=transcript_service.chapters(item),
+        chapters=chapters,
+        text=translations.for_episode(item, str(get_locale()), chapters),
         transcript_languages=transcript_service.languages(item),
         language_names=transcript_service.TRANSCRIPT_LANGUAGES,
     )
@@ -252,3 +256,22 @@ def moment(slug: str, segment_id: int):
         threads=discussion.episode_threads([g.id for g in groups], item.id),
         format_time=transcript_service.format_time,
     )
+
+
+@bp.route("/language", methods=["POST"])
+def set_language():
+    """The footer's language switch: a cookie for visitors, the setting for members."""
+    from coprod_study.catalog.forms import LanguageForm
+    from coprod_study.i18n import set_language_response
+    from coprod_study.security import is_safe_next
+
+    form = LanguageForm()
+    if not form.validate_on_submit():
+        abort(400)
+    language = form.language.data
+    if current_user.is_authenticated:
+        current_user.language = language
+        db.session.commit()
+    target = request.form.get("next")
+    response = redirect(target if is_safe_next(target) else url_for("catalog.index"))
+    return set_language_response(response, language)

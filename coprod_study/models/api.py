@@ -34,3 +34,7 @@ class ApiToken(Base):
     @property
     def can_write(self) -> bool:
         return self.scope == "write"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= utcnow()

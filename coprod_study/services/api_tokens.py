@@ -11,7 +11,7 @@ from coprod_study.errors import DomainError, NotFound
 from coprod_study.extensions import db
 from coprod_study.models import TOKEN_SCOPES, ApiToken
 
-TOKEN_PREFIX = "cps_"
+TOKEN_PREFIX = "cps_"  # noqa: S105 (a marker, not a secret)
 MAX_NAME = 80
 MAX_ACTIVE_TOKENS = 20
 # Lifetimes offered on the form, in days; 0 means the token does not expire.

@@ -110,6 +110,7 @@ class FeedResult:
 def read_source(source: str) -> tuple[bytes, str | None]:
     """The feed's bytes from a URL (fetched safely) or a local file; returns (bytes, base URL)."""
     if "://" in source:
+        # fetch() refuses every scheme but http and https (file://, ftp://, ...).
         body, _content_type = fetch.fetch(source, max_bytes=MAX_FEED_BYTES)
         return body, source
     path = Path(source)
@@ -129,6 +130,12 @@ def import_feed(source: str, actor=None) -> FeedResult:
     """Import the feed at `source` (an http(s) URL or a file path)."""
     raw, base_url = read_source(source)
     return import_feed_bytes(raw, base_url=base_url, actor=actor, source=source)
+
+
+def import_feed_url(url: str, actor=None) -> FeedResult:
+    """Import the feed at an http(s) URL; never reads a local file, whatever `url` says."""
+    body, _content_type = fetch.fetch(url, max_bytes=MAX_FEED_BYTES)
+    return import_feed_bytes(body, base_url=url, actor=actor, source=url)
 
 
 def import_feed_bytes(raw: bytes, *, base_url: str | None = None, actor=None, source=None) -> FeedResult:

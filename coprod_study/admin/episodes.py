@@ -1,0 +1,424 @@
+"""Views for /admin/episodes: the catalog edited in the browser, checked like the catalog file."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from coprod_study import policy
+from coprod_study.admin import bp
+from coprod_study.errors import DomainError
+from coprod_study.extensions import db
+from coprod_study.forms import add_domain_error
+from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Answer, Dimension, Episode, StudyQuestion
+from coprod_study.services import catalog_edit
+from coprod_study.services import transcripts as transcript_service
+
+
+class CheckboxList(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+class EpisodeForm(FlaskForm):
+    slug = StringField(
+        "Slug",
+        description="Lowercase letters, digits and hyphens; part of the episode's address. "
+        "Changing it changes the address.",
+        validators=[DataRequired("Enter a slug."), Length(max=80)],
+    )
+    number = IntegerField(
+        "Number", validators=[InputRequired("Enter the episode's number.")]
+    )
+    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
+    dimension = SelectField("Main dimension", validators=[DataRequired()])
+    related_dimensions = CheckboxList("Related dimensions", validators=[Optional()])
+    published = DateField("Published on", validators=[Optional()])
+    audio_url = StringField(
+        "Audio URL", description="An http(s) address of the audio file.",
+        validators=[Length(max=500)],
+    )
+    duration = StringField(
+        "Duration", description="mm:ss or h:mm:ss, for example 38:20.",
+        validators=[Length(max=12)],
+    )
+    host = StringField("Host", validators=[Length(max=120)])
+    summary = TextAreaField("Summary", description="Markdown.", validators=[Length(max=20_000)])
+    sample = BooleanField("Sample content (written for the app, not from the series)")
+
+
+class GuestForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Enter the guest's name."), Length(max=120)])
+    bio = TextAreaField(
+        "Short bio",
+        description="One bio per person: it shows in every episode they are a guest in.",
+        validators=[Length(max=2000)],
+    )
+
+
+class TakeawayForm(FlaskForm):
+    kind = SelectField("Kind", choices=list(TAKEAWAY_KINDS.items()))
+    text = TextAreaField("Text", validators=[DataRequired("Write the takeaway.")])
+
+
+class QuestionForm(FlaskForm):
+    prompt = TextAreaField(
+        "Question",
+        description="Changing the wording keeps the old wording on answers already written.",
+        validators=[DataRequired("Write the question.")],
+    )
+    audiences = CheckboxList("Suits", choices=list(AUDIENCES.items()), validators=[Optional()])
+
+
+class ReferenceForm(FlaskForm):
+    citation = TextAreaField("Citation", validators=[DataRequired("Write the citation.")])
+    url = StringField("URL", validators=[Length(max=500)])
+    doi = StringField("DOI", description="For example 10.1136/bmj.k3617.", validators=[Length(max=200)])
+
+
+class ChapterForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired("Enter the chapter's title."), Length(max=200)])
+    start = StringField(
+        "Starts at", description="mm:ss or h:mm:ss.",
+        validators=[DataRequired("Enter when the chapter starts."), Length(max=12)],
+    )
+
+
+class TranscriptForm(FlaskForm):
+    language = SelectField(
+        "Language", choices=list(transcript_service.TRANSCRIPT_LANGUAGES.items())
+    )
+    file = FileField(
+        "WebVTT or SubRip file",
+        description="Replaces the transcript in that language, if there is one.",
+        validators=[FileRequired("Choose a file.")],
+    )
+
+
+ITEM_FORMS = {
+    "guests": GuestForm,
+    "takeaways": TakeawayForm,
+    "questions": QuestionForm,
+    "references": ReferenceForm,
+    "chapters": ChapterForm,
+}
+SECTION_TITLES = {
+    "guests": "Guests",
+    "takeaways": "Takeaways",
+    "questions": "Study questions",
+    "references": "References",
+    "chapters": "Chapters",
+}
+
+
+def _actor():
+    return current_user._get_current_object()
+
+
+def _episode(slug: str) -> Episode:
+    try:
+        return catalog_edit.get_episode(slug)
+    except DomainError:
+        abort(404)
+
+
+def _dimension_choices(form: EpisodeForm) -> None:
+    choices = [
+        (d.slug, d.name)
+        for d in db.session.scalars(select(Dimension).order_by(Dimension.position, Dimension.id))
+    ]
+    form.dimension.choices = choices
+    form.related_dimensions.choices = choices
+
+
+def _fields(form: EpisodeForm) -> catalog_edit.EpisodeFields:
+    return catalog_edit.EpisodeFields(
+        slug=form.slug.data or "",
+        number=form.number.data,
+        title=form.title.data or "",
+        dimension=form.dimension.data or "",
+        related_dimensions=form.related_dimensions.data or [],
+        published=form.published.data,
+        audio_url=form.audio_url.data or "",
+        duration=form.duration.data or "",
+        host=form.host.data or "",
+        summary=form.summary.data or "",
+        sample=bool(form.sample.data),
+    )
+
+
+def _show_error(form, error: DomainError) -> None:
+    for message in getattr(error, "problems", None) or [error.message]:
+        add_domain_error(form, DomainError(message, field=error.field))
+
+
+def _item_form(kind: str, index, item: dict | None = None, formdata=None):
+    form_class = ITEM_FORMS[kind]
+    prefix = f"{kind}-{index}"
+    if formdata is not None:
+        return form_class(prefix=prefix)
+    form = form_class(prefix=prefix, formdata=None, data=item or {})
+    return form
+
+
+# --- List, create ---------------------------------------------------------------------------
+
+
+@bp.route("/episodes")
+def episodes():
+    items = db.session.scalars(
+        select(Episode).options(selectinload(Episode.dimension)).order_by(Episode.number)
+    ).all()
+    return render_template("admin/episodes/index.html", episodes=items)
+
+
+@bp.route("/episodes/new", methods=["GET", "POST"])
+def new_episode():
+    form = EpisodeForm()
+    _dimension_choices(form)
+    if request.method == "GET":
+        last = db.session.scalar(select(func.max(Episode.number)))
+        form.number.data = (last or 0) + 1
+    if form.validate_on_submit():
+        try:
+            episode = catalog_edit.create_episode(_actor(), _fields(form))
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(f"Episode {episode.number} is created. Add its guests, questions and more below.",
+                  "success")
+            return redirect(url_for("admin.edit_episode", slug=episode.slug))
+    return render_template("admin/episodes/new.html", form=form), 400 if form.errors else 200
+
+
+# --- The editor page --------------------------------------------------------------------------
+
+
+def _render(episode: Episode, *, episode_form=None, failed=None, transcript_form=None, status=200):
+    """The whole editor. `failed` is (kind, index, form) for an item form sent with errors."""
+    raw = catalog_edit.document(episode)
+    if episode_form is None:
+        episode_form = EpisodeForm(formdata=None, data={
+            "slug": raw["slug"],
+            "number": raw["number"],
+            "title": raw["title"],
+            "dimension": raw["dimension"],
+            "related_dimensions": raw.get("related_dimensions", []),
+            "published": raw.get("published"),
+            "audio_url": raw.get("audio_url", ""),
+            "duration": raw.get("duration", ""),
+            "host": raw.get("host", ""),
+            "summary": raw.get("summary", ""),
+            "sample": raw.get("sample", False),
+        })
+    _dimension_choices(episode_form)
+    sections = []
+    for kind in ITEM_FORMS:
+        rows = []
+        for index, item in enumerate(raw.get(kind, []), start=1):
+            if failed and failed[0] == kind and failed[1] == index:
+                rows.append((index, failed[2]))
+            else:
+                rows.append((index, _item_form(kind, index, item)))
+        add_form = failed[2] if failed and failed[0] == kind and failed[1] == "new" else (
+            _item_form(kind, "new")
+        )
+        sections.append((kind, SECTION_TITLES[kind], rows, add_form))
+    answer_counts = dict(
+        db.session.execute(
+            select(StudyQuestion.position, func.count(Answer.id))
+            .join(Answer, Answer.study_question_id == StudyQuestion.id)
+            .where(StudyQuestion.episode_id == episode.id)
+            .group_by(StudyQuestion.position)
+        ).all()
+    )
+    return (
+        render_template(
+            "admin/episodes/edit.html",
+            episode=episode,
+            form=episode_form,
+            sections=sections,
+            answer_counts=answer_counts,
+            languages=transcript_service.languages(episode),
+            language_names=transcript_service.TRANSCRIPT_LANGUAGES,
+            transcript_form=transcript_form or TranscriptForm(),
+        ),
+        status,
+    )
+
+
+@bp.route("/episodes/<slug>", methods=["GET", "POST"])
+def edit_episode(slug: str):
+    episode = _episode(slug)
+    if request.method == "GET":
+        return _render(episode)
+    form = EpisodeForm()
+    _dimension_choices(form)
+    if form.validate_on_submit():
+        try:
+            catalog_edit.update_episode(_actor(), episode, _fields(form))
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash("The episode is saved.", "success")
+            return redirect(url_for("admin.edit_episode", slug=episode.slug))
+    episode = _episode(slug)
+    return _render(episode, episode_form=form, status=400)
+
+
+@bp.route("/episodes/<slug>/delete", methods=["POST"])
+def delete_episode(slug: str):
+    episode = _episode(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        catalog_edit.delete_episode(_actor(), episode)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.edit_episode", slug=slug))
+    flash("The episode is deleted.", "success")
+    return redirect(url_for("admin.episodes"))
+
+
+def _kind(kind: str) -> str:
+    if kind not in ITEM_FORMS:
+        abort(404)
+    return kind
+
+
+def _values(kind: str, form) -> dict:
+    return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
+
+
+def _back(episode: Episode, kind: str) -> str:
+    return url_for("admin.edit_episode", slug=episode.slug) + f"#{kind}"
+
+
+@bp.route("/episodes/<slug>/<kind>/add", methods=["POST"])
+def add_item(slug: str, kind: str):
+    episode = _episode(slug)
+    form = _item_form(_kind(kind), "new", formdata=True)
+    if form.validate_on_submit():
+        try:
+            catalog_edit.add_item(_actor(), episode, kind, _values(kind, form))
+        except DomainError as error:
+            _show_error(form, error)
+        else:
+            flash(f"The {catalog_edit.KINDS[kind]} is added.", "success")
+            return redirect(_back(episode, kind))
+    return _render(_episode(slug), failed=(kind, "new", form), status=400)
+
+
+@bp.route("/episodes/<slug>/<kind>/<int:index>", methods=["POST"])
+def save_item(slug: str, kind: str, index: int):
+    episode = _episode(slug)
+    form = _item_form(_kind(kind), index, formdata=True)
+    if form.validate_on_submit():
+        try:
+            catalog_edit.update_item(_actor(), episode, kind, index, _values(kind, form))
+        except DomainError as error:
+            if error.status == 404:
+                abort(404)
+            _show_error(form, error)
+        else:
+            flash(f"The {catalog_edit.KINDS[kind]} is saved.", "success")
+            return redirect(_back(episode, kind))
+    return _render(_episode(slug), failed=(kind, index, form), status=400)
+
+
+@bp.route("/episodes/<slug>/<kind>/<int:index>/move", methods=["POST"])
+def move_item(slug: str, kind: str, index: int):
+    episode = _episode(slug)
+    _kind(kind)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        catalog_edit.move_item(_actor(), episode, kind, index, request.form.get("direction", ""))
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "error")
+    return redirect(_back(episode, kind))
+
+
+@bp.route("/episodes/<slug>/<kind>/<int:index>/delete", methods=["POST"])
+def delete_item(slug: str, kind: str, index: int):
+    episode = _episode(slug)
+    _kind(kind)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        catalog_edit.delete_item(_actor(), episode, kind, index)
+    except DomainError as error:
+        if error.status == 404:
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash(f"The {catalog_edit.KINDS[kind]} is deleted.", "success")
+    return redirect(_back(episode, kind))
+
+
+# --- Transcripts ---------------------------------------------------------------------------------
+
+
+@bp.route("/episodes/<slug>/transcripts", methods=["POST"])
+def upload_transcript(slug: str):
+    episode = _episode(slug)
+    form = TranscriptForm()
+    if form.validate_on_submit():
+        upload = form.file.data
+        try:
+            catalog_edit.upload_transcript(
+                _actor(), episode, form.language.data, upload.filename or "", upload.read()
+            )
+        except DomainError as error:
+            add_domain_error(form, DomainError(error.message, field="file"))
+        else:
+            name = transcript_service.TRANSCRIPT_LANGUAGES[form.language.data]
+            flash(f"The transcript in {name} is stored.", "success")
+            return redirect(_back(episode, "transcripts"))
+    return _render(_episode(slug), transcript_form=form, status=400)
+
+
+@bp.route("/episodes/<slug>/transcripts/<language>/delete", methods=["POST"])
+def delete_transcript(slug: str, language: str):
+    episode = _episode(slug)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    try:
+        catalog_edit.delete_transcript(_actor(), episode, language)
+    except DomainError:
+        abort(404)
+    flash("The transcript is deleted.", "success")
+    return redirect(_back(episode, "transcripts"))
+
+
+@bp.before_request
+def require_catalog_editor():
+    # Besides the blueprint's admin check (which also sends visitors to sign in),
+    # the catalog asks its own policy question.
+    if (
+        current_user.is_authenticated
+        and (request.endpoint or "").removeprefix("admin.") in CATALOG_VIEWS
+        and not policy.can_edit_catalog(current_user)
+    ):
+        abort(403)
+
+
+CATALOG_VIEWS = {
+    "episodes", "new_episode", "edit_episode", "delete_episode", "add_item", "save_item",
+    "move_item", "delete_item", "upload_transcript", "delete_transcript",
+}

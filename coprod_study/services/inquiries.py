@@ -1,0 +1,197 @@
+"""Inquiries to the team from /contact: spam guards, storing, notifying admins, replying."""
+
+import logging
+import time
+from datetime import UTC, datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
+
+from coprod_study import throttle
+from coprod_study.errors import DomainError, RateLimited
+from coprod_study.extensions import db
+from coprod_study.models import INQUIRY_STATUSES, Inquiry, User
+from coprod_study.services import audit, notifications
+from coprod_study.services.accounts import normalize_email
+from coprod_study.services.mail import send_mail
+from coprod_study.urls import path_for
+
+log = logging.getLogger(__name__)
+
+MAX_NAME = 120
+MAX_SUBJECT = 200
+MAX_MESSAGE = 5_000
+MAX_REPLY = 10_000
+FORM_SALT = "contact-form"
+# A form filled in faster than this was not filled in by a person.
+MIN_SECONDS = 3
+FORM_MAX_AGE = 24 * 3600
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=FORM_SALT)
+
+
+def form_stamp() -> str:
+    """A signed note of when the form was shown, for its hidden field."""
+    return _serializer().dumps(int(time.time()))
+
+
+def _seconds_on_form(stamp: str | None) -> float:
+    """:raise DomainError: the stamp is missing, forged or older than a day."""
+    try:
+        shown = _serializer().loads(stamp or "", max_age=FORM_MAX_AGE)
+    except (BadSignature, SignatureExpired) as error:
+        raise DomainError(
+            "This form is too old or incomplete. Please check your message and send it again."
+        ) from error
+    if not isinstance(shown, int):
+        raise DomainError("This form is incomplete. Please send it again.")
+    return time.time() - shown
+
+
+def _clean(value: str | None, field: str, label: str, limit: int) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise DomainError(f"Enter {label}.", field=field)
+    if len(value) > limit:
+        raise DomainError(f"Use at most {limit:,} characters.", field=field)
+    if "\x00" in value:
+        raise DomainError("This text has a character that cannot be stored.", field=field)
+    return value
+
+
+def submit(
+    *,
+    name: str,
+    email: str,
+    subject: str,
+    message: str,
+    stamp: str | None,
+    honeypot: str | None,
+    remote_addr: str | None,
+) -> Inquiry | None:
+    """Store an inquiry and tell the admins. None when a guard says it came from a bot.
+
+    :raise DomainError: a field is missing or too long, or the form is stale or too quick.
+    :raise RateLimited: too many inquiries from this address or this network address.
+    """
+    name = " ".join(_clean(name, "name", "your name", MAX_NAME).split())
+    address = normalize_email(email)
+    subject = " ".join(_clean(subject, "subject", "a subject", MAX_SUBJECT).split())
+    message = _clean(message, "message", "your message", MAX_MESSAGE)
+    elapsed = _seconds_on_form(stamp)
+    if honeypot:
+        # Only bots fill the field people cannot see; they get the same thanks.
+        log.info("Inquiry dropped: honeypot filled")
+        return None
+    minimum = current_app.config.get("CONTACT_MIN_SECONDS", MIN_SECONDS)
+    if elapsed < minimum:
+        raise DomainError(
+            "That was sent very quickly. Please read your message over once and send it again."
+        )
+    limit = current_app.config.get("CONTACT_LIMIT", "3/hour")
+    network_limit = current_app.config.get("CONTACT_NETWORK_LIMIT", "10/hour")
+    wait = max(
+        throttle.retry_after(limit, f"inquiry:{address}"),
+        throttle.retry_after(network_limit, f"inquiry-ip:{remote_addr}"),
+    )
+    if wait:
+        minutes = max(1, round(wait / 60))
+        raise RateLimited(
+            f"We have had several messages from you already. Please wait about {minutes} "
+            f"minute{'s' if minutes != 1 else ''} before sending another.",
+            wait,
+        )
+    inquiry = Inquiry(name=name, email=address, subject=subject, message=message)
+    db.session.add(inquiry)
+    db.session.flush()
+    admins = list(
+        db.session.scalars(select(User).where(User.role == "admin", User.deleted_at.is_(None)))
+    )
+    url = path_for("admin.inquiry", inquiry_id=inquiry.id)
+    notifications.notify(
+        [a.id for a in admins],
+        "inquiry",
+        f"New inquiry from {name}: {subject}",
+        url,
+        target_type="inquiry",
+        target_id=inquiry.id,
+    )
+    db.session.commit()
+    throttle.hit(limit, f"inquiry:{address}")
+    throttle.hit(network_limit, f"inquiry-ip:{remote_addr}")
+    _mail_admins(admins, inquiry, url)
+    return inquiry
+
+
+def _mail_admins(admins: list[User], inquiry: Inquiry, url: str) -> None:
+    link = current_app.config["BASE_URL"].rstrip("/") + url
+    text = (
+        f"{inquiry.name} <{inquiry.email}> wrote through the contact form:\n\n"
+        f"Subject: {inquiry.subject}\n\n{inquiry.message}\n\n"
+        f"Read and reply: {link}\n"
+    )
+    for admin in admins:
+        try:
+            send_mail(admin.email, f"Inquiry: {inquiry.subject}", text)
+        except Exception:  # the inquiry is stored; a mail server hiccup must not lose it
+            log.exception("Could not e-mail admin %s about inquiry %s", admin.id, inquiry.id)
+
+
+def list_stmt(status: str | None):
+    stmt = select(Inquiry).order_by(Inquiry.created_at.desc(), Inquiry.id.desc())
+    if status in INQUIRY_STATUSES:
+        stmt = stmt.where(Inquiry.status == status)
+    return stmt
+
+
+def get(inquiry_id: int) -> Inquiry | None:
+    return db.session.get(Inquiry, inquiry_id)
+
+
+def reply(actor, inquiry: Inquiry, text: str) -> None:
+    """E-mail a reply to the sender and mark the inquiry answered.
+
+    :raise DomainError: empty or too long, or the mail could not be sent (nothing is saved).
+    """
+    text = _clean(text, "reply", "a reply", MAX_REPLY)
+    site = current_app.config["SITE_NAME"]
+    body = (
+        f"Hello {inquiry.name},\n\n{text}\n\n-- \n{site}\n\n"
+        f"You wrote on {inquiry.created_at:%Y-%m-%d}:\n"
+        + "\n".join(f"> {line}" for line in inquiry.message.splitlines())
+        + "\n"
+    )
+    try:
+        send_mail(inquiry.email, f"Re: {inquiry.subject}", body)
+    except Exception as error:
+        log.exception("Could not send the reply to inquiry %s", inquiry.id)
+        raise DomainError(
+            "The reply could not be sent (the mail server did not take it). Nothing was saved; "
+            "try again later.",
+            field="reply",
+        ) from error
+    inquiry.reply = text
+    inquiry.replied_at = _now()
+    inquiry.replied_by_id = actor.id
+    inquiry.status = "answered"
+    audit.record(actor, "inquiry.replied", target=inquiry, details={"subject": inquiry.subject})
+    db.session.commit()
+
+
+def set_status(actor, inquiry: Inquiry, status: str) -> None:
+    if status not in INQUIRY_STATUSES:
+        raise DomainError("Choose new, answered or closed.", field="status")
+    if inquiry.status == status:
+        return
+    audit.record(
+        actor, "inquiry.status", target=inquiry, details={"from": inquiry.status, "to": status}
+    )
+    inquiry.status = status
+    db.session.commit()
