@@ -1,0 +1,177 @@
+"""Transcripts: parsing and refusing files, the transcript page, moments quoted in posts."""
+
+import pytest
+from sqlalchemy import func, select
+
+from coprod_study.errors import DomainError
+from coprod_study.extensions import db
+from coprod_study.models import Answer, Transcript, TranscriptSegment
+from coprod_study.services import discussion, transcripts
+from tests import factories as f
+from tests.conftest import login, post_form
+
+GOOD_VTT = b"""WEBVTT
+
+intro
+00:00:01.000 --> 00:00:04.000
+<v Paul Batalden>Welcome, this is sample content.
+
+00:12:34.000 --> 00:12:40.500
+<v Guest One>What mattered to me was being asked.
+
+01:02:03.000 --> 01:02:09.000
+A line with no speaker.
+"""
+
+GOOD_SRT = b"""1
+00:00:01,000 --> 00:00:02,500
+Hello from SubRip.
+
+2
+00:00:03,000 --> 00:00:04,000
+Second line.
+"""
+
+
+def episode_one():
+    from coprod_study.models import Episode
+
+    return db.session.scalar(select(Episode).where(Episode.slug == "respect-in-the-room"))
+
+
+def test_webvtt_is_parsed_with_speakers(sample_catalog):
+    episode = episode_one()
+    transcript = transcripts.store_transcript(episode, "de", "ep.vtt", GOOD_VTT)
+    segments = transcript.segments
+    assert [s.start_ms for s in segments] == [1000, 754000, 3723000]
+    assert [s.speaker for s in segments] == ["Paul Batalden", "Guest One", None]
+    assert segments[1].text == "What mattered to me was being asked."
+    assert transcripts.format_time(segments[2].start_ms) == "1:02:03"
+
+
+def test_subrip_is_converted_to_webvtt(sample_catalog):
+    transcript = transcripts.store_transcript(episode_one(), "fr", "ep.srt", GOOD_SRT)
+    assert transcript.vtt.startswith("WEBVTT")
+    assert "00:00:01.000 --> 00:00:02.500" in transcript.vtt
+    assert len(transcript.segments) == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "name", "message"),
+    [
+        (b"WEBVTT\n\n00:00:01.000 --> xx\nhello\n", "a.vtt", "Line 3: This timing line is not valid"),
+        (b"WEBVTT\n\n00:00:05.000 --> 00:00:01.000\nbackwards\n", "a.vtt", "Line 3: The cue ends before it starts"),
+        (b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n", "a.vtt", "Line 3: The cue has no text"),
+        (b"WEBVTT\n\n00:00:09.000 --> 00:00:10.000\nb\n\n00:00:01.000 --> 00:00:02.000\na\n", "a.vtt", "Line 6: Cues must be in time order"),
+        (b"hello\n", "a.vtt", "Line 1: A WebVTT file must start"),
+        (b"1\n00:00:01.000 -> 00:00:02.000\nx\n", "a.srt", "Line 1: Expected a timing line"),
+        (b"WEBVTT\n\n00:00:01.000 --> 00:00:02.000\n\xff\xfe bad\n", "a.vtt", "Line 4: The file is not UTF-8"),
+        (b"WEBVTT\n", "a.vtt", "no cues"),
+        (b"plain words", "notes.txt", "Upload a WebVTT"),
+    ],
+)
+def test_bad_files_are_refused_with_the_line_and_nothing_is_stored(sample_catalog, content, name, message):
+    before = db.session.scalar(select(func.count()).select_from(Transcript))
+    with pytest.raises(DomainError) as error:
+        transcripts.store_transcript(episode_one(), "de", name, content)
+    assert message in error.value.message
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Transcript)) == before
+
+
+def test_too_large_file_is_refused(sample_catalog):
+    with pytest.raises(DomainError, match="larger than 5 MB"):
+        transcripts.store_transcript(episode_one(), "de", "big.vtt", b"WEBVTT\n" + b"x" * (5 * 1024 * 1024))
+
+
+def test_replacing_keeps_one_transcript_per_language(sample_catalog):
+    episode = episode_one()
+    transcripts.store_transcript(episode, "de", "a.vtt", GOOD_VTT)
+    transcripts.store_transcript(episode, "de", "b.srt", GOOD_SRT)
+    rows = db.session.scalars(select(Transcript).where(Transcript.language == "de")).all()
+    assert len(rows) == 1 and len(rows[0].segments) == 2
+
+
+def test_sample_episode_has_english_and_swedish_transcripts(client, sample_catalog):
+    assert transcripts.languages(episode_one()) == ["en", "sv"]
+    page = client.get("/episodes/respect-in-the-room/transcript?lang=sv").get_data(as_text=True)
+    assert 'lang="sv"' in page and 'id="t=0"' in page
+    assert "Paul Batalden" in page
+    english = client.get("/episodes/respect-in-the-room/transcript?lang=en").get_data(as_text=True)
+    assert english != page
+    vtt = client.get("/episodes/respect-in-the-room/transcript.vtt?lang=sv")
+    assert vtt.mimetype == "text/vtt" and vtt.get_data(as_text=True).startswith("WEBVTT")
+    assert client.get("/episodes/respect-in-the-room/transcript.vtt?lang=xx").status_code == 404
+
+
+def test_transcript_page_works_without_javascript_and_has_anchors(client, sample_catalog):
+    episode = episode_one()
+    transcripts.store_transcript(episode, "de", "a.vtt", GOOD_VTT)
+    page = client.get("/episodes/respect-in-the-room/transcript?lang=de").get_data(as_text=True)
+    assert 'id="t=754"' in page and 'href="#t=754"' in page and "12:34" in page
+    assert "1:02:03" in page
+    assert "<script>" not in page  # only the external, deferred enhancement
+
+
+def test_chapters_show_on_the_episode_page(client, sample_catalog):
+    page = client.get("/episodes/respect-in-the-room").get_data(as_text=True)
+    assert 'class="chapters"' in page and "#t=44" in page
+
+
+def test_answer_quotes_a_moment_and_the_group_lists_it(client, sample_catalog):
+    group = f.make_group(name="Moments")
+    ann = f.add_member(group, f.make_user(name="Ann"))
+    episode = episode_one()
+    segment = db.session.scalar(
+        select(TranscriptSegment).join(Transcript).where(
+            Transcript.episode_id == episode.id, Transcript.language == "en"
+        ).order_by(TranscriptSegment.start_ms).offset(3)
+    )
+    login(client, ann)
+    moment_page = client.get(f"/episodes/{episode.slug}/moments/{segment.id}").get_data(as_text=True)
+    assert segment.text in moment_page and "Moments" in moment_page
+    url = f"/groups/{group.slug}/episodes/{episode.slug}/questions/1"
+    form_page = client.get(f"{url}?moment={segment.id}").get_data(as_text=True)
+    assert "Your answer will quote this moment" in form_page
+    response = post_form(client, url, {"body": "This moment!", "moment": segment.id, "action": "post"})
+    assert response.status_code == 302
+    answer = db.session.scalar(select(Answer))
+    assert answer.segment_id == segment.id
+    page = client.get(url).get_data(as_text=True)
+    assert segment.text in page and f"#t={segment.start_ms // 1000}" in page
+    overview = client.get(f"/groups/{group.slug}/episodes/{episode.slug}").get_data(as_text=True)
+    assert "What our group talked about" in overview and "(1 post)" in overview
+
+
+def test_a_moment_from_another_episode_is_refused(client, sample_catalog):
+    group = f.make_group(name="Wrong")
+    ann = f.add_member(group, f.make_user())
+    segment = db.session.scalar(select(TranscriptSegment))
+    from coprod_study.models import Episode
+
+    other = db.session.scalar(select(Episode).where(Episode.slug != "respect-in-the-room"))
+    login(client, ann)
+    response = post_form(
+        client,
+        f"/groups/{group.slug}/episodes/{other.slug}/questions/1",
+        {"body": "Sneaky quote", "moment": segment.id, "action": "post"},
+    )
+    assert response.status_code == 400
+    assert "not in this episode" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
+
+
+def test_thread_reply_quotes_a_moment(client, sample_catalog):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, name="Thread moments")
+    episode = episode_one()
+    thread = discussion.create_thread(facilitator, group, title="Ep 1", body="Go", episode=episode)
+    segment = db.session.scalar(select(TranscriptSegment).order_by(TranscriptSegment.id))
+    post = discussion.reply(facilitator, thread, "quoting", segment_id=segment.id)
+    assert post.segment_id == segment.id
+    login(client, facilitator)
+    page = client.get(f"/groups/{group.slug}/threads/{thread.id}").get_data(as_text=True)
+    assert segment.text in page
+    plain = discussion.create_thread(facilitator, group, title="No episode", body="Go")
+    with pytest.raises(DomainError, match="not about an episode"):
+        discussion.reply(facilitator, plain, "quoting", segment_id=segment.id)
