@@ -51,11 +51,11 @@ def seed(total_posts: int, rng: random.Random) -> User:
         {"slug": f"group-{n}", "name": f"Group {n}", "description": "", "description_html": "",
          "join_policy": "open", "post_first": n % 2 == 0, "allow_anonymous": False,
          "invite_code": f"code-{n}", "created_at": now}
-        for n in range(60)
+        for n in range(120)
     ]
     db.session.execute(insert(StudyGroup), groups)
     group_ids = list(db.session.scalars(select(StudyGroup.id)))
-    members = {(g, u) for g in group_ids for u in rng.sample(user_ids, 40)}
+    members = {(g, u) for g in group_ids for u in rng.sample(user_ids, 60)}
     viewer_id = user_ids[0]
     for g in group_ids[:3]:
         members.add((g, viewer_id))
@@ -68,15 +68,13 @@ def seed(total_posts: int, rng: random.Random) -> User:
     by_group = {}
     for g, u in members:
         by_group.setdefault(g, []).append(u)
-    seen = set()
+    # Every (group, member, question) at most once: walk them in a shuffled order.
+    combos = [(g, u, q) for g, users in by_group.items() for u in users for q in question_ids]
+    rng.shuffle(combos)
+    if len(combos) < total_posts:
+        raise SystemExit(f"only {len(combos)} distinct answers possible; add groups")
     batch = []
-    while len(seen) < total_posts:
-        g = rng.choice(group_ids)
-        u = rng.choice(by_group[g])
-        q = rng.choice(question_ids)
-        if (g, u, q) in seen:
-            continue
-        seen.add((g, u, q))
+    for g, u, q in combos[:total_posts]:
         body = sentence(rng, rng.randint(12, 60))
         batch.append({"group_id": g, "user_id": u, "study_question_id": q, "body": body,
                       "body_html": f"<p>{body}</p>", "anonymous": False, "created_at": now})

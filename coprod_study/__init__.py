@@ -64,6 +64,8 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    from flask_babel import lazy_gettext as _l
+
     import coprod_study.services.wording  # noqa: F401  (answers keep the wording they answered)
     from coprod_study import database  # noqa: F401  (registers connection events)
     from coprod_study.extensions import csrf, db, limiter, login_manager, migrate
@@ -75,7 +77,10 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.login_message = "Please sign in to see this page."
+    # Flask-Login flashes the message through localize_callback, as a plain
+    # string in the reader's language (a lazy string cannot go in the session).
+    login_manager.login_message = _l("Please sign in to see this page.")
+    login_manager.localize_callback = str
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 

@@ -23,6 +23,7 @@ ENVIRONMENT = {
     "COPROD_PROXY_HOPS": "PROXY_HOPS",
     "COPROD_FLAG_HIDE_THRESHOLD": "FLAG_HIDE_THRESHOLD",
     "COPROD_POST_LIMIT": "POST_LIMIT",
+    "COPROD_API_RATE_LIMIT": "API_RATE_LIMIT",
     "COPROD_FETCH_ALLOW_PRIVATE": "FETCH_ALLOW_PRIVATE",
     "COPROD_FEED_DIMENSION": "FEED_DIMENSION",
 }
@@ -66,6 +67,8 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_FAILURE_LIMIT": "10/minute",
         "POST_LIMIT": "20/minute",
+        # Requests per API token (and per address for the public endpoints).
+        "API_RATE_LIMIT": "120/minute",
         # Open flags from this many different members hide a post until reviewed.
         "FLAG_HIDE_THRESHOLD": 3,
         "PASSWORD_RESET_MAX_AGE": 3600,

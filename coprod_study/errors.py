@@ -3,6 +3,8 @@
 import logging
 
 from flask import jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -41,13 +43,13 @@ class RateLimited(DomainError):
 
 
 TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Too large",
-    429: "Too many requests",
-    500: "Something went wrong",
+    400: _l("Bad request"),
+    403: _l("Not allowed"),
+    404: _l("Page not found"),
+    405: _l("Method not allowed"),
+    413: _l("Too large"),
+    429: _l("Too many requests"),
+    500: _l("Something went wrong"),
 }
 
 
@@ -61,7 +63,7 @@ def wants_json() -> bool:
 
 
 def _respond(status: int, detail: str | None = None, headers: dict | None = None):
-    title = TITLES.get(status, "Error")
+    title = str(TITLES.get(status) or _("Error"))
     if wants_json():
         body = {"type": "about:blank", "title": title, "status": status}
         if detail:
@@ -87,8 +89,10 @@ def register_error_handlers(app):
     def csrf_error(error):
         return _respond(
             400,
-            "This form has expired or was sent from somewhere else. "
-            "Go back, reload the page and try again.",
+            _(
+                "This form has expired or was sent from somewhere else. "
+                "Go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(DomainError)
@@ -99,16 +103,18 @@ def register_error_handlers(app):
     def http_error(error):
         if error.code == 429:
             retry = getattr(error, "retry_after", None)
-            detail = "You have made too many requests. Please wait a minute and try again."
+            detail = _("You have made too many requests. Please wait a minute and try again.")
             return _respond(429, detail, {"Retry-After": str(retry or 60)})
         if error.code and error.code >= 500:
             db.session.rollback()
         headers = {}
         if error.code == 405 and getattr(error, "valid_methods", None):
             headers["Allow"] = ", ".join(error.valid_methods)
-        return _respond(
-            error.code or 500, error.description if error.code != 404 else None, headers
-        )
+        detail = error.description if error.code != 404 else None
+        if detail == type(error).description and not wants_json():
+            # Werkzeug's stock English sentence: the page says it in the reader's language.
+            detail = None
+        return _respond(error.code or 500, detail, headers)
 
     @app.errorhandler(Exception)
     def unexpected_error(error):

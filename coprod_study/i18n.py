@@ -1,15 +1,26 @@
 """Interface language and time zone: the person's setting, else the browser, else English."""
 
-from flask import request
+from zoneinfo import ZoneInfo
+
+import pytz
+from flask import has_request_context, request
+from flask_babel import format_number
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 
 from coprod_study.models import LANGUAGES
 
 LANGUAGE_COOKIE = "lang"
 SUPPORTED = tuple(LANGUAGES)
+DEFAULT_LANGUAGE = "en"
 
 
 def select_locale() -> str:
+    # Outside a request (the command line, e-mail sent from cron) there is no
+    # person or browser to ask: English, unless force_locale() says otherwise.
+    if not has_request_context():
+        return DEFAULT_LANGUAGE
     if getattr(current_user, "is_authenticated", False) and current_user.language in SUPPORTED:
         return current_user.language
     chosen = request.cookies.get(LANGUAGE_COOKIE)
@@ -18,10 +29,39 @@ def select_locale() -> str:
     return request.accept_languages.best_match(SUPPORTED) or "en"
 
 
+def language_of(user) -> str:
+    """The interface language a person chose, for what is sent to them (e-mail, notifications)."""
+    language = getattr(user, "language", None)
+    return language if language in SUPPORTED else DEFAULT_LANGUAGE
+
+
 def select_timezone() -> str:
-    if getattr(current_user, "is_authenticated", False):
-        return current_user.time_zone or "UTC"
-    return "UTC"
+    if not has_request_context() or not getattr(current_user, "is_authenticated", False):
+        return "UTC"
+    return valid_zone(current_user.time_zone)
+
+
+def valid_zone(name: str | None) -> str:
+    """`name` if it is a time zone both zoneinfo and Babel know, else UTC."""
+    try:
+        ZoneInfo(name or "UTC")
+        pytz.timezone(name or "UTC")
+    except (KeyError, ValueError, pytz.UnknownTimeZoneError):
+        return "UTC"
+    return name or "UTC"
+
+
+def lazy_join(*parts) -> LazyString:
+    """Lazy strings joined only when shown, so each part is in the reader's language."""
+    return LazyString(lambda: "".join(str(part) for part in parts))
+
+
+def too_long(limit: int) -> LazyString:
+    """A length validator's message, the number written the reader's way."""
+    return _l(
+        "This is too long; the limit is %(limit)s characters.",
+        limit=LazyString(format_number, limit),
+    )
 
 
 def init_app(app) -> None:

@@ -187,12 +187,18 @@ def can_see_author(user, group, post) -> bool:
 
 
 def author_label(user, group, post) -> str:
+    from flask_babel import gettext
+
     from coprod_study.models import ANONYMOUS_LABEL
 
     if can_see_author(user, group, post):
-        name = post.author.display_name
-        return f"{name} (anonymous to peers)" if post.anonymous else name
-    return ANONYMOUS_LABEL
+        author = post.author
+        # A deleted account's stored name is the English "Former member".
+        name = gettext("Former member") if author.deleted_at else author.display_name
+        if post.anonymous:
+            return gettext("%(name)s (anonymous to peers)", name=name)
+        return name
+    return str(ANONYMOUS_LABEL)
 
 
 def visible_answers(stmt, viewer, group, *, has_answered: bool, revealed: bool):

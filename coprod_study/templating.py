@@ -1,30 +1,64 @@
 """What every template can use: the site name, policy questions, filters."""
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
-from flask_babel import get_locale
+from babel.lists import format_list
+from flask_babel import format_date, format_datetime, get_locale, to_user_timezone
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from coprod_study import policy
 from coprod_study.markup import sanitized
 from coprod_study.services.catalog import format_duration
 
+# Flagged or hidden things, as the moderation page names them.
+POST_KIND_LABELS = {"answer": _l("Answer"), "reply": _l("Reply"), "post": _l("Post")}
 
-def local_time(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
-    """A UTC datetime shown in the viewer's time zone, with the zone named."""
+# The strftime patterns templates used to pass, and what they now mean.
+STRFTIME_FORMATS = {"%Y-%m-%d": "date", "%Y-%m-%d %H:%M": "datetime"}
+BABEL_FORMATS = ("short", "medium", "long", "full")
+
+
+def local_time(value: datetime | None, fmt: str = "datetime") -> str:
+    """A UTC datetime in the viewer's time zone and language, e.g. "May 1, 2024, 2:00 PM
+    CEST" or "1 maj 2024 14:00 CEST"; the zone is named.
+
+    `fmt` is "datetime" (a medium date and a short time), "date" (a medium date,
+    the day in the viewer's zone), or Babel's "short", "medium", "long" or "full".
+    A strftime pattern still works: one with an hour or minute means "datetime",
+    any other "date".
+    """
     if value is None:
         return ""
-    zone_name = getattr(current_user, "time_zone", None) or "UTC"
-    try:
-        zone = ZoneInfo(zone_name)
-    except (KeyError, ValueError):
-        zone = ZoneInfo("UTC")
-    local = value.astimezone(zone)
-    return f"{local.strftime(fmt)} {local.tzname()}"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    kind = STRFTIME_FORMATS.get(fmt, fmt)
+    if kind not in ("date", "datetime", *BABEL_FORMATS):
+        kind = "datetime" if "%H" in fmt or "%M" in fmt or "%I" in fmt else "date"
+    local = to_user_timezone(value)
+    if kind == "date":
+        return format_date(local, "medium")
+    if kind == "datetime":
+        locale = get_locale()
+        pattern = locale.datetime_formats["medium"].format(
+            locale.time_formats["short"].pattern, locale.date_formats["medium"].pattern
+        )
+        text = format_datetime(value, pattern)
+    else:
+        text = format_datetime(value, kind)
+    if kind in ("long", "full"):
+        return text  # these patterns name the zone themselves
+    return f"{text} {local.tzname()}"
+
+
+def list_of(items) -> str:
+    """"A, B and C" the reader's way ("A, B, and C" in English, "A, B och C" in Swedish)."""
+    items = [str(item) for item in items]
+    return format_list(items, locale=get_locale() or "en") if items else ""
 
 
 def init_app(app):
+    app.jinja_env.filters["format_list"] = list_of
     app.jinja_env.filters["sanitized"] = sanitized
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.filters["local_time"] = local_time
@@ -36,7 +70,7 @@ def init_app(app):
 
     @app.context_processor
     def globals_for_templates():
-        from coprod_study.models import FLAG_REASONS, LANGUAGES
+        from coprod_study.models import EMAIL_PREFERENCES, FLAG_REASONS, LANGUAGES, ROLE_LABELS
         from coprod_study.services.notifications import unread_count
 
         return {
@@ -46,4 +80,7 @@ def init_app(app):
             "unread_notifications": (lambda: unread_count(current_user)),
             "current_locale": (lambda: str(get_locale())),
             "interface_languages": LANGUAGES,
+            "email_preferences": EMAIL_PREFERENCES,
+            "role_labels": ROLE_LABELS,
+            "post_kind_labels": POST_KIND_LABELS,
         }

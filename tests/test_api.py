@@ -460,3 +460,28 @@ def test_problem_for_unknown_path_and_method(client, world):
 def test_session_login_does_not_reach_the_api(client, world):
     login(client, world["member"])
     assert is_problem(client.get("/api/v1/me"), 401)
+
+
+def test_posting_too_fast_is_429_with_retry_after(app, client, world):
+    app.config["POST_LIMIT"] = "2/minute"
+    headers = auth(world["member"])
+    thread = f"/api/v1/groups/{world['group'].slug}/threads/{world['thread'].id}/posts"
+    statuses = [client.post(thread, json={"body": f"Post {n}"}, headers=headers).status_code for n in range(3)]
+    assert statuses == [201, 201, 429]
+    response = client.post(thread, json={"body": "Once more"}, headers=headers)
+    assert is_problem(response, 429)
+    assert int(response.headers["Retry-After"]) >= 1
+    assert count(Post) == 3  # the thread's opening post and two replies
+
+
+def test_a_facilitator_sees_the_earlier_wording_through_the_api(client, world):
+    from coprod_study.models import StudyQuestion
+
+    answer = f.make_answer(world["group"], world["member"], world["question"], "Early answer")
+    question = db.session.get(StudyQuestion, world["question"].study_question_id)
+    old = question.prompt
+    question.prompt = "A reworded question?"
+    db.session.commit()
+    path = f"/api/v1/groups/{world['group'].slug}/answers/{answer.id}"
+    assert client.get(path, headers=auth(world["facilitator"])).get_json()["answered_wording"] == old
+    assert client.get(path, headers=auth(world["member"])).get_json()["answered_wording"] is None

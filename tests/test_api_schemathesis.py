@@ -93,7 +93,10 @@ def test_schemathesis_finds_no_server_errors_and_no_nonconforming_responses(
         "--report-ndjson-path", str(report),
         "--no-color",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    # Run from the temporary folder: schemathesis keeps a cache in its working directory.
+    result = subprocess.run(
+        command, capture_output=True, text=True, timeout=600, cwd=tmp_path
+    )
     output = result.stdout + result.stderr
     cases = _case_count(report)
     summary = re.search(r"(\d+) generated", output)

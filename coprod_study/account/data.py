@@ -3,6 +3,8 @@
 import json
 
 from flask import Response, abort, flash, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, logout_user
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
@@ -19,23 +21,23 @@ from coprod_study.services.accounts import MAX_PASSWORD_LENGTH
 
 class TokenForm(FlaskForm):
     name = StringField(
-        "Name",
-        description="What will use it, such as “my notes script”.",
+        _l("Name"),
+        description=_l("What will use it, such as “my notes script”."),
         validators=[
-            DataRequired("Give the token a name."),
-            Length(max=api_tokens.MAX_NAME, message="Use at most %(max)d characters."),
+            DataRequired(_l("Give the token a name.")),
+            Length(max=api_tokens.MAX_NAME, message=_l("Use at most %(max)d characters.")),
         ],
     )
-    scope = SelectField("What it may do", choices=list(TOKEN_SCOPES.items()), default="read")
+    scope = SelectField(_l("What it may do"), choices=list(TOKEN_SCOPES.items()), default="read")
     lifetime = SelectField(
-        "Expires after", choices=list(api_tokens.LIFETIMES.items()), coerce=int, default=90
+        _l("Expires after"), choices=list(api_tokens.LIFETIMES.items()), coerce=int, default=90
     )
 
 
 class DeleteForm(FlaskForm):
     password = PasswordField(
-        "Your password",
-        validators=[DataRequired("Type your password."), Length(max=MAX_PASSWORD_LENGTH)],
+        _l("Your password"),
+        validators=[DataRequired(_l("Type your password.")), Length(max=MAX_PASSWORD_LENGTH)],
     )
 
 
@@ -69,7 +71,7 @@ def revoke_token(token_id: int):
         token = api_tokens.revoke(_user(), token_id)
     except DomainError:
         abort(404)
-    flash(f"The token “{token.name}” is revoked; it no longer works.", "success")
+    flash(_("The token “%(name)s” is revoked; it no longer works.", name=token.name), "success")
     return redirect(url_for("account.profile") + "#api-tokens")
 
 
@@ -105,8 +107,8 @@ def delete():
             session.clear()
             logout_user()
             flash(
-                "Your account is deleted. What you wrote in groups stays there under "
-                "“Former member”.",
+                _("Your account is deleted. What you wrote in groups stays there under "
+                "“Former member”."),
                 "success",
             )
             return redirect(url_for("catalog.index"))

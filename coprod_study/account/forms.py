@@ -1,5 +1,6 @@
 """Forms for a person's settings."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
@@ -10,37 +11,37 @@ from coprod_study.services.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD_LENGTH
 
 class ProfileForm(FlaskForm):
     display_name = StringField(
-        "Display name",
+        _l("Display name"),
         validators=[
-            DataRequired("Enter a display name."),
-            Length(max=MAX_DISPLAY_NAME, message="Use at most %(max)d characters."),
+            DataRequired(_l("Enter a display name.")),
+            Length(max=MAX_DISPLAY_NAME, message=_l("Use at most %(max)d characters.")),
         ],
     )
-    language = SelectField("Language", choices=list(LANGUAGES.items()))
+    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
     time_zone = StringField(
-        "Time zone",
-        description="Its IANA name, such as Europe/Stockholm or America/New_York.",
-        validators=[DataRequired("Enter a time zone."), Length(max=64)],
+        _l("Time zone"),
+        description=_l("Its IANA name, such as Europe/Stockholm or America/New_York."),
+        validators=[DataRequired(_l("Enter a time zone.")), Length(max=64)],
     )
     email_preference = SelectField(
-        "E-mail me about activity", choices=list(EMAIL_PREFERENCES.items())
+        _l("E-mail me about activity"), choices=list(EMAIL_PREFERENCES.items())
     )
 
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password",
-        validators=[DataRequired("Enter your current password."), Length(max=MAX_PASSWORD_LENGTH)],
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=MAX_PASSWORD_LENGTH)],
     )
     new_password = PasswordField(
-        "New password",
-        description="At least 10 characters.",
-        validators=[DataRequired("Choose a new password."), Length(max=MAX_PASSWORD_LENGTH)],
+        _l("New password"),
+        description=_l("At least 10 characters."),
+        validators=[DataRequired(_l("Choose a new password.")), Length(max=MAX_PASSWORD_LENGTH)],
     )
     confirm = PasswordField(
-        "New password again",
+        _l("New password again"),
         validators=[
-            DataRequired("Type the new password again."),
-            EqualTo("new_password", "The two passwords differ."),
+            DataRequired(_l("Type the new password again.")),
+            EqualTo("new_password", _l("The two passwords differ.")),
         ],
     )

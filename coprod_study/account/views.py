@@ -3,6 +3,8 @@
 import zoneinfo
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from coprod_study.account import bp
@@ -30,7 +32,8 @@ def profile():
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash("Your settings are saved.", "success")
+            refresh()  # the message below, and the next page, in the language just chosen
+            flash(_("Your settings are saved."), "success")
             return redirect(url_for("account.profile"))
     return (
         render_template(

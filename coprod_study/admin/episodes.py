@@ -1,5 +1,7 @@
 """Views for /admin/episodes: the catalog edited in the browser, checked like the catalog file."""
 
+import re
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -160,9 +162,19 @@ def _fields(form: EpisodeForm) -> catalog_edit.EpisodeFields:
     )
 
 
+def _field_for(form, message: str) -> str | None:
+    """The form field a loader problem is about ("Takeaway 2: empty text" -> text)."""
+    text = re.sub(r"^\w+ \d+: ", "", message).lower().replace("audio url", "audio_url")
+    for word in text.split()[:2]:
+        name = word.strip(".,:;\"'")
+        if name in form._fields and name != "csrf_token":
+            return name
+    return None
+
+
 def _show_error(form, error: DomainError) -> None:
     for message in getattr(error, "problems", None) or [error.message]:
-        add_domain_error(form, DomainError(message, field=error.field))
+        add_domain_error(form, DomainError(message, field=error.field or _field_for(form, message)))
 
 
 def _item_form(kind: str, index, item: dict | None = None, formdata=None):

@@ -1,6 +1,8 @@
 """Views for /admin/inquiries: read what people sent through /contact and reply."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectField, TextAreaField
@@ -16,17 +18,17 @@ from coprod_study.services import inquiries
 
 class ReplyForm(FlaskForm):
     reply = TextAreaField(
-        "Your reply",
-        description="E-mailed to the sender, with their message quoted below it.",
+        _l("Your reply"),
+        description=_l("E-mailed to the sender, with their message quoted below it."),
         validators=[
-            DataRequired("Write the reply."),
-            Length(max=inquiries.MAX_REPLY, message="Use at most %(max)d characters."),
+            DataRequired(_l("Write the reply.")),
+            Length(max=inquiries.MAX_REPLY, message=_l("Use at most %(max)d characters.")),
         ],
     )
 
 
 class StatusForm(FlaskForm):
-    status = SelectField("Status", choices=list(INQUIRY_STATUSES.items()))
+    status = SelectField(_l("Status"), choices=list(INQUIRY_STATUSES.items()))
 
 
 def _inquiry(inquiry_id: int):
@@ -72,7 +74,7 @@ def reply_inquiry(inquiry_id: int):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash(f"Your reply is e-mailed to {item.email}.", "success")
+            flash(_("Your reply is e-mailed to %(email)s.", email=item.email), "success")
             return redirect(url_for("admin.inquiry", inquiry_id=item.id))
     return _render(item, reply_form=form, code=400)
 
@@ -83,6 +85,9 @@ def inquiry_status(inquiry_id: int):
     form = StatusForm()
     if form.validate_on_submit():
         inquiries.set_status(current_user._get_current_object(), item, form.status.data)
-        flash(f"The inquiry is now {INQUIRY_STATUSES[item.status].lower()}.", "success")
+        flash(
+            _("The inquiry is now %(status)s.", status=str(INQUIRY_STATUSES[item.status]).lower()),
+            "success",
+        )
         return redirect(url_for("admin.inquiry", inquiry_id=item.id))
     return _render(item, status_form=form, code=400)

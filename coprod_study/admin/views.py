@@ -1,6 +1,7 @@
 """Views for /admin: people, roles and the audit log."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -10,7 +11,7 @@ from coprod_study.admin import bp
 from coprod_study.admin.forms import RoleForm
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
-from coprod_study.models import AuditEntry, StudyGroup, User
+from coprod_study.models import ROLE_LABELS, AuditEntry, StudyGroup, User
 from coprod_study.pagination import paginate
 from coprod_study.services import accounts
 
@@ -39,7 +40,7 @@ def change_role(user_id: int):
     subject = db.session.get(User, user_id) or abort(404)
     form = RoleForm()
     if not form.validate_on_submit():
-        flash("Choose one of the listed roles.", "error")
+        flash(_("Choose one of the listed roles."), "error")
     else:
         try:
             changed = accounts.set_role(current_user._get_current_object(), subject, form.role.data)
@@ -47,9 +48,23 @@ def change_role(user_id: int):
             flash(error.message, "error")
         else:
             if changed:
-                flash(f"{subject.display_name} is now {subject.role}.", "success")
+                flash(
+                    _(
+                        "%(name)s is now %(role)s.",
+                        name=subject.display_name,
+                        role=str(ROLE_LABELS[subject.role]).lower(),
+                    ),
+                    "success",
+                )
             else:
-                flash(f"{subject.display_name} already was {subject.role}.", "info")
+                flash(
+                    _(
+                        "%(name)s already was %(role)s.",
+                        name=subject.display_name,
+                        role=str(ROLE_LABELS[subject.role]).lower(),
+                    ),
+                    "info",
+                )
     back = request.form.get("next")
     return redirect(back if back and back.startswith("/admin/users") else url_for("admin.users"))
 

@@ -1,6 +1,7 @@
 """Views for accounts: thin wrappers around services.accounts."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from coprod_study import throttle
@@ -30,7 +31,7 @@ def register():
         else:
             start_session(user, remember=False)
             accounts.record_login(user)
-            flash(f"Welcome, {user.display_name}. Your account is ready.", "success")
+            flash(_("Welcome, %(display_name)s. Your account is ready.", display_name=user.display_name), "success")
             return redirect(_next_url())
     return render_template("auth/register.html", form=form), 400 if form.errors else 200
 
@@ -48,18 +49,18 @@ def login():
         wait = throttle.retry_after(limit, ip_key, email_key)
         if wait:
             form.form_errors.append(
-                f"Too many failed attempts. Try again in {wait} seconds."
+                _("Too many failed attempts. Try again in %(wait)s seconds.", wait=wait)
             )
             return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
             throttle.hit(limit, ip_key, email_key)
-            form.form_errors.append("That e-mail address and password do not match an account.")
+            form.form_errors.append(_("That e-mail address and password do not match an account."))
             status = 400
         else:
             start_session(user, remember=form.remember.data)
             accounts.record_login(user)
-            flash(f"Signed in as {user.display_name}.", "success")
+            flash(_("Signed in as %(display_name)s.", display_name=user.display_name), "success")
             return redirect(_next_url())
     elif form.errors:
         status = 400
@@ -77,7 +78,7 @@ def logout():
     # drop that note.
     session.clear()
     logout_user()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("catalog.index"))
 
 
@@ -104,7 +105,7 @@ def reset_with_token(token: str):
         else:
             session.clear()
             logout_user()
-            flash("Your password is changed. Sign in with the new one.", "success")
+            flash(_("Your password is changed. Sign in with the new one."), "success")
             return redirect(url_for("auth.login"))
     return render_template("auth/reset.html", form=form, token=token), 400 if form.errors else 200
 
@@ -124,6 +125,6 @@ def change_password():
         else:
             # Every other session of the account has ended; keep this one.
             start_session(user, remember=False)
-            flash("Your password is changed. Other devices are signed out.", "success")
+            flash(_("Your password is changed. Other devices are signed out."), "success")
             return redirect(url_for("account.profile"))
     return render_template("auth/password.html", form=form), 400 if form.errors else 200

@@ -1,5 +1,6 @@
 """Forms on catalog pages."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField
 
@@ -11,4 +12,4 @@ class ListenedForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField("Language", choices=list(LANGUAGES.items()))
+    language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))

@@ -12,6 +12,7 @@ from flask import (
     url_for,
 )
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload, selectinload
@@ -81,7 +82,7 @@ def episodes():
     if chosen:
         chosen_dimension = next((d for d in dimensions if d.slug == chosen), None)
         if chosen_dimension is None:
-            flash("There is no such dimension; showing every episode.", "info")
+            flash(_("There is no such dimension; showing every episode."), "info")
         else:
             related_ids = select(Episode.id).join(Episode.related_dimensions).where(
                 Dimension.id == chosen_dimension.id
@@ -140,7 +141,7 @@ def mark_listened(slug: str):
     listened = form.listened.data == "1"
     catalog_service.set_listened(current_user, item, listened)
     flash(
-        "Marked as listened." if listened else "No longer marked as listened.",
+        _("Marked as listened.") if listened else _("No longer marked as listened."),
         "success",
     )
     return redirect(url_for("catalog.episode", slug=item.slug))
@@ -200,7 +201,7 @@ def transcript(slug: str):
     available = transcript_service.languages(item)
     language = _transcript_language(item, available)
     if request.args.get("lang") and request.args["lang"] not in available:
-        flash("There is no transcript in that language yet; showing another one.", "info")
+        flash(_("There is no transcript in that language yet; showing another one."), "info")
     current = transcript_service.get_transcript(item, language) if language else None
     anchors = set()
     rows = []

@@ -1,5 +1,6 @@
 """Forms for courses, assignments, extensions and enrolment."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -12,20 +13,14 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from coprod_study.groups.forms import MARKDOWN_HINT
+from coprod_study.i18n import too_long as _too_long
 from coprod_study.markup import MAX_MARKDOWN_LENGTH
 from coprod_study.models import PLACEMENTS
 from coprod_study.services.courses import MAX_CODE, MAX_EMAILS, MAX_TERM, MAX_TITLE
 
-MARKDOWN_HINT = (
-    "Markdown works: **bold**, *italic*, lists with -, links as [text](https://...). "
-    "Up to 20,000 characters."
-)
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-DATETIME_MESSAGE = "Enter a date and time, such as 2026-03-30 17:00."
-
-
-def _too_long(limit: int) -> str:
-    return f"This is too long; the limit is {limit:,} characters."
+DATETIME_MESSAGE = _l("Enter a date and time, such as 2026-03-30 17:00.")
 
 
 def optional_int(value):
@@ -49,41 +44,41 @@ def _when(label: str, required_message: str) -> DateTimeLocalField:
 
 class CourseSettingsForm(FlaskForm):
     title = StringField(
-        "Title",
+        _l("Title"),
         validators=[
-            DataRequired("Give the course a title."),
+            DataRequired(_l("Give the course a title.")),
             Length(max=MAX_TITLE, message=_too_long(MAX_TITLE)),
         ],
     )
     term = StringField(
-        "Term",
-        description="For example: Spring 2026.",
+        _l("Term"),
+        description=_l("For example: Spring 2026."),
         validators=[Optional(), Length(max=MAX_TERM, message=_too_long(MAX_TERM))],
     )
     time_zone = StringField(
-        "Time zone of the course",
-        description="Due dates are entered in this zone (its IANA name, such as "
-        "Europe/Stockholm); each person sees them in their own.",
+        _l("Time zone of the course"),
+        description=_l("Due dates are entered in this zone (its IANA name, such as "
+        "Europe/Stockholm); each person sees them in their own."),
         default="UTC",
-        validators=[DataRequired("Enter a time zone."), Length(max=64)],
+        validators=[DataRequired(_l("Enter a time zone.")), Length(max=64)],
     )
     description = TextAreaField(
-        "Description",
+        _l("Description"),
         description=MARKDOWN_HINT,
         validators=[Length(max=MAX_MARKDOWN_LENGTH, message=_too_long(MAX_MARKDOWN_LENGTH))],
     )
     placement = RadioField(
-        "Placing learners in groups", choices=list(PLACEMENTS.items()), default="educator"
+        _l("Placing learners in groups"), choices=list(PLACEMENTS.items()), default="educator"
     )
 
 
 class CourseForm(CourseSettingsForm):
     code = StringField(
-        "Course code",
-        description="Letters, digits, hyphens and underscores, such as COPROD-101. "
-        "It is part of the course's web address and cannot be changed later.",
+        _l("Course code"),
+        description=_l("Letters, digits, hyphens and underscores, such as COPROD-101. "
+        "It is part of the course's web address and cannot be changed later."),
         validators=[
-            DataRequired("Give the course a code, such as COPROD-101."),
+            DataRequired(_l("Give the course a code, such as COPROD-101.")),
             Length(max=MAX_CODE, message=_too_long(MAX_CODE)),
         ],
     )
@@ -91,78 +86,78 @@ class CourseForm(CourseSettingsForm):
 
 class EnrolForm(FlaskForm):
     code = StringField(
-        "Enrol code",
-        description="The code your educator gave you.",
-        validators=[DataRequired("Enter the enrol code."), Length(max=32, message=_too_long(32))],
+        _l("Enrol code"),
+        description=_l("The code your educator gave you."),
+        validators=[DataRequired(_l("Enter the enrol code.")), Length(max=32, message=_too_long(32))],
     )
 
 
 class AddLearnersForm(FlaskForm):
     emails = TextAreaField(
-        "E-mail addresses of learners",
-        description="One or more, separated by commas or new lines. People with an account "
-        "are enrolled at once; the others get an invitation e-mail.",
+        _l("E-mail addresses of learners"),
+        description=_l("One or more, separated by commas or new lines. People with an account "
+        "are enrolled at once; the others get an invitation e-mail."),
         validators=[
-            DataRequired("Enter at least one e-mail address."),
-            Length(max=MAX_EMAILS * 260, message="This list is too long."),
+            DataRequired(_l("Enter at least one e-mail address.")),
+            Length(max=MAX_EMAILS * 260, message=_l("This list is too long.")),
         ],
     )
 
 
 class AddEducatorForm(FlaskForm):
     email = EmailField(
-        "E-mail address of the co-educator",
-        description="They need an account on this site.",
-        validators=[DataRequired("Enter an e-mail address."), Length(max=254)],
+        _l("E-mail address of the co-educator"),
+        description=_l("They need an account on this site."),
+        validators=[DataRequired(_l("Enter an e-mail address.")), Length(max=254)],
     )
 
 
 class CourseGroupForm(FlaskForm):
     name = StringField(
-        "Group name",
-        validators=[DataRequired("Give the group a name."), Length(max=120, message=_too_long(120))],
+        _l("Group name"),
+        validators=[DataRequired(_l("Give the group a name.")), Length(max=120, message=_too_long(120))],
     )
     post_first = BooleanField(
-        "Post before you see others: learners see peers' answers after posting their own",
+        _l("Post before you see others: learners see peers' answers after posting their own"),
         default=True,
     )
 
 
 class PlacementForm(FlaskForm):
-    placement = RadioField("Placing learners in groups", choices=list(PLACEMENTS.items()))
+    placement = RadioField(_l("Placing learners in groups"), choices=list(PLACEMENTS.items()))
 
 
 class PlaceForm(FlaskForm):
-    group_id = SelectField("Group", coerce=optional_int, validate_choice=False)
+    group_id = SelectField(_l("Group"), coerce=optional_int, validate_choice=False)
 
 
 class ChooseGroupForm(FlaskForm):
-    group_id = RadioField("Choose your group", coerce=optional_int, validate_choice=False)
+    group_id = RadioField(_l("Choose your group"), coerce=optional_int, validate_choice=False)
 
 
 class AssignmentForm(FlaskForm):
-    episode_id = SelectField("Episode", coerce=optional_int, validate_choice=False)
-    opens_at = _when("Opens at", "Enter when the assignment opens.")
-    due_at = _when("Due at", "Enter the due date and time.")
+    episode_id = SelectField(_l("Episode"), coerce=optional_int, validate_choice=False)
+    opens_at = _when(_l("Opens at"), _l("Enter when the assignment opens."))
+    due_at = _when(_l("Due at"), _l("Enter the due date and time."))
     instructions = TextAreaField(
-        "Instructions",
+        _l("Instructions"),
         description=MARKDOWN_HINT,
         validators=[Length(max=MAX_MARKDOWN_LENGTH, message=_too_long(MAX_MARKDOWN_LENGTH))],
     )
     required_questions = StringField(
-        "Required study questions",
-        description="Their numbers, such as 1, 2, 4. Leave empty to require every question.",
+        _l("Required study questions"),
+        description=_l("Their numbers, such as 1, 2, 4. Leave empty to require every question."),
         validators=[Optional(), Length(max=200, message=_too_long(200))],
     )
     reveal_after_due = BooleanField(
-        "Reveal the answers to the whole group after the due date "
-        "(even to those who have not posted)"
+        _l("Reveal the answers to the whole group after the due date "
+        "(even to those who have not posted)")
     )
 
 
 class ExtensionForm(FlaskForm):
-    user_id = SelectField("Learner", coerce=optional_int, validate_choice=False)
-    due_at = _when("New due date", "Enter the new due date and time.")
+    user_id = SelectField(_l("Learner"), coerce=optional_int, validate_choice=False)
+    due_at = _when(_l("New due date"), _l("Enter the new due date and time."))
 
 
 class ActionForm(FlaskForm):

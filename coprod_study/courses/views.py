@@ -3,6 +3,7 @@
 import zoneinfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -110,7 +111,7 @@ def enrol():
     except DomainError as error:
         add_domain_error(form, error)
         return _render_index(form, error.status)
-    flash(f"You are enrolled in {course.title}.", "success")
+    flash(_("You are enrolled in %(title)s.", title=course.title), "success")
     return redirect(url_for("courses.show", code=course.code))
 
 
@@ -136,7 +137,7 @@ def new():
         except DomainError as error:
             _form_error(form, error)
         else:
-            flash(f"The course {course.code} is ready. Share its enrol code with learners.",
+            flash(_("The course %(code)s is ready. Share its enrol code with learners.", code=course.code),
                   "success")
             return redirect(url_for("courses.show", code=course.code))
     return (
@@ -176,7 +177,7 @@ def _render_show(course, status=200, **forms):
             invites=course_service.pending_invites(course),
             placed=placed,
             group_counts=course_service.group_counts(course),
-            group_choices=[(0, "Not in a group")] + [(g.id, g.name) for g in groups],
+            group_choices=[(0, _("Not in a group"))] + [(g.id, g.name) for g in groups],
             learners_form=forms.get("learners_form") or AddLearnersForm(),
             educator_form=forms.get("educator_form") or AddEducatorForm(),
             group_form=forms.get("group_form") or CourseGroupForm(),
@@ -212,7 +213,7 @@ def settings(code: str):
         except DomainError as error:
             _form_error(form, error)
         else:
-            flash("The course settings are saved.", "success")
+            flash(_("The course settings are saved."), "success")
             return redirect(url_for("courses.show", code=course.code))
     return (
         render_template(
@@ -245,15 +246,18 @@ def add_learners(code: str):
         result = course_service.add_learners(_user(), course, form.emails.data)
         parts = []
         if result.added:
-            parts.append(f"Enrolled: {', '.join(u.display_name for u in result.added)}.")
+            names = ", ".join(u.display_name for u in result.added)
+            parts.append(_("Enrolled: %(names)s.", names=names))
         if result.invited:
-            parts.append(f"Invitation e-mailed to {', '.join(result.invited)}.")
+            parts.append(_("Invitation e-mailed to %(emails)s.", emails=", ".join(result.invited)))
         if result.already:
-            parts.append(
-                f"Already in the course: {', '.join(u.display_name for u in result.already)}."
-            )
+            names = ", ".join(u.display_name for u in result.already)
+            parts.append(_("Already in the course: %(names)s.", names=names))
         if result.not_sent:
-            flash(f"Could not send the e-mail to {', '.join(result.not_sent)}.", "error")
+            flash(
+                _("Could not send the e-mail to %(emails)s.", emails=", ".join(result.not_sent)),
+                "error",
+            )
         return " ".join(parts)
 
     return _manager_post(code, AddLearnersForm, "learners_form", action)
@@ -264,7 +268,7 @@ def add_learners(code: str):
 def add_educator(code: str):
     def action(course, form):
         person = course_service.add_educator(_user(), course, form.email.data)
-        return f"{person.display_name} is now an educator of this course."
+        return _("%(name)s is now an educator of this course.", name=person.display_name)
 
     return _manager_post(code, AddEducatorForm, "educator_form", action)
 
@@ -276,7 +280,7 @@ def create_group(code: str):
         group = course_service.create_course_group(
             _user(), course, name=form.name.data, post_first=form.post_first.data
         )
-        return f"The group {group.name} is ready."
+        return _("The group %(name)s is ready.", name=group.name)
 
     return _manager_post(code, CourseGroupForm, "group_form", action)
 
@@ -286,7 +290,7 @@ def create_group(code: str):
 def placement(code: str):
     def action(course, form):
         course_service.set_placement(_user(), course, form.placement.data)
-        return PLACEMENTS[course.placement] + "."
+        return f"{PLACEMENTS[course.placement]}."
 
     return _manager_post(code, PlacementForm, "placement_form", action)
 
@@ -305,7 +309,7 @@ def place(code: str, user_id: int):
             abort(404)
         flash(error.message, "error")
     else:
-        flash(f"Placed in {group.name}." if group else "Taken out of the course's groups.",
+        flash(_("Placed in %(name)s.", name=group.name) if group else _("Taken out of the course's groups."),
               "success")
     return redirect(url_for("courses.show", code=course.code) + "#learners")
 
@@ -317,7 +321,7 @@ def reset_enrol_code(code: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     course_service.reset_enrol_code(_user(), course)
-    flash("The enrol code is new; the old one no longer works.", "success")
+    flash(_("The enrol code is new; the old one no longer works."), "success")
     return redirect(url_for("courses.show", code=course.code) + "#enrolment")
 
 
@@ -334,7 +338,7 @@ def choose_group(code: str):
         except DomainError as error:
             _form_error(form, error)
             return _render_show(course, error.status, choose_form=form)
-        flash(f"You are in the group {group.name}.", "success")
+        flash(_("You are in the group %(name)s.", name=group.name), "success")
         return redirect(url_for("courses.show", code=course.code))
     return _render_show(course, 400, choose_form=form)
 
@@ -355,12 +359,11 @@ def _assignment_form(course, assignment=None):
         }
     form = AssignmentForm(data=data)
     episodes = db.session.scalars(select(Episode).order_by(Episode.number)).all()
-    form.episode_id.choices = [("", "Choose an episode")] + [
+    form.episode_id.choices = [("", _("Choose an episode"))] + [
         (e.id, f"{e.number}. {e.title}") for e in episodes
     ]
-    zone_hint = f"({course.time_zone} time)"
-    form.opens_at.label.text = f"Opens at {zone_hint}"
-    form.due_at.label.text = f"Due at {zone_hint}"
+    form.opens_at.label.text = _("Opens at (%(zone)s time)", zone=course.time_zone)
+    form.due_at.label.text = _("Due at (%(zone)s time)", zone=course.time_zone)
     return form
 
 
@@ -388,7 +391,7 @@ def new_assignment(code: str):
         except DomainError as error:
             _form_error(form, error)
         else:
-            flash(f"Episode {assignment.episode.number} is assigned.", "success")
+            flash(_("Episode %(number)s is assigned.", number=assignment.episode.number), "success")
             return redirect(url_for("courses.show", code=course.code) + "#assignments")
     return (
         render_template("courses/assignment_form.html", course=course, form=form, assignment=None),
@@ -415,7 +418,7 @@ def edit_assignment(code: str, assignment_id: int):
         except DomainError as error:
             _form_error(form, error)
         else:
-            flash("The assignment is saved.", "success")
+            flash(_("The assignment is saved."), "success")
             return redirect(url_for("courses.show", code=course.code) + "#assignments")
     return (
         render_template(
@@ -432,10 +435,10 @@ def extensions(code: str, assignment_id: int):
     assignment = _load_assignment(course, assignment_id)
     form = ExtensionForm()
     learners = course_service.members(course, "learner")
-    form.user_id.choices = [("", "Choose a learner")] + [
+    form.user_id.choices = [("", _("Choose a learner"))] + [
         (m.user_id, m.user.display_name) for m in learners
     ]
-    form.due_at.label.text = f"New due date ({course.time_zone} time)"
+    form.due_at.label.text = _("New due date (%(zone)s time)", zone=course.time_zone)
     if form.validate_on_submit():
         try:
             extension = course_service.grant_extension(
@@ -444,8 +447,14 @@ def extensions(code: str, assignment_id: int):
         except DomainError as error:
             _form_error(form, error)
         else:
-            flash(f"{extension.user.display_name} has until "
-                  f"{zoned(extension.due_at, course.time_zone)}.", "success")
+            flash(
+                _(
+                    "%(name)s has until %(due)s.",
+                    name=extension.user.display_name,
+                    due=zoned(extension.due_at, course.time_zone),
+                ),
+                "success",
+            )
             return redirect(request.path)
     return (
         render_template(
@@ -473,7 +482,7 @@ def remove_extension(code: str, assignment_id: int, user_id: int):
         course_service.remove_extension(_user(), assignment, user_id)
     except DomainError:
         abort(404)
-    flash("The extension is removed.", "success")
+    flash(_("The extension is removed."), "success")
     return redirect(url_for("courses.extensions", code=course.code, assignment_id=assignment.id))
 
 
@@ -587,7 +596,7 @@ def revoke_calendar_link(token_id: int):
         calendar_service.revoke_token(_user(), token_id)
     except DomainError:
         abort(404)
-    flash("The calendar link is revoked; calendars using it stop updating.", "success")
+    flash(_("The calendar link is revoked; calendars using it stop updating."), "success")
     return redirect(url_for("account.profile") + "#calendar")
 
 
@@ -609,7 +618,7 @@ def invite(token: str):
         form = ActionForm()
         if form.validate_on_submit():
             course_service.accept_invite(_user(), token)
-            flash(f"You are enrolled in {course.title}.", "success")
+            flash(_("You are enrolled in %(title)s.", title=course.title), "success")
             return redirect(url_for("courses.show", code=course.code))
         return render_template("courses/invite.html", course=course, form=form, register=None)
     form = RegisterForm()
@@ -624,7 +633,7 @@ def invite(token: str):
             start_session(user, remember=False)
             accounts.record_login(user)
             course_service.accept_invite(user, token)
-            flash(f"Welcome, {user.display_name}. You are enrolled in {course.title}.", "success")
+            flash(_("Welcome, %(display_name)s. You are enrolled in %(title)s.", display_name=user.display_name, title=course.title), "success")
             return redirect(url_for("courses.show", code=course.code))
     return (
         render_template("courses/invite.html", course=course, form=None, register=form),

@@ -1,6 +1,7 @@
 """Views for threads: /groups/<slug>/threads/..."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from coprod_study import policy
@@ -33,7 +34,7 @@ def new_thread(slug: str):
     group = load_group(slug)
     require_moderator(group)
     form = ThreadForm()
-    form.episode.choices = [(0, "No episode")] + [
+    form.episode.choices = [(0, _("No episode"))] + [
         (row.id, f"{row.number}. {row.title}") for row in discussion.episode_choices()
     ]
     if request.method == "GET" and request.args.get("episode", "").isdigit():
@@ -54,7 +55,7 @@ def new_thread(slug: str):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash("The thread is started; members are notified.", "success")
+            flash(_("The thread is started; members are notified."), "success")
             return redirect(url_for("discussion.thread", slug=group.slug, thread_id=thread.id))
     status = 400 if form.errors else 200
     return render_template("discussion/new.html", group=group, form=form), status
@@ -137,7 +138,7 @@ def thread(slug: str, thread_id: int):
     except DomainError as error:
         add_domain_error(form, error)
         return _render_thread(group, item, form=form, status=error.status)
-    flash("Your post is added.", "success")
+    flash(_("Your post is added."), "success")
     return redirect(url_for("discussion.thread", slug=group.slug, thread_id=item.id) + f"#post-{post.id}")
 
 
@@ -148,10 +149,10 @@ def follow(slug: str, thread_id: int):
     item = _thread(group, thread_id)
     form = FollowForm()
     if not form.validate_on_submit():
-        flash("Choose how you want to be notified.", "error")
+        flash(_("Choose how you want to be notified."), "error")
     else:
         discussion.set_follow(_user(), item, form.level.data)
-        flash("Your notification setting for this thread is saved.", "success")
+        flash(_("Your notification setting for this thread is saved."), "success")
     return redirect(url_for("discussion.thread", slug=group.slug, thread_id=item.id))
 
 
@@ -174,7 +175,7 @@ def change(slug: str, thread_id: int, change: str):
     if changes is None:
         abort(404)
     discussion.set_flags(_user(), item, **changes)
-    flash("The thread is updated.", "success")
+    flash(_("The thread is updated."), "success")
     return redirect(url_for("discussion.thread", slug=group.slug, thread_id=item.id))
 
 
@@ -204,7 +205,7 @@ def edit_post(slug: str, post_id: int):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                flash("Your post is updated.", "success")
+                flash(_("Your post is updated."), "success")
                 return redirect(back + f"#post-{post.id}")
     return (
         render_template(
@@ -226,7 +227,7 @@ def delete_post(slug: str, post_id: int):
     except DomainError as error:
         flash(error.message, "error")
     else:
-        flash("Your post is deleted.", "info")
+        flash(_("Your post is deleted."), "info")
     return redirect(url_for("discussion.thread", slug=group.slug, thread_id=post.thread_id))
 
 

@@ -1,5 +1,6 @@
 """Forms for study groups."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -11,48 +12,46 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from coprod_study.i18n import lazy_join, too_long
 from coprod_study.markup import MAX_MARKDOWN_LENGTH
 from coprod_study.models import JOIN_POLICIES
 from coprod_study.services.groups import MAX_MESSAGE, MAX_NAME, MAX_QUESTION
 
-MARKDOWN_HINT = (
+MARKDOWN_HINT = _l(
     "Markdown works: **bold**, *italic*, lists with -, links as [text](https://...). "
     "Up to 20,000 characters."
 )
-
-
-def _length_message(limit: int) -> str:
-    return f"This is too long; the limit is {limit:,} characters."
+_length_message = too_long
 
 
 class GroupForm(FlaskForm):
     name = StringField(
-        "Group name",
+        _l("Group name"),
         validators=[
-            DataRequired("Give the group a name."),
+            DataRequired(_l("Give the group a name.")),
             Length(max=MAX_NAME, message=_length_message(MAX_NAME)),
         ],
     )
     description = TextAreaField(
-        "Description",
-        description="What the group is for and who it is for. " + MARKDOWN_HINT,
+        _l("Description"),
+        description=lazy_join(_l("What the group is for and who it is for."), " ", MARKDOWN_HINT),
         validators=[Length(max=MAX_MARKDOWN_LENGTH, message=_length_message(MAX_MARKDOWN_LENGTH))],
     )
     join_policy = RadioField(
-        "How people join", choices=list(JOIN_POLICIES.items()), default="open"
+        _l("How people join"), choices=list(JOIN_POLICIES.items()), default="open"
     )
     post_first = BooleanField(
-        "Post before you see others: learners see peers' answers after posting their own",
+        _l("Post before you see others: learners see peers' answers after posting their own"),
         default=True,
     )
-    allow_anonymous = BooleanField("Learners may post anonymously to peers", default=False)
+    allow_anonymous = BooleanField(_l("Learners may post anonymously to peers"), default=False)
 
 
 class NewGroupForm(GroupForm):
     copy_from = SelectField(
-        "Copy the extra questions of a group you facilitate",
+        _l("Copy the extra questions of a group you facilitate"),
         coerce=int,
-        choices=[(0, "Do not copy")],
+        choices=[(0, _l("Do not copy"))],
         default=0,
         validators=[Optional()],
     )
@@ -60,48 +59,48 @@ class NewGroupForm(GroupForm):
 
 class JoinForm(FlaskForm):
     message = TextAreaField(
-        "Message to the facilitators (optional)",
+        _l("Message to the facilitators (optional)"),
         validators=[Length(max=MAX_MESSAGE, message=_length_message(MAX_MESSAGE))],
     )
 
 
 class DecisionForm(FlaskForm):
     message = StringField(
-        "Message (optional)",
+        _l("Message (optional)"),
         validators=[Length(max=MAX_MESSAGE, message=_length_message(MAX_MESSAGE))],
     )
 
 
 class AnswerForm(FlaskForm):
     body = TextAreaField(
-        "Your answer",
+        _l("Your answer"),
         description=MARKDOWN_HINT,
         validators=[
-            DataRequired("Write your answer before you post it."),
+            DataRequired(_l("Write your answer before you post it.")),
             Length(max=MAX_MARKDOWN_LENGTH, message=_length_message(MAX_MARKDOWN_LENGTH)),
         ],
     )
-    anonymous = BooleanField("Post anonymously to peers (facilitators still see your name)")
+    anonymous = BooleanField(_l("Post anonymously to peers (facilitators still see your name)"))
     moment = HiddenField()
 
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(
-        "Your reply",
+        _l("Your reply"),
         description=MARKDOWN_HINT,
         validators=[
-            DataRequired("Write your reply before you post it."),
+            DataRequired(_l("Write your reply before you post it.")),
             Length(max=MAX_MARKDOWN_LENGTH, message=_length_message(MAX_MARKDOWN_LENGTH)),
         ],
     )
-    anonymous = BooleanField("Reply anonymously to peers")
+    anonymous = BooleanField(_l("Reply anonymously to peers"))
 
 
 class QuestionForm(FlaskForm):
     prompt = TextAreaField(
-        "Question",
+        _l("Question"),
         validators=[
-            DataRequired("Write the question."),
+            DataRequired(_l("Write the question.")),
             Length(max=MAX_QUESTION, message=_length_message(MAX_QUESTION)),
         ],
     )

@@ -1,6 +1,7 @@
 """Views for /groups: thin wrappers that ask policy and call services."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from coprod_study import policy
@@ -108,7 +109,7 @@ def new():
         abort(403)
     form = NewGroupForm()
     sources = group_service.facilitated_groups(_user())
-    form.copy_from.choices = [(0, "Do not copy")] + [(g.id, g.name) for g in sources]
+    form.copy_from.choices = [(0, _("Do not copy"))] + [(g.id, g.name) for g in sources]
     if form.validate_on_submit():
         source = next((g for g in sources if g.id == form.copy_from.data), None)
         try:
@@ -124,7 +125,7 @@ def new():
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash(f"Your group “{group.name}” is ready. You are its facilitator.", "success")
+            flash(_("Your group “%(name)s” is ready. You are its facilitator.", name=group.name), "success")
             return redirect(url_for("groups.show", slug=group.slug))
     return render_template("groups/new.html", form=form), 400 if form.errors else 200
 
@@ -135,7 +136,7 @@ def join_by_invite(invite: str):
     if group is None:
         return render_template("groups/invite_invalid.html"), 404
     if not current_user.is_authenticated:
-        flash("Sign in or create an account to join this group.", "info")
+        flash(_("Sign in or create an account to join this group."), "info")
         return redirect(url_for("auth.login", next=request.path))
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
@@ -144,7 +145,7 @@ def join_by_invite(invite: str):
         except DomainError as error:
             _flash_error(error)
         else:
-            flash(f"Welcome to {group.name}.", "success")
+            flash(_("Welcome to %(name)s.", name=group.name), "success")
         return redirect(url_for("groups.show", slug=group.slug))
     return render_template(
         "groups/invite.html",
@@ -188,9 +189,9 @@ def join(slug: str):
         add_domain_error(form, error)
         return _public_page(group, status=error.status, join_form=form)
     if member.status == "active":
-        flash(f"You joined {group.name}.", "success")
+        flash(_("You joined %(name)s.", name=group.name), "success")
     else:
-        flash("Your request is sent. A facilitator will decide on it.", "success")
+        flash(_("Your request is sent. A facilitator will decide on it."), "success")
     return redirect(url_for("groups.show", slug=group.slug))
 
 
@@ -205,7 +206,7 @@ def leave(slug: str):
     except DomainError as error:
         _flash_error(error)
         return redirect(url_for("groups.show", slug=group.slug))
-    flash(f"You left {group.name}.", "info")
+    flash(_("You left %(name)s.", name=group.name), "info")
     return redirect(url_for("groups.index"))
 
 
@@ -229,7 +230,7 @@ def settings(slug: str):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash("The group's settings are saved.", "success")
+            flash(_("The group's settings are saved."), "success")
             return redirect(url_for("groups.show", slug=group.slug))
     return (
         render_template("groups/settings.html", group=group, form=form),
@@ -278,18 +279,22 @@ def member_action(slug: str, user_id: int, action: str):
                 actor, group, user_id, action == "approve", form.message.data
             )
             flash(
-                f"{row.user.display_name} is now a member."
+                _("%(display_name)s is now a member.", display_name=row.user.display_name)
                 if action == "approve"
-                else "The request is declined.",
+                else _("The request is declined."),
                 "success",
             )
         elif action == "remove":
             row = group_service.remove_member(actor, group, user_id, form.message.data)
-            flash(f"{row.user.display_name} is removed from the group.", "success")
+            flash(_("%(display_name)s is removed from the group.", display_name=row.user.display_name), "success")
         else:
             role = "facilitator" if action == "promote" else "member"
             row = group_service.set_member_role(actor, group, user_id, role)
-            flash(f"{row.user.display_name} is now a {role}.", "success")
+            if role == "facilitator":
+                message = _("%(name)s is now a facilitator.", name=row.user.display_name)
+            else:
+                message = _("%(name)s is now a member.", name=row.user.display_name)
+            flash(message, "success")
     except DomainError as error:
         _flash_error(error)
     return redirect(url_for("groups.members", slug=group.slug))
@@ -303,7 +308,7 @@ def reset_invite(slug: str):
     if not ActionForm().validate_on_submit():
         abort(400)
     group_service.reset_invite(_user(), group)
-    flash("The invite link is new; the old one no longer works.", "success")
+    flash(_("The invite link is new; the old one no longer works."), "success")
     return redirect(url_for("groups.members", slug=group.slug))
 
 
@@ -352,7 +357,7 @@ def add_question(slug: str, episode_slug: str):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash("Your question is added for this group.", "success")
+            flash(_("Your question is added for this group."), "success")
             return redirect(url_for("groups.episode", slug=group.slug, episode_slug=item.slug))
     extras = group_service.extra_questions(group, [item.id])
     questions = group_service.questions_for(item, extras)
@@ -388,7 +393,7 @@ def edit_question(slug: str, question_id: int):
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            flash("The question is saved.", "success")
+            flash(_("The question is saved."), "success")
             return redirect(
                 url_for("groups.episode", slug=group.slug, episode_slug=question.episode.slug)
             )
@@ -491,7 +496,7 @@ def question(slug: str, episode_slug: str, number: int):
     except DomainError as error:
         add_domain_error(form, error)
         return _render_question(group, item, current_question, form=form, status=error.status)
-    flash("Your answer is posted.", "success")
+    flash(_("Your answer is posted."), "success")
     return redirect(request.path + "#answers")
 
 
@@ -504,7 +509,7 @@ def reveal(slug: str, episode_slug: str, number: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     answer_service.reveal(_user(), group, current_question)
-    flash("Everyone in the group can now read the answers to this question.", "success")
+    flash(_("Everyone in the group can now read the answers to this question."), "success")
     return redirect(
         url_for("groups.question", slug=group.slug, episode_slug=episode_slug, number=number)
     )
@@ -566,7 +571,7 @@ def edit_answer(slug: str, answer_id: int):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                flash("Your answer is updated.", "success")
+                flash(_("Your answer is updated."), "success")
                 return redirect(_question_url(group, answer) + f"#answer-{answer.id}")
     return (
         render_template(
@@ -593,7 +598,7 @@ def delete_answer(slug: str, answer_id: int):
     except DomainError as error:
         _flash_error(error)
     else:
-        flash("Your answer is deleted. Replies to it stay.", "info")
+        flash(_("Your answer is deleted. Replies to it stay."), "info")
     return redirect(_question_url(group, answer))
 
 
@@ -611,7 +616,7 @@ def endorse_answer(slug: str, answer_id: int):
     except DomainError as error:
         _flash_error(error)
     else:
-        flash("Answer endorsed." if endorsed else "Endorsement removed.", "success")
+        flash(_("Answer endorsed.") if endorsed else _("Endorsement removed."), "success")
     return redirect(_question_url(group, answer) + f"#answer-{answer.id}")
 
 
@@ -648,7 +653,7 @@ def reply(slug: str, answer_id: int):
             add_domain_error(form, error)
             status = error.status
         else:
-            flash("Your reply is posted.", "success")
+            flash(_("Your reply is posted."), "success")
             return redirect(back + f"#reply-{created.id}")
     # Keep what was typed: show the reply form on its own page with the message.
     return (
@@ -694,7 +699,7 @@ def edit_reply(slug: str, reply_id: int):
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                flash("Your reply is updated.", "success")
+                flash(_("Your reply is updated."), "success")
                 return redirect(back + f"#reply-{item.id}")
     return (
         render_template(
@@ -716,7 +721,7 @@ def delete_reply(slug: str, reply_id: int):
     except DomainError as error:
         _flash_error(error)
     else:
-        flash("Your reply is deleted.", "info")
+        flash(_("Your reply is deleted."), "info")
     return redirect(_question_url(group, item.answer))
 
 

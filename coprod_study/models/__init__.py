@@ -64,6 +64,7 @@ from coprod_study.models.transcripts import (
 from coprod_study.models.users import (
     EMAIL_PREFERENCES,
     LANGUAGES,
+    ROLE_LABELS,
     ROLES,
     AuditEntry,
     User,
@@ -114,6 +115,7 @@ __all__ = [
     "AUDIENCES",
     "EMAIL_PREFERENCES",
     "LANGUAGES",
+    "ROLE_LABELS",
     "ROLES",
     "TAKEAWAY_KINDS",
     "AuditEntry",

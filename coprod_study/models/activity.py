@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -9,23 +10,23 @@ from coprod_study.models.base import Base, utcnow
 from coprod_study.models.users import User
 
 NOTIFICATION_KINDS = {
-    "reply": "Reply to your post",
-    "thread_post": "New post in a thread you watch",
-    "new_thread": "New thread in your group",
-    "announcement": "Announcement",
-    "mention": "Mention",
-    "join_request": "Request to join",
-    "join_decided": "Your request to join",
-    "flag": "Flagged post",
-    "assignment_due": "Assignment due",
-    "course": "Course",
-    "inquiry": "Inquiry to the team",
+    "reply": _l("Reply to your post"),
+    "thread_post": _l("New post in a thread you watch"),
+    "new_thread": _l("New thread in your group"),
+    "announcement": _l("Announcement"),
+    "mention": _l("Mention"),
+    "join_request": _l("Request to join"),
+    "join_decided": _l("Your request to join"),
+    "flag": _l("Flagged post"),
+    "assignment_due": _l("Assignment due"),
+    "course": _l("Course"),
+    "inquiry": _l("Inquiry to the team"),
 }
 FLAG_REASONS = {
-    "off_topic": "Off-topic",
-    "inappropriate": "Inappropriate",
-    "harassment": "Harassment",
-    "other": "Other",
+    "off_topic": _l("Off-topic"),
+    "inappropriate": _l("Inappropriate"),
+    "harassment": _l("Harassment"),
+    "other": _l("Other"),
 }
 FLAG_TARGETS = ("answer", "reply", "post")
 

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -9,8 +10,8 @@ from coprod_study.models.base import Base, utcnow
 from coprod_study.models.users import User
 
 TOKEN_SCOPES = {
-    "read": "Read only",
-    "write": "Read and write",
+    "read": _l("Read only"),
+    "write": _l("Read and write"),
 }
 
 

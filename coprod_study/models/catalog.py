@@ -2,22 +2,23 @@
 
 from datetime import date, datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from coprod_study.models.base import Base, TimestampMixin, utcnow
 
 TAKEAWAY_KINDS = {
-    "key_lesson": "Key lessons",
-    "idea_to_ponder": "Ideas to ponder",
-    "start_applying": "Start applying it",
+    "key_lesson": _l("Key lessons"),
+    "idea_to_ponder": _l("Ideas to ponder"),
+    "start_applying": _l("Start applying it"),
 }
 AUDIENCES = {
-    "learners": "Learners",
-    "practitioners": "Practitioners",
-    "patients_families": "Patients and families",
-    "improvers": "Improvers",
-    "researchers": "Researchers",
+    "learners": _l("Learners"),
+    "practitioners": _l("Practitioners"),
+    "patients_families": _l("Patients and families"),
+    "improvers": _l("Improvers"),
+    "researchers": _l("Researchers"),
 }
 
 dimension_relations = Table(

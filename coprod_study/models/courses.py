@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -10,8 +11,8 @@ from coprod_study.models.catalog import Episode
 from coprod_study.models.users import User
 
 PLACEMENTS = {
-    "educator": "Educators place each learner in a group",
-    "choice": "Learners choose their own group",
+    "educator": _l("Educators place each learner in a group"),
+    "choice": _l("Learners choose their own group"),
 }
 COURSE_ROLES = ("educator", "learner")
 

@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -12,9 +13,9 @@ from coprod_study.models.transcripts import TranscriptSegment
 from coprod_study.models.users import User
 
 FOLLOW_LEVELS = {
-    "watching": "Watching: every new post",
-    "normal": "Normal: replies to me and mentions",
-    "muted": "Muted: nothing",
+    "watching": _l("Watching: every new post"),
+    "normal": _l("Normal: replies to me and mentions"),
+    "muted": _l("Muted: nothing"),
 }
 
 

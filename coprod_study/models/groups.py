@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,16 +12,16 @@ from coprod_study.models.transcripts import TranscriptSegment
 from coprod_study.models.users import User
 
 JOIN_POLICIES = {
-    "open": "Open: anyone can join",
-    "request": "Request to join: a facilitator approves",
-    "invite": "Invite only: people join with the invite link",
+    "open": _l("Open: anyone can join"),
+    "request": _l("Request to join: a facilitator approves"),
+    "invite": _l("Invite only: people join with the invite link"),
 }
 GROUP_ROLES = ("member", "facilitator")
 # A membership row's life: pending (asked to join) -> active -> removed or banned.
 # Leaving deletes the row, so a person who left can come back; a removed
 # person may come back through the normal ways in, a banned one never.
 MEMBERSHIP_STATUSES = ("pending", "active", "removed", "banned")
-ANONYMOUS_LABEL = "Anonymous learner"
+ANONYMOUS_LABEL = _l("Anonymous learner")
 
 
 class StudyGroup(Base):

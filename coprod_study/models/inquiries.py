@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -9,9 +10,9 @@ from coprod_study.models.base import Base, utcnow
 from coprod_study.models.users import User
 
 INQUIRY_STATUSES = {
-    "new": "New",
-    "answered": "Answered",
-    "closed": "Closed",
+    "new": _l("New"),
+    "answered": _l("Answered"),
+    "closed": _l("Closed"),
 }
 
 

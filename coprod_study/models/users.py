@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,12 +11,20 @@ from coprod_study.models.base import Base, TimestampMixin, utcnow
 
 # Site roles, lowest first: each includes the powers of those before it.
 ROLES = ("learner", "facilitator", "educator", "admin")
+# Site, group and course roles as people read them.
+ROLE_LABELS = {
+    "learner": _l("Learner"),
+    "facilitator": _l("Facilitator"),
+    "educator": _l("Educator"),
+    "admin": _l("Admin"),
+    "member": _l("Member"),
+}
 LANGUAGES = {"en": "English", "sv": "Svenska"}
 EMAIL_PREFERENCES = {
-    "immediately": "Immediately",
-    "daily": "Daily digest",
-    "weekly": "Weekly digest",
-    "off": "Off",
+    "immediately": _l("Immediately"),
+    "daily": _l("Daily digest"),
+    "weekly": _l("Weekly digest"),
+    "off": _l("Off"),
 }
 
 

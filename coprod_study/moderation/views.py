@@ -1,6 +1,7 @@
 """Views for /groups/<slug>/moderation and the flag/hide/restore actions."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -77,7 +78,7 @@ def flag(slug: str, target_type: str, target_id: int):
         if error.status in (403, 404):
             abort(error.status)
         return redirect(_back(group)), 303
-    flash("Thank you. The facilitators will look at it.", "success")
+    flash(_("Thank you. The facilitators will look at it."), "success")
     return redirect(_back(group))
 
 
@@ -94,7 +95,7 @@ def hide(slug: str, target_type: str, target_id: int):
             abort(404)
         flash(error.message, "error")
     else:
-        flash("The post is hidden. Its author sees your reason.", "success")
+        flash(_("The post is hidden. Its author sees your reason."), "success")
     return redirect(_back(group))
 
 
@@ -111,7 +112,7 @@ def restore(slug: str, target_type: str, target_id: int):
             abort(404)
         flash(error.message, "error")
     else:
-        flash("The post is visible again.", "success")
+        flash(_("The post is visible again."), "success")
     return redirect(_back(group))
 
 
@@ -125,7 +126,7 @@ def dismiss(slug: str, target_type: str, target_id: int):
         moderation.dismiss_flags(_user(), group, target_type, target_id)
     except DomainError:
         abort(404)
-    flash("The flags are dismissed.", "success")
+    flash(_("The flags are dismissed."), "success")
     return redirect(url_for("moderation.queue", slug=group.slug))
 
 
@@ -142,5 +143,5 @@ def ban(slug: str, user_id: int):
             abort(404)
         flash(error.message, "error")
     else:
-        flash(f"{row.user.display_name} is banned from the group.", "success")
+        flash(_("%(display_name)s is banned from the group.", display_name=row.user.display_name), "success")
     return redirect(url_for("groups.members", slug=group.slug))

@@ -1,6 +1,7 @@
 """Views for /notifications and /email/unsubscribe/<token>."""
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from coprod_study.extensions import csrf, db
@@ -39,7 +40,12 @@ def read_all():
     if not ActionForm().validate_on_submit():
         abort(400)
     count = notifications.mark_read(current_user)
-    flash(f"{count} {'notification' if count == 1 else 'notifications'} marked as read.", "success")
+    flash(
+        ngettext(
+            "%(num)d notification marked as read.", "%(num)d notifications marked as read.", count
+        ),
+        "success",
+    )
     return redirect(url_for("notifications.index"))
 
 

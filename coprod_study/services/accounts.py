@@ -8,6 +8,8 @@ from importlib import resources
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -15,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from coprod_study.errors import Conflict, DomainError, Forbidden
 from coprod_study.extensions import db
+from coprod_study.i18n import language_of
 from coprod_study.models import EMAIL_PREFERENCES, LANGUAGES, ROLES, User
 from coprod_study.services import audit
 from coprod_study.services.mail import send_mail
@@ -35,7 +38,7 @@ def normalize_email(raw: str) -> str:
     try:
         result = validate_email((raw or "").strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise DomainError(f"Enter a valid e-mail address ({error}).", field="email") from error
+        raise DomainError(_("Enter a valid e-mail address (%(error)s).", error=error), field="email") from error
     return result.normalized.lower()
 
 
@@ -49,11 +52,11 @@ def common_passwords() -> frozenset[str]:
 
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return _("Use at least %(min)s characters.", min=MIN_PASSWORD_LENGTH)
     if len(password) > MAX_PASSWORD_LENGTH:
-        return f"Use at most {MAX_PASSWORD_LENGTH} characters."
+        return _("Use at most %(max)s characters.", max=MAX_PASSWORD_LENGTH)
     if password.lower() in common_passwords() or len(set(password)) < 3:
-        return "This password is too common; choose one that is harder to guess."
+        return _("This password is too common; choose one that is harder to guess.")
     return None
 
 
@@ -66,10 +69,10 @@ def check_password_rules(password: str, field: str = "password") -> None:
 def clean_display_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError("Enter a display name.", field="display_name")
+        raise DomainError(_("Enter a display name."), field="display_name")
     if len(name) > MAX_DISPLAY_NAME:
         raise DomainError(
-            f"Use at most {MAX_DISPLAY_NAME} characters for your name.", field="display_name"
+            _("Use at most %(max_display_name)s characters for your name.", max_display_name=MAX_DISPLAY_NAME), field="display_name"
         )
     return name
 
@@ -91,7 +94,7 @@ def register(email: str, display_name: str, password: str) -> User:
     name = clean_display_name(display_name)
     check_password_rules(password)
     if db.session.scalar(select(User.id).where(User.email == normalized)):
-        raise Conflict("An account with this e-mail address already exists.", field="email")
+        raise Conflict(_("An account with this e-mail address already exists."), field="email")
     user = User(email=normalized, display_name=name, password_hash=hash_password(password))
     db.session.add(user)
     try:
@@ -100,7 +103,7 @@ def register(email: str, display_name: str, password: str) -> User:
         # Two sign-ups with one address at the same moment: the second loses.
         db.session.rollback()
         raise Conflict(
-            "An account with this e-mail address already exists.", field="email"
+            _("An account with this e-mail address already exists."), field="email"
         ) from error
     return user
 
@@ -128,7 +131,7 @@ def end_all_sessions(user: User) -> None:
 
 def change_password(user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
-        raise DomainError("Your current password is not right.", field="current_password")
+        raise DomainError(_("Your current password is not right."), field="current_password")
     check_password_rules(new, field="new_password")
     user.password_hash = hash_password(new)
     user.session_version += 1
@@ -172,12 +175,11 @@ def send_reset_link(email: str) -> None:
     link = current_app.config["BASE_URL"].rstrip("/") + path_for(
         "auth.reset_with_token", token=make_reset_token(user)
     )
-    context = {"user": user, "link": link, "site_name": current_app.config["SITE_NAME"]}
-    send_mail(
-        user.email,
-        f"Reset your password for {current_app.config['SITE_NAME']}",
-        render_template("email/reset.txt", **context),
-    )
+    site_name = current_app.config["SITE_NAME"]
+    with force_locale(language_of(user)):
+        subject = _("Reset your password for %(site)s", site=site_name)
+        text = render_template("email/reset.txt", user=user, link=link, site_name=site_name)
+    send_mail(user.email, subject, text)
 
 
 def reset_password(user: User, new: str) -> None:
@@ -196,13 +198,13 @@ def update_profile(
 ) -> None:
     name = clean_display_name(display_name)
     if language not in LANGUAGES:
-        raise DomainError("Choose one of the offered languages.", field="language")
+        raise DomainError(_("Choose one of the offered languages."), field="language")
     if not valid_time_zone(time_zone):
         raise DomainError(
-            "Enter a time zone by its IANA name, such as Europe/Stockholm.", field="time_zone"
+            _("Enter a time zone by its IANA name, such as Europe/Stockholm."), field="time_zone"
         )
     if email_preference not in EMAIL_PREFERENCES:
-        raise DomainError("Choose one of the offered e-mail settings.", field="email_preference")
+        raise DomainError(_("Choose one of the offered e-mail settings."), field="email_preference")
     user.display_name = name
     user.language = language
     user.time_zone = time_zone
@@ -215,9 +217,9 @@ def set_role(actor: User | None, subject: User, new_role: str) -> bool:
     from coprod_study import policy
 
     if new_role not in ROLES:
-        raise DomainError(f"Unknown role {new_role!r}; choose one of {', '.join(ROLES)}.")
+        raise DomainError(_("Unknown role %(new_role)s; choose one of %(roles)s.", new_role=repr(new_role), roles=', '.join(ROLES)))
     if actor is not None and not policy.can_change_role(actor, subject, new_role):
-        raise Forbidden("You may not change this role.")
+        raise Forbidden(_("You may not change this role."))
     old_role = subject.role
     if old_role == new_role:
         return False

@@ -4,6 +4,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -29,7 +31,7 @@ def _question_filter(model, question: Question):
 def _clean_body(body: str) -> str:
     body = check_markdown(body, "body")
     if not body:
-        raise DomainError("Write something before you post.", field="body")
+        raise DomainError(_("Write something before you post."), field="body")
     return body
 
 
@@ -38,7 +40,7 @@ def check_post_rate(user) -> None:
     wait = throttle.retry_after(limit, f"post:{user.id}")
     if wait:
         raise RateLimited(
-            f"You are posting very fast. Please wait {wait} seconds and try again.", wait
+            _("You are posting very fast. Please wait %(wait)s seconds and try again.", wait=wait), wait
         )
 
 
@@ -48,7 +50,7 @@ def count_post(user) -> None:
 
 def _require_member(user, group) -> None:
     if not policy.can_post_in_group(user, group):
-        raise Forbidden("Only members of this group can post here.")
+        raise Forbidden(_("Only members of this group can post here."))
 
 
 # --- Reading -----------------------------------------------------------------
@@ -167,14 +169,14 @@ def answered_keys(user, group) -> set[tuple[str, int]]:
 def get_answer(group, answer_id: int) -> Answer:
     answer = db.session.get(Answer, answer_id)
     if answer is None or answer.group_id != group.id:
-        raise NotFound("There is no such answer in this group.")
+        raise NotFound(_("There is no such answer in this group."))
     return answer
 
 
 def get_reply(group, reply_id: int) -> Reply:
     reply = db.session.get(Reply, reply_id)
     if reply is None or reply.answer.group_id != group.id:
-        raise NotFound("There is no such reply in this group.")
+        raise NotFound(_("There is no such reply in this group."))
     return reply
 
 
@@ -215,11 +217,11 @@ def post_answer(
 
         segment = segment_for_episode(question.episode_id, segment_id)
     if anonymous and not group.allow_anonymous:
-        raise DomainError("This group does not allow anonymous answers.")
+        raise DomainError(_("This group does not allow anonymous answers."))
     check_post_rate(user)
     existing = own_answer(user, group, question)
     if existing is not None and existing.deleted_at is None:
-        raise Conflict("You have already answered this question; edit your answer instead.")
+        raise Conflict(_("You have already answered this question; edit your answer instead."))
     html = str(render_markdown(body))
     if existing is not None:
         # Answering again after deleting brings the answer back, with history.
@@ -245,7 +247,7 @@ def post_answer(
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(
-            "You have already answered this question; edit your answer instead."
+            _("You have already answered this question; edit your answer instead.")
         ) from error
     count_post(user)
     return answer
@@ -253,7 +255,7 @@ def post_answer(
 
 def edit_answer(user, answer: Answer, body: str) -> Answer:
     if not policy.can_edit_post(user, answer):
-        raise Forbidden("You can edit only your own answers in groups you belong to.")
+        raise Forbidden(_("You can edit only your own answers in groups you belong to."))
     body = _clean_body(body)
     if body == answer.body:
         return answer
@@ -269,7 +271,7 @@ def edit_answer(user, answer: Answer, body: str) -> Answer:
 
 def delete_answer(user, answer: Answer) -> None:
     if not policy.can_edit_post(user, answer):
-        raise Forbidden("You can delete only your own answers in groups you belong to.")
+        raise Forbidden(_("You can delete only your own answers in groups you belong to."))
     answer.deleted_at = _now()
     answer.endorsed_at = None
     db.session.commit()
@@ -277,9 +279,9 @@ def delete_answer(user, answer: Answer) -> None:
 
 def endorse(actor, answer: Answer, endorsed: bool) -> None:
     if not policy.can_moderate(actor, answer.group):
-        raise Forbidden("Only the group's facilitators may endorse answers.")
+        raise Forbidden(_("Only the group's facilitators may endorse answers."))
     if answer.deleted_at is not None:
-        raise Conflict("A deleted answer cannot be endorsed.")
+        raise Conflict(_("A deleted answer cannot be endorsed."))
     answer.endorsed_at = _now() if endorsed else None
     answer.endorsed_by_id = actor.id if endorsed else None
     db.session.commit()
@@ -287,7 +289,7 @@ def endorse(actor, answer: Answer, endorsed: bool) -> None:
 
 def reveal(actor, group, question: Question) -> bool:
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may reveal answers.")
+        raise Forbidden(_("Only the group's facilitators may reveal answers."))
     if is_revealed(group, question):
         return False
     db.session.add(
@@ -310,12 +312,12 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
     group = answer.group
     _require_member(user, group)
     if not can_read_answer(user, answer):
-        raise Forbidden("Post your own answer first; then you can reply to others.")
+        raise Forbidden(_("Post your own answer first; then you can reply to others."))
     if answer.deleted_at is not None:
-        raise Conflict("This answer was deleted; it takes no new replies.")
+        raise Conflict(_("This answer was deleted; it takes no new replies."))
     body = _clean_body(body)
     if anonymous and not group.allow_anonymous:
-        raise DomainError("This group does not allow anonymous replies.")
+        raise DomainError(_("This group does not allow anonymous replies."))
     check_post_rate(user)
     reply = Reply(
         answer_id=answer.id,
@@ -335,7 +337,7 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
         notifications.notify(
             [answer.user_id],
             "reply",
-            f"{name} replied to your answer in {group.name}",
+            _l("%(name)s replied to your answer in %(group)s", name=name, group=group.name),
             path_for("groups.answer_link", slug=group.slug, answer_id=answer.id),
             group=group,
             target_type="reply",
@@ -348,7 +350,7 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
 
 def edit_reply(user, reply: Reply, body: str) -> Reply:
     if not policy.can_edit_post(user, reply):
-        raise Forbidden("You can edit only your own replies in groups you belong to.")
+        raise Forbidden(_("You can edit only your own replies in groups you belong to."))
     body = _clean_body(body)
     if body == reply.body:
         return reply
@@ -364,7 +366,7 @@ def edit_reply(user, reply: Reply, body: str) -> Reply:
 
 def delete_reply(user, reply: Reply) -> None:
     if not policy.can_edit_post(user, reply):
-        raise Forbidden("You can delete only your own replies in groups you belong to.")
+        raise Forbidden(_("You can delete only your own replies in groups you belong to."))
     reply.deleted_at = _now()
     db.session.commit()
 

@@ -4,6 +4,8 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask_babel import gettext as _
+
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 
@@ -60,7 +62,7 @@ def backup(destination: str | Path) -> Copied:
         raise DomainError(PG_DUMP_ADVICE)
     destination = Path(destination)
     if destination.exists():
-        raise DomainError(f"{destination} exists already; choose a new file name.")
+        raise DomainError(_("%(destination)s exists already; choose a new file name.", destination=destination))
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
     source = sqlite3.connect(live, timeout=30)
@@ -75,7 +77,7 @@ def backup(destination: str | Path) -> Copied:
     result = integrity_check(partial)
     if result != "ok":
         partial.unlink(missing_ok=True)
-        raise DomainError(f"The copy failed its integrity check: {result}")
+        raise DomainError(_("The copy failed its integrity check: %(result)s", result=result))
     partial.replace(destination)
     return Copied(destination, pages, result)
 
@@ -84,7 +86,7 @@ def check_backup(path: str | Path) -> Path:
     """:raise DomainError: not a readable SQLite backup of this app."""
     path = Path(path)
     if not path.is_file():
-        raise DomainError(f"{path}: no such file.")
+        raise DomainError(_("%(path)s: no such file.", path=path))
     try:
         result = integrity_check(path)
         connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -93,11 +95,11 @@ def check_backup(path: str | Path) -> Path:
         finally:
             connection.close()
     except sqlite3.DatabaseError as error:
-        raise DomainError(f"{path} is not a SQLite database of this app ({error}).") from error
+        raise DomainError(_("%(path)s is not a SQLite database of this app (%(error)s).", path=path, error=error)) from error
     if result != "ok":
-        raise DomainError(f"{path} fails SQLite's integrity check: {result}")
+        raise DomainError(_("%(path)s fails SQLite's integrity check: %(result)s", path=path, result=result))
     if version is None:
-        raise DomainError(f"{path} has no schema version; it is not a backup of this app.")
+        raise DomainError(_("%(path)s has no schema version; it is not a backup of this app.", path=path))
     return path
 
 

@@ -6,6 +6,8 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -13,6 +15,7 @@ from sqlalchemy.orm import selectinload
 from coprod_study import policy
 from coprod_study.errors import NotFound
 from coprod_study.extensions import db
+from coprod_study.i18n import language_of
 from coprod_study.models import Assignment, CalendarToken, Course, CourseMember, Episode, Extension
 from coprod_study.services.courses import course_path, now_utc
 
@@ -44,7 +47,7 @@ def create_token(user) -> str:
 
     if len(active_tokens(user)) >= MAX_ACTIVE_TOKENS:
         raise Conflict(
-            f"You have {MAX_ACTIVE_TOKENS} calendar links already; revoke one you no longer use."
+            _("You have %(max_active_tokens)s calendar links already; revoke one you no longer use.", max_active_tokens=MAX_ACTIVE_TOKENS)
         )
     raw = secrets.token_urlsafe(32)
     now = now_utc()
@@ -60,7 +63,7 @@ def create_token(user) -> str:
 def revoke_token(user, token_id: int) -> None:
     token = db.session.get(CalendarToken, token_id)
     if token is None or token.user_id != user.id or token.revoked_at is not None:
-        raise NotFound("There is no such calendar link.")
+        raise NotFound(_("There is no such calendar link."))
     token.revoked_at = now_utc()
     db.session.commit()
 
@@ -98,8 +101,20 @@ def _event(assignment: Assignment, due: datetime, extension_at: datetime | None)
     event.add("sequence", assignment.revision + (1 if extension_at else 0))
     event.add("dtstart", due)
     event.add("dtend", due)
-    event.add("summary", f"Due: episode {episode.number}, {episode.title} ({course.code})")
-    text = f"{course.title}: listen to episode {episode.number} and answer its study questions."
+    event.add(
+        "summary",
+        _(
+            "Due: episode %(number)s, %(title)s (%(code)s)",
+            number=episode.number,
+            title=episode.title,
+            code=course.code,
+        ),
+    )
+    text = _(
+        "%(course)s: listen to episode %(number)s and answer its study questions.",
+        course=course.title,
+        number=episode.number,
+    )
     if assignment.instructions:
         text += "\n\n" + assignment.instructions
     event.add("description", text)
@@ -109,7 +124,13 @@ def _event(assignment: Assignment, due: datetime, extension_at: datetime | None)
 
 
 def feed(user, course: Course | None = None) -> bytes:
-    """The person's due dates (in one course, or in all): extensions for learners."""
+    """The person's due dates (in one course, or in all): extensions for learners,
+    written in the person's language (a calendar app sends no useful Accept-Language)."""
+    with force_locale(language_of(user)):
+        return _feed(user, course)
+
+
+def _feed(user, course: Course | None) -> bytes:
     roles = select(CourseMember.course_id).where(CourseMember.user_id == user.id)
     stmt = (
         select(Assignment)
@@ -119,7 +140,7 @@ def feed(user, course: Course | None = None) -> bytes:
     )
     if course is not None:
         if not policy.can_view_course(user, course):
-            raise NotFound("There is no such course.")
+            raise NotFound(_("There is no such course."))
         stmt = stmt.where(Assignment.course_id == course.id)
     else:
         stmt = stmt.where(Assignment.course_id.in_(roles))
@@ -138,7 +159,7 @@ def feed(user, course: Course | None = None) -> bytes:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    name = f"{course.code}: due dates" if course else "My due dates"
+    name = _("%(code)s: due dates", code=course.code) if course else _("My due dates")
     calendar.add("x-wr-calname", name)
     for assignment in items:
         extension = extended.get(assignment.id)

@@ -11,6 +11,9 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from coprod_study import policy
@@ -34,6 +37,14 @@ KINDS = {
     "references": "reference",
     "chapters": "chapter",
 }
+# What the editor says when an item number is wrong, per list.
+MISSING_ITEM = {
+    "guests": _l("There is no guest %(index)s."),
+    "takeaways": _l("There is no takeaway %(index)s."),
+    "questions": _l("There is no question %(index)s."),
+    "references": _l("There is no reference %(index)s."),
+    "chapters": _l("There is no chapter %(index)s."),
+}
 # Lists whose translations the file keeps in step, item by item.
 TRANSLATED = {"takeaways", "questions", "chapters"}
 EPISODE_FIELDS = (
@@ -52,13 +63,13 @@ class EditError(DomainError):
 
 def _require_editor(actor) -> None:
     if not policy.can_edit_catalog(actor):
-        raise Forbidden("Only admins edit the catalog.")
+        raise Forbidden(_("Only admins edit the catalog."))
 
 
 def get_episode(slug: str) -> Episode:
     episode = db.session.scalar(select(Episode).where(Episode.slug == slug))
     if episode is None:
-        raise NotFound("There is no such episode.")
+        raise NotFound(_("There is no such episode."))
     return episode
 
 
@@ -67,9 +78,16 @@ def document(episode: Episode) -> dict:
     return catalog_export.episode_document(episode, sample=episode.is_sample)
 
 
+FIELD_NAMES = {"audio_url": "audio URL", "related_dimensions": "related dimensions"}
+
+
 def _readable(problem: str, slug: str | None) -> str:
-    # 'episode "x": takeaway 2: empty text' -> 'Takeaway 2: empty text'
+    """'episode "x": takeaway 2: empty text' -> 'Takeaway 2: empty text'."""
     text = re.sub(r'^episode (?:"[^"]*"|\d+): ', "", problem)
+    # The loader speaks of files; here the "file" is the one episode being edited.
+    text = text.replace(", which is not in this file", "")
+    for key, name in FIELD_NAMES.items():
+        text = re.sub(rf"\b{key}\b", name, text)
     return text[:1].upper() + text[1:]
 
 
@@ -143,7 +161,7 @@ def create_episode(actor, fields: EpisodeFields) -> Episode:
     raw = _apply_fields({}, fields)
     other = _slug_taken(raw.get("slug", ""), None)
     if other is not None:
-        raise EditError([f"The slug is used by episode {other.number} already."], "slug")
+        raise EditError([_("The slug is used by episode %(number)s already.", number=other.number)], "slug")
     _save(actor, raw, "catalog.episode_created", {"episode": raw.get("slug")})
     return get_episode(raw["slug"])
 
@@ -153,7 +171,7 @@ def update_episode(actor, episode: Episode, fields: EpisodeFields) -> Episode:
     raw = _apply_fields(document(episode), fields)
     other = _slug_taken(raw.get("slug", ""), episode)
     if other is not None:
-        raise EditError([f"The slug is used by episode {other.number} already."], "slug")
+        raise EditError([_("The slug is used by episode %(number)s already.", number=other.number)], "slug")
     _save(
         actor, raw, "catalog.episode_updated", {"episode": raw.get("slug"), "change": "fields"},
         rename=episode,
@@ -176,8 +194,8 @@ def delete_episode(actor, episode: Episode) -> None:
     )
     if answers or group_questions or assignments:
         raise Conflict(
-            "This episode has answers, group questions or course assignments; it cannot be "
-            "deleted without losing them."
+            _("This episode has answers, group questions or course assignments; it cannot be "
+            "deleted without losing them.")
         )
     audit.record(actor, "catalog.episode_deleted", details={"episode": episode.slug})
     db.session.delete(episode)
@@ -208,7 +226,7 @@ def _each_translation(raw: dict, kind: str):
 
 def _check_index(items: list, index: int, kind: str) -> None:
     if not 1 <= index <= len(items):
-        raise NotFound(f"There is no {KINDS[kind]} {index}.")
+        raise NotFound(MISSING_ITEM[kind] % {"index": index})
 
 
 def _clean_item(kind: str, values: dict) -> dict:
@@ -276,7 +294,7 @@ def update_item(actor, episode: Episode, kind: str, index: int, values: dict) ->
 def move_item(actor, episode: Episode, kind: str, index: int, direction: str) -> None:
     _require_editor(actor)
     if direction not in ("up", "down") or kind == "chapters":
-        raise DomainError("Items move up or down; chapters keep time order.")
+        raise DomainError(_("Items move up or down; chapters keep time order."))
     other = index - 1 if direction == "up" else index + 1
     if kind == "questions":
         _move_question(actor, episode, index, other)
@@ -356,9 +374,14 @@ def _delete_question(actor, episode: Episode, index: int) -> None:
     )
     if answered:
         raise Conflict(
-            f"Question {index} has {answered} answer{'s' if answered != 1 else ''}; deleting "
-            "it would delete them. Change its wording instead: the answers keep the wording "
-            "they answered."
+            ngettext(
+                "Question %(index)s has %(num)d answer; deleting it would delete it. Change its "
+                "wording instead: the answers keep the wording they answered.",
+                "Question %(index)s has %(num)d answers; deleting it would delete them. Change "
+                "its wording instead: the answers keep the wording they answered.",
+                answered,
+                index=index,
+            )
         )
     db.session.execute(
         ContentTranslation.__table__.delete().where(

@@ -7,7 +7,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import current_app, render_template
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -15,6 +19,7 @@ from sqlalchemy.orm import selectinload
 from coprod_study import policy, throttle
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from coprod_study.extensions import db
+from coprod_study.i18n import DEFAULT_LANGUAGE
 from coprod_study.markup import render_markdown
 from coprod_study.models import (
     PLACEMENTS,
@@ -74,8 +79,12 @@ def to_utc(local: datetime, zone_name: str, field_name: str) -> datetime:
     moment = local.replace(tzinfo=place, fold=0).astimezone(UTC)
     if moment.astimezone(place).replace(tzinfo=None) != local:
         raise DomainError(
-            f"{local:%Y-%m-%d %H:%M} does not exist in {place.key}: the clocks skip that "
-            "hour when summer time starts. Choose another time.",
+            _(
+                "%(time)s does not exist in %(zone)s: the clocks skip that hour when summer "
+                "time starts. Choose another time.",
+                time=local.strftime("%Y-%m-%d %H:%M"),
+                zone=place.key,
+            ),
             field=field_name,
         )
     return moment
@@ -87,13 +96,16 @@ def to_local(value: datetime, zone_name: str) -> datetime:
 
 
 def format_in_zone(value: datetime | None, zone_name: str | None) -> str:
-    """e.g. "Mon 30 Mar 2026, 17:00 CEST (Europe/Stockholm)": the zone always named."""
+    """e.g. "Mon 30 Mar 2026, 17:00 CEST (Europe/Stockholm)": the zone always named,
+    the day and month in the reader's language ("mån 30 mars 2026, 17:00 CEST ...")."""
     if value is None:
         return ""
     place = zone(zone_name)
     local = value.astimezone(place)
     abbreviation = local.tzname() or ""
-    text = f"{local:%a} {local.day} {local:%b %Y, %H:%M} {abbreviation}".rstrip()
+    locale = get_locale() or DEFAULT_LANGUAGE
+    when = format_datetime(local, "EEE d MMM y, HH:mm", tzinfo=place, locale=locale)
+    text = f"{when} {abbreviation}".rstrip()
     if abbreviation != place.key:
         text += f" ({place.key})"
     return text
@@ -120,8 +132,17 @@ def due_within(user, days: int = 7, now: datetime | None = None) -> list[DueItem
         episode, course = cell.assignment.episode, cell.assignment.course
         items.append(
             DueItem(
-                title=f"Episode {episode.number}: {episode.title} ({course.code})",
-                due_text=f"due {format_in_zone(cell.due_at, user.time_zone)}; {cell.left}",
+                title=_(
+                    "Episode %(number)s: %(title)s (%(code)s)",
+                    number=episode.number,
+                    title=episode.title,
+                    code=course.code,
+                ),
+                due_text=_(
+                    "due %(due)s; %(left)s",
+                    due=format_in_zone(cell.due_at, user.time_zone),
+                    left=cell.left,
+                ),
                 url=course_path(course),
             )
         )
@@ -142,7 +163,7 @@ def get_course(code: str) -> Course:
     code = (code or "").strip().upper()
     course = db.session.scalar(select(Course).where(Course.code == code)) if code else None
     if course is None:
-        raise NotFound("There is no such course.")
+        raise NotFound(_("There is no such course."))
     return course
 
 
@@ -225,13 +246,13 @@ def group_counts(course: Course) -> dict[int, int]:
 def clean_code(code: str) -> str:
     code = (code or "").strip().upper()
     if not code:
-        raise DomainError("Give the course a code, such as COPROD-101.", field="code")
+        raise DomainError(_("Give the course a code, such as COPROD-101."), field="code")
     if len(code) > MAX_CODE:
-        raise DomainError(f"Use at most {MAX_CODE} characters for the code.", field="code")
+        raise DomainError(_("Use at most %(max_code)s characters for the code.", max_code=MAX_CODE), field="code")
     if not CODE_PATTERN.match(code) or code in RESERVED_CODES:
         raise DomainError(
-            "Use letters, digits, hyphens and underscores only (at least two characters); "
-            "the code is part of the course's web address.",
+            _("Use letters, digits, hyphens and underscores only (at least two characters); "
+            "the code is part of the course's web address."),
             field="code",
         )
     return code
@@ -242,7 +263,7 @@ def _clean_text(value: str, field_name: str, limit: int, required_message: str |
     if required_message and not value:
         raise DomainError(required_message, field=field_name)
     if len(value) > limit:
-        raise DomainError(f"Use at most {limit} characters.", field=field_name)
+        raise DomainError(_("Use at most %(limit)s characters.", limit=limit), field=field_name)
     return value
 
 
@@ -250,14 +271,14 @@ def _check_zone(time_zone: str) -> str:
     time_zone = (time_zone or "").strip()
     if not valid_time_zone(time_zone):
         raise DomainError(
-            "Enter a time zone by its IANA name, such as Europe/Stockholm.", field="time_zone"
+            _("Enter a time zone by its IANA name, such as Europe/Stockholm."), field="time_zone"
         )
     return time_zone
 
 
 def _check_placement(placement: str) -> str:
     if placement not in PLACEMENTS:
-        raise DomainError("Choose how learners are placed in groups.", field="placement")
+        raise DomainError(_("Choose how learners are placed in groups."), field="placement")
     return placement
 
 
@@ -276,15 +297,15 @@ def create_course(
     placement: str = "educator",
 ) -> Course:
     if not policy.can_create_course(user):
-        raise Forbidden("Only educators and admins may create courses.")
-    title = _clean_text(title, "title", MAX_TITLE, "Give the course a title.")
+        raise Forbidden(_("Only educators and admins may create courses."))
+    title = _clean_text(title, "title", MAX_TITLE, _("Give the course a title."))
     code = clean_code(code)
     term = _clean_text(term, "term", MAX_TERM, None)
     time_zone = _check_zone(time_zone)
     description = check_markdown(description, "description")
     placement = _check_placement(placement)
     if db.session.scalar(select(Course.id).where(Course.code == code)):
-        raise Conflict(f"The code {code} is taken by another course; choose another.", "code")
+        raise Conflict(_("The code %(code)s is taken by another course; choose another.", code=code), "code")
     course = Course(
         code=code,
         title=title,
@@ -305,7 +326,7 @@ def create_course(
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(
-            f"The code {code} was just taken by another course; choose another.", "code"
+            _("The code %(code)s was just taken by another course; choose another.", code=code), "code"
         ) from error
     policy.forget_memberships()
     return course
@@ -317,7 +338,7 @@ def update_course(
 ) -> None:
     _require_manager(actor, course)
     values = {
-        "title": _clean_text(title, "title", MAX_TITLE, "Give the course a title."),
+        "title": _clean_text(title, "title", MAX_TITLE, _("Give the course a title.")),
         "term": _clean_text(term, "term", MAX_TERM, None),
         "time_zone": _check_zone(time_zone),
         "description": check_markdown(description, "description"),
@@ -331,7 +352,7 @@ def update_course(
 
 def _require_manager(actor, course: Course) -> None:
     if not policy.can_manage_course(actor, course):
-        raise Forbidden("Only the course's educators may do this.")
+        raise Forbidden(_("Only the course's educators may do this."))
 
 
 def reset_enrol_code(actor, course: Course) -> str:
@@ -355,7 +376,7 @@ def enrol(user, code: str) -> Course:
     key = f"enrol:{user.id}"
     wait = throttle.retry_after(ENROL_FAILURE_LIMIT, key)
     if wait:
-        raise RateLimited(f"Too many wrong codes. Try again in {wait} seconds.", wait)
+        raise RateLimited(_("Too many wrong codes. Try again in %(wait)s seconds.", wait=wait), wait)
     code = "".join((code or "").split()).upper()
     course = None
     if code and len(code) <= 32:
@@ -363,20 +384,20 @@ def enrol(user, code: str) -> Course:
     if course is None:
         throttle.hit(ENROL_FAILURE_LIMIT, key)
         raise DomainError(
-            "No course has this enrol code. Check it with your educator; codes can be reset.",
+            _("No course has this enrol code. Check it with your educator; codes can be reset."),
             field="code",
         )
     existing = _membership(course, user.id)
     if existing is not None:
         if existing.role == "educator":
-            raise Conflict(f"You teach {course.title}; educators do not enrol.", "code")
-        raise Conflict(f"You are already enrolled in {course.title}.", "code")
+            raise Conflict(_("You teach %(title)s; educators do not enrol.", title=course.title), "code")
+        raise Conflict(_("You are already enrolled in %(title)s.", title=course.title), "code")
     db.session.add(CourseMember(course_id=course.id, user_id=user.id, role="learner"))
     try:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict(f"You are already enrolled in {course.title}.", "code") from error
+        raise Conflict(_("You are already enrolled in %(title)s.", title=course.title), "code") from error
     policy.forget_memberships()
     return course
 
@@ -387,12 +408,12 @@ def add_educator(actor, course: Course, email: str) -> User:
     person = db.session.scalar(select(User).where(User.email == address))
     if person is None:
         raise DomainError(
-            "No account uses this address. Ask them to register first, then add them.",
+            _("No account uses this address. Ask them to register first, then add them."),
             field="email",
         )
     row = _membership(course, person.id)
     if row is not None and row.role == "educator":
-        raise Conflict(f"{person.display_name} already teaches this course.", "email")
+        raise Conflict(_("%(display_name)s already teaches this course.", display_name=person.display_name), "email")
     if row is None:
         db.session.add(CourseMember(course_id=course.id, user_id=person.id, role="educator"))
     else:
@@ -400,7 +421,10 @@ def add_educator(actor, course: Course, email: str) -> User:
     audit.record(actor, "course.educator_added", subject=person, target=course,
                  details={"code": course.code})
     notifications.notify(
-        [person.id], "course", f"You are now an educator of {course.title}.", course_path(course)
+        [person.id],
+        "course",
+        _l("You are now an educator of %(course)s.", course=course.title),
+        course_path(course),
     )
     db.session.commit()
     policy.forget_memberships()
@@ -411,16 +435,16 @@ def parse_emails(text: str) -> list[str]:
     """Addresses separated by commas, semicolons, spaces or lines; normalized, unique."""
     raw = [part for part in re.split(r"[\s,;]+", text or "") if part]
     if not raw:
-        raise DomainError("Enter at least one e-mail address.", field="emails")
+        raise DomainError(_("Enter at least one e-mail address."), field="emails")
     if len(raw) > MAX_EMAILS:
-        raise DomainError(f"Add at most {MAX_EMAILS} addresses at a time.", field="emails")
+        raise DomainError(_("Add at most %(max_emails)s addresses at a time.", max_emails=MAX_EMAILS), field="emails")
     found: list[str] = []
     for part in raw:
         try:
             address = normalize_email(part)
         except DomainError as error:
             raise DomainError(
-                f"“{part[:100]}” is not a valid e-mail address; nothing was added.",
+                _("“%(part)s” is not a valid e-mail address; nothing was added.", part=part[:100]),
                 field="emails",
             ) from error
         if address not in found:
@@ -488,7 +512,7 @@ def add_learners(actor, course: Course, emails_text: str) -> AddResult:
         notifications.notify(
             [u.id for u in result.added],
             "course",
-            f"{actor.display_name} enrolled you in {course.title}.",
+            _l("%(name)s enrolled you in %(course)s.", name=actor.display_name, course=course.title),
             course_path(course),
         )
     audit.record(
@@ -505,7 +529,7 @@ def add_learners(actor, course: Course, emails_text: str) -> AddResult:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict("Someone changed this course at the same moment; try again.") from error
+        raise Conflict(_("Someone changed this course at the same moment; try again.")) from error
     policy.forget_memberships()
     for invite in to_mail:
         if not _send_invite(actor, course, invite):
@@ -525,7 +549,7 @@ def _send_invite(actor, course: Course, invite: CourseInvite) -> bool:
         site_name=current_app.config["SITE_NAME"],
     )
     try:
-        send_mail(invite.email, f"You are invited to {course.title}", text)
+        send_mail(invite.email, _("You are invited to %(course)s", course=course.title), text)
     except (smtplib.SMTPException, OSError):
         current_app.logger.exception("Could not send a course invitation")
         return False
@@ -554,7 +578,7 @@ def invite_for_token(token: str) -> CourseInvite | None:
 def accept_invite(user, token: str) -> Course:
     invite = invite_for_token(token)
     if invite is None:
-        raise NotFound("This invitation was already used or is not valid.")
+        raise NotFound(_("This invitation was already used or is not valid."))
     course = invite.course
     if _membership(course, user.id) is None:
         db.session.add(CourseMember(course_id=course.id, user_id=user.id, role="learner"))
@@ -564,7 +588,7 @@ def accept_invite(user, token: str) -> Course:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict("You are already in this course.") from error
+        raise Conflict(_("You are already in this course.")) from error
     policy.forget_memberships()
     return course
 
@@ -578,7 +602,8 @@ def create_course_group(actor, course: Course, *, name: str, post_first: bool = 
     return _create_group(
         actor,
         name=name,
-        description=f"A study group of the course {course.title}.",
+        # Stored text, in the language of the educator who makes the group.
+        description=_("A study group of the course %(course)s.", course=course.title),
         join_policy="invite",
         post_first=post_first,
         course=course,
@@ -594,7 +619,7 @@ def set_placement(actor, course: Course, placement: str) -> None:
 def _course_group(course: Course, group_id: int) -> StudyGroup:
     group = db.session.get(StudyGroup, group_id) if group_id else None
     if group is None or group.course_id != course.id:
-        raise DomainError("Choose one of this course's groups.", field="group_id")
+        raise DomainError(_("Choose one of this course's groups."), field="group_id")
     return group
 
 
@@ -628,7 +653,7 @@ def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> 
     _require_manager(actor, course)
     row = _membership(course, user_id)
     if row is None or row.role != "learner":
-        raise NotFound("This person is not a learner of the course.")
+        raise NotFound(_("This person is not a learner of the course."))
     group = _course_group(course, group_id) if group_id else None
     _move(course, user_id, group)
     audit.record(
@@ -642,7 +667,11 @@ def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> 
         notifications.notify(
             [user_id],
             "course",
-            f"You are in the group {group.name} for {course.title}.",
+            _l(
+                "You are in the group %(group)s for %(course)s.",
+                group=group.name,
+                course=course.title,
+            ),
             f"/groups/{group.slug}",
             group=group,
         )
@@ -653,7 +682,7 @@ def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> 
 
 def choose_group(user, course: Course, group_id: int) -> StudyGroup:
     if not policy.can_choose_group(user, course):
-        raise Forbidden("In this course the educators place learners in groups.")
+        raise Forbidden(_("In this course the educators place learners in groups."))
     group = _course_group(course, group_id)
     _move(course, user.id, group)
     db.session.commit()
@@ -678,7 +707,7 @@ def assignments(course: Course) -> list[Assignment]:
 def get_assignment(course: Course, assignment_id: int) -> Assignment:
     assignment = db.session.get(Assignment, assignment_id)
     if assignment is None or assignment.course_id != course.id:
-        raise NotFound("There is no such assignment in this course.")
+        raise NotFound(_("There is no such assignment in this course."))
     return assignment
 
 
@@ -694,8 +723,7 @@ def parse_required(text: str | None, episode: Episode) -> list[int] | None:
             continue
         if not part.isdigit() or not 1 <= int(part) <= count:
             raise DomainError(
-                f"“{part[:20]}” is not a question of episode {episode.number}; "
-                f"use numbers from 1 to {count}, or leave empty for all.",
+                _("“%(part)s” is not a question of episode %(number)s; use numbers from 1 to %(count)s, or leave empty for all.", part=part[:20], number=episode.number, count=count),
                 field="required_questions",
             )
         if int(part) not in numbers:
@@ -720,15 +748,15 @@ def _assignment_fields(course, *, episode_id, opens_at, due_at, instructions, re
         else None
     )
     if episode is None:
-        raise DomainError("Choose an episode from the catalog.", field="episode_id")
+        raise DomainError(_("Choose an episode from the catalog."), field="episode_id")
     if opens_at is None:
-        raise DomainError("Enter when the assignment opens.", field="opens_at")
+        raise DomainError(_("Enter when the assignment opens."), field="opens_at")
     if due_at is None:
-        raise DomainError("Enter the due date and time.", field="due_at")
+        raise DomainError(_("Enter the due date and time."), field="due_at")
     opens = to_utc(opens_at, course.time_zone, "opens_at")
     due = to_utc(due_at, course.time_zone, "due_at")
     if due <= opens:
-        raise DomainError("The due date must come after the opening date.", field="due_at")
+        raise DomainError(_("The due date must come after the opening date."), field="due_at")
     instructions = check_markdown(instructions, "instructions")
     return {
         "episode": episode,
@@ -766,7 +794,7 @@ def create_assignment(
         Assignment.course_id == course.id, Assignment.episode_id == episode.id
     )
     if db.session.scalar(taken):
-        raise Conflict("This episode is already assigned in this course.", "episode_id")
+        raise Conflict(_("This episode is already assigned in this course."), "episode_id")
     assignment = Assignment(
         course_id=course.id,
         episode_id=episode.id,
@@ -778,14 +806,19 @@ def create_assignment(
     notifications.notify(
         db.session.scalars(learner_ids_stmt(course.id)).all(),
         "course",
-        f"New assignment in {course.title}: episode {episode.number}, {episode.title}.",
+        _l(
+            "New assignment in %(course)s: episode %(number)s, %(title)s.",
+            course=course.title,
+            number=episode.number,
+            title=episode.title,
+        ),
         course_path(course),
     )
     try:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict("This episode is already assigned in this course.", "episode_id") from error
+        raise Conflict(_("This episode is already assigned in this course."), "episode_id") from error
     return assignment
 
 
@@ -816,7 +849,7 @@ def update_assignment(
             Assignment.course_id == course.id, Assignment.episode_id == episode.id
         )
     ):
-        raise Conflict("This episode is already assigned in this course.", "episode_id")
+        raise Conflict(_("This episode is already assigned in this course."), "episode_id")
     assignment.episode_id = episode.id
     for name, value in values.items():
         setattr(assignment, name, value)
@@ -827,7 +860,7 @@ def update_assignment(
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict("This episode is already assigned in this course.", "episode_id") from error
+        raise Conflict(_("This episode is already assigned in this course."), "episode_id") from error
     return assignment
 
 
@@ -851,14 +884,13 @@ def grant_extension(actor, assignment: Assignment, user_id: int | None, due_at) 
     _require_manager(actor, course)
     row = _membership(course, user_id) if user_id else None
     if row is None or row.role != "learner":
-        raise DomainError("Choose a learner of this course.", field="user_id")
+        raise DomainError(_("Choose a learner of this course."), field="user_id")
     if due_at is None:
-        raise DomainError("Enter the new due date and time.", field="due_at")
+        raise DomainError(_("Enter the new due date and time."), field="due_at")
     due = to_utc(due_at, course.time_zone, "due_at")
     if due <= assignment.due_at:
         raise DomainError(
-            "An extension must be later than the assignment's due date, "
-            f"{format_in_zone(assignment.due_at, course.time_zone)}.",
+            _("An extension must be later than the assignment's due date, %(format_in_zone)s.", format_in_zone=format_in_zone(assignment.due_at, course.time_zone)),
             field="due_at",
         )
     extension = db.session.scalar(
@@ -882,7 +914,11 @@ def grant_extension(actor, assignment: Assignment, user_id: int | None, due_at) 
     notifications.notify(
         [user_id],
         "course",
-        f"You have an extension for episode {assignment.episode.number} in {course.title}.",
+        _l(
+            "You have an extension for episode %(number)s in %(course)s.",
+            number=assignment.episode.number,
+            course=course.title,
+        ),
         course_path(course),
     )
     db.session.commit()
@@ -897,7 +933,7 @@ def remove_extension(actor, assignment: Assignment, user_id: int) -> None:
         )
     )
     if extension is None:
-        raise NotFound("This learner has no extension for this assignment.")
+        raise NotFound(_("This learner has no extension for this assignment."))
     db.session.delete(extension)
     audit.record(
         actor,

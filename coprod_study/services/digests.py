@@ -5,11 +5,13 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext, ngettext
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from coprod_study.extensions import db
+from coprod_study.i18n import language_of
 from coprod_study.models import DigestRun, Notification, StudyGroup, Thread, User
 from coprod_study.services.mail import send_mail
 from coprod_study.urls import path_for
@@ -120,7 +122,7 @@ def _sections(notifications: list[Notification]):
     sections: OrderedDict = OrderedDict()
     for item in sorted(notifications, key=lambda n: n.id, reverse=True):
         group = groups.get(item.group_id)
-        group_name = group.name if group else "Your account"
+        group_name = group.name if group else gettext("Your account")
         thread = threads.get(item.thread_id)
         thread_title = thread.title if thread else None
         sections.setdefault(group_name, OrderedDict()).setdefault(thread_title, []).append(item)
@@ -132,6 +134,25 @@ def send_digest(user: User, now: datetime) -> bool:
     if claimed is None:
         return False
     run, pending = claimed
+    with force_locale(language_of(user)):
+        subject, text, html = _render_digest(user, pending)
+    send_mail(
+        user.email,
+        subject,
+        text,
+        html,
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_url(user)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
+    run.sent_at = datetime.now(UTC)
+    db.session.commit()
+    return True
+
+
+def _render_digest(user: User, pending: list[Notification]) -> tuple[str, str, str]:
+    """Subject, text and HTML of the mail, in the current (the person's) language."""
     base = current_app.config["BASE_URL"].rstrip("/")
     context = {
         "user": user,
@@ -143,25 +164,20 @@ def send_digest(user: User, now: datetime) -> bool:
         "site_name": current_app.config["SITE_NAME"],
         "immediate": user.email_preference == "immediately",
     }
-    noun = "notification" if len(pending) == 1 else "notifications"
-    subject = (
-        pending[0].message
-        if len(pending) == 1 and context["immediate"]
-        else f"{len(pending)} new {noun} on {context['site_name']}"
-    )
-    send_mail(
-        user.email,
+    if len(pending) == 1 and context["immediate"]:
+        subject = pending[0].message
+    else:
+        subject = ngettext(
+            "%(num)d new notification on %(site)s",
+            "%(num)d new notifications on %(site)s",
+            len(pending),
+            site=context["site_name"],
+        )
+    return (
         subject,
         render_template("email/digest.txt", **context),
         render_template("email/digest.html", **context),
-        headers={
-            "List-Unsubscribe": f"<{context['unsubscribe']}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
     )
-    run.sent_at = datetime.now(UTC)
-    db.session.commit()
-    return True
 
 
 def send_digests(now: datetime | None = None) -> int:

@@ -4,6 +4,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -46,7 +48,7 @@ def parse_moment(text: str | None) -> int | None:
         return None
     match = MOMENT_RE.match(text)
     if not match:
-        raise DomainError("Write the moment as mm:ss, for example 12:34.", field="moment")
+        raise DomainError(_("Write the moment as mm:ss, for example 12:34."), field="moment")
     hours, minutes, seconds = match.groups()
     return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds)
 
@@ -62,7 +64,7 @@ def format_moment(seconds: int | None) -> str:
 def _clean_body(body: str) -> str:
     body = check_markdown(body, "body")
     if not body:
-        raise DomainError("Write something before you post.", field="body")
+        raise DomainError(_("Write something before you post."), field="body")
     return body
 
 
@@ -88,14 +90,14 @@ def thread_url(thread: Thread, post: Post | None = None) -> str:
 def get_thread(group, thread_id: int) -> Thread:
     thread = db.session.get(Thread, thread_id)
     if thread is None or thread.group_id != group.id:
-        raise NotFound("There is no such thread in this group.")
+        raise NotFound(_("There is no such thread in this group."))
     return thread
 
 
 def get_post(group, post_id: int) -> Post:
     post = db.session.get(Post, post_id)
     if post is None or post.thread.group_id != group.id:
-        raise NotFound("There is no such post in this group.")
+        raise NotFound(_("There is no such post in this group."))
     return post
 
 
@@ -133,18 +135,18 @@ def create_thread(
     announcement: bool = False,
 ) -> Thread:
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators start threads.")
+        raise Forbidden(_("Only the group's facilitators start threads."))
     title = " ".join((title or "").split())
     if not title:
-        raise DomainError("Give the thread a title.", field="title")
+        raise DomainError(_("Give the thread a title."), field="title")
     if len(title) > MAX_TITLE:
-        raise DomainError(f"Keep the title under {MAX_TITLE} characters.", field="title")
+        raise DomainError(_("Keep the title under %(max_title)s characters.", max_title=MAX_TITLE), field="title")
     body = _clean_body(body)
     seconds = parse_moment(moment)
     if seconds is not None and episode is None:
-        raise DomainError("Choose the episode the moment belongs to.", field="moment")
+        raise DomainError(_("Choose the episode the moment belongs to."), field="moment")
     if seconds is not None and episode.duration_seconds and seconds > episode.duration_seconds:
-        raise DomainError("That moment is after the end of the episode.", field="moment")
+        raise DomainError(_("That moment is after the end of the episode."), field="moment")
     check_post_rate(actor)
     thread = Thread(
         group_id=group.id,
@@ -169,11 +171,14 @@ def create_thread(
     )
     db.session.add(ThreadRead(user_id=actor.id, thread_id=thread.id, last_post_id=post.id))
     kind = "announcement" if announcement else "new_thread"
-    label = "Announcement" if announcement else "New thread"
+    if announcement:
+        text = _l("Announcement in %(group)s: %(title)s", group=group.name, title=title)
+    else:
+        text = _l("New thread in %(group)s: %(title)s", group=group.name, title=title)
     notifications.notify(
         members,
         kind,
-        f"{label} in {group.name}: {title}",
+        text,
         thread_url(thread),
         group=group,
         thread=thread,
@@ -201,7 +206,7 @@ def _notify_mentions(group, thread, post, actor, user_ids) -> None:
     notifications.notify(
         user_ids - muted,
         "mention",
-        f"{_author_name(post, actor)} mentioned you in “{thread.title}”",
+        _l("%(name)s mentioned you in “%(thread)s”", name=_author_name(post, actor), thread=thread.title),
         thread_url(thread, post),
         group=group,
         thread=thread,
@@ -224,24 +229,27 @@ def reply(
 ) -> Post:
     group = thread.group
     if not policy.can_post_in_group(actor, group):
-        raise Forbidden("Only members of this group can post here.")
+        raise Forbidden(_("Only members of this group can post here."))
     if thread.locked:
-        raise Conflict(
-            "This thread is locked"
-            + (f": {thread.lock_reason}" if thread.lock_reason else "")
-            + ". It takes no new posts."
-        )
+        if thread.lock_reason:
+            raise Conflict(
+                _(
+                    "This thread is locked: %(reason)s. It takes no new posts.",
+                    reason=thread.lock_reason,
+                )
+            )
+        raise Conflict(_("This thread is locked. It takes no new posts."))
     body = _clean_body(body)
     if anonymous and not group.allow_anonymous:
-        raise DomainError("This group does not allow anonymous posts.")
+        raise DomainError(_("This group does not allow anonymous posts."))
     if quote is not None and (quote.thread_id != thread.id or not policy.can_read_post(actor, quote)):
-        raise DomainError("You can quote only posts of this thread.")
+        raise DomainError(_("You can quote only posts of this thread."))
     segment = None
     if segment_id:
         from coprod_study.services.transcripts import segment_for_episode
 
         if thread.episode_id is None:
-            raise DomainError("This thread is not about an episode, so it cannot quote a moment.")
+            raise DomainError(_("This thread is not about an episode, so it cannot quote a moment."))
         segment = segment_for_episode(thread.episode_id, segment_id)
     check_post_rate(actor)
     post = Post(
@@ -287,15 +295,18 @@ def reply(
     common = {"group": group, "thread": thread, "target_type": "post", "target_id": post.id}
     url = thread_url(thread, post)
     notifications.notify(
-        mention_ids, "mention", f"{name} mentioned you in “{thread.title}”", url,
+        mention_ids, "mention",
+        _l("%(name)s mentioned you in “%(thread)s”", name=name, thread=thread.title), url,
         exclude=[actor.id], **common,
     )
     notifications.notify(
-        reply_ids, "reply", f"{name} replied to your post in “{thread.title}”", url,
+        reply_ids, "reply",
+        _l("%(name)s replied to your post in “%(thread)s”", name=name, thread=thread.title), url,
         exclude=[actor.id], **common,
     )
     notifications.notify(
-        watch_ids, "thread_post", f"{name} posted in “{thread.title}”", url,
+        watch_ids, "thread_post",
+        _l("%(name)s posted in “%(thread)s”", name=name, thread=thread.title), url,
         exclude=[actor.id], **common,
     )
     db.session.commit()
@@ -305,7 +316,7 @@ def reply(
 
 def edit_post(actor, post: Post, body: str) -> Post:
     if not policy.can_edit_post(actor, post):
-        raise Forbidden("You can edit only your own posts in groups you belong to.")
+        raise Forbidden(_("You can edit only your own posts in groups you belong to."))
     body = _clean_body(body)
     if body == post.body:
         return post
@@ -321,7 +332,7 @@ def edit_post(actor, post: Post, body: str) -> Post:
 
 def delete_post(actor, post: Post) -> None:
     if not policy.can_edit_post(actor, post):
-        raise Forbidden("You can delete only your own posts in groups you belong to.")
+        raise Forbidden(_("You can delete only your own posts in groups you belong to."))
     post.deleted_at = _now()
     notifications.withdraw("post", post.id)
     db.session.commit()
@@ -340,7 +351,7 @@ def set_flags(actor, thread: Thread, **changes) -> None:
     from coprod_study.services import audit
 
     if not policy.can_moderate(actor, thread.group):
-        raise Forbidden("Only the group's facilitators may do this.")
+        raise Forbidden(_("Only the group's facilitators may do this."))
     for name, value in changes.items():
         if name not in {"pinned", "locked", "lock_reason", "announcement"}:
             raise ValueError(name)
@@ -361,7 +372,7 @@ def set_flags(actor, thread: Thread, **changes) -> None:
         notifications.notify(
             _active_member_ids(thread.group),
             "announcement",
-            f"Announcement in {thread.group.name}: {thread.title}",
+            _l("Announcement in %(group)s: %(title)s", group=thread.group.name, title=thread.title),
             thread_url(thread),
             group=thread.group,
             thread=thread,
@@ -374,9 +385,9 @@ def set_flags(actor, thread: Thread, **changes) -> None:
 
 def set_follow(user, thread: Thread, level: str) -> None:
     if level not in FOLLOW_LEVELS:
-        raise DomainError("Choose watching, normal or muted.")
+        raise DomainError(_("Choose watching, normal or muted."))
     if not policy.can_view_group(user, thread.group):
-        raise Forbidden("Only members follow threads.")
+        raise Forbidden(_("Only members follow threads."))
     row = db.session.get(ThreadFollow, (user.id, thread.id))
     if row is None:
         db.session.add(ThreadFollow(user_id=user.id, thread_id=thread.id, level=level))

@@ -202,6 +202,10 @@ def parse_feed(raw: bytes, base_url: str | None = None) -> tuple[dict, list[Feed
     """Check the whole feed; return (channel facts, items) or raise FeedError."""
     if not raw.strip():
         raise FeedError(["The feed is empty."])
+    if b"<!ENTITY" in raw:
+        # Podcast feeds never need their own entities; refusing them keeps
+        # entity-expansion tricks away from both XML parsers used here.
+        raise FeedError(["The feed declares XML entities (<!ENTITY>); podcast feeds do not need them."])
     try:
         root = ET.fromstring(raw)  # noqa: S314 (see the import)
     except ET.ParseError as error:
@@ -241,7 +245,11 @@ def parse_feed(raw: bytes, base_url: str | None = None) -> tuple[dict, list[Feed
         elif guid in guids:
             problems.append(f"{where}: the guid {guid!r} is used by an earlier item too")
         guids.add(guid)
-        people = _people(element) or channel_people
+        # Item people replace the channel's (Podcasting 2.0); an item that names
+        # nobody takes the channel's hosts and leaves its guests as they are.
+        item_people = _people(element)
+        guests = item_people[0] if item_people else None
+        hosts = item_people[1] if item_people else (channel_people[1] if channel_people else None)
         items.append(
             FeedItem(
                 guid=guid,
@@ -251,8 +259,8 @@ def parse_feed(raw: bytes, base_url: str | None = None) -> tuple[dict, list[Feed
                 audio_url=audio_url,
                 duration_seconds=parse_itunes_duration(entry.get("itunes_duration")),
                 number=_positive_int(entry.get("itunes_episode")),
-                guests=people[0] if people else None,
-                hosts=people[1] if people and people[1] else None,
+                guests=guests,
+                hosts=hosts or None,
                 transcripts=[
                     {
                         "url": (t.get("url") or "").strip(),

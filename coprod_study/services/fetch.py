@@ -117,8 +117,8 @@ def check_address(address_text: str, host: str) -> str:
     )
 
 
-def _resolve(host: str, port: int) -> str:
-    """Resolve `host` and check every address it has; return the one to connect to."""
+def _resolve(host: str, port: int) -> list[str]:
+    """Resolve `host` and check every address it has; return them, in the resolver's order."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
@@ -130,7 +130,7 @@ def _resolve(host: str, port: int) -> str:
     # internal address would otherwise be a coin toss.
     for address in addresses:
         check_address(address, host)
-    return addresses[0]
+    return addresses
 
 
 def _connect(address: str, port: int, timeout: float) -> socket.socket:
@@ -148,14 +148,22 @@ class _Pinned:
     over to the response.
     """
 
-    def __init__(self, *args, pinned_address: str, **kwargs):
+    def __init__(self, *args, pinned_addresses: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        self.pinned_address = pinned_address
+        self.pinned_addresses = pinned_addresses
         self.pinned_socket: socket.socket | None = None
         self._create_connection = self._connect_pinned
 
     def _connect_pinned(self, _address, timeout, _source=None):
-        return _connect(self.pinned_address, self.port, timeout)
+        # Like socket.create_connection: the first address that answers (an
+        # IPv6 address may be unreachable where IPv4 works), all of them checked.
+        error: OSError | None = None
+        for address in self.pinned_addresses:
+            try:
+                return _connect(address, self.port, timeout)
+            except OSError as failure:
+                error = failure
+        raise error or OSError("no address to connect to")
 
     def connect(self):
         super().connect()
@@ -184,7 +192,7 @@ def _request(url: str, deadline: float):
         port = parts.port or (443 if scheme == "https" else 80)
     except ValueError as error:
         raise FetchError(f"{_short(url)} has an invalid port.") from error
-    address = _resolve(host, port)
+    addresses = _resolve(host, port)
     remaining = _remaining(deadline, url)
     if scheme == "https":
         connection = _PinnedHTTPSConnection(
@@ -192,10 +200,12 @@ def _request(url: str, deadline: float):
             port,
             timeout=remaining,
             context=ssl.create_default_context(),
-            pinned_address=address,
+            pinned_addresses=addresses,
         )
     else:
-        connection = _PinnedHTTPConnection(host, port, timeout=remaining, pinned_address=address)
+        connection = _PinnedHTTPConnection(
+            host, port, timeout=remaining, pinned_addresses=addresses
+        )
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query

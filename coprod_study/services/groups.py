@@ -6,6 +6,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask_babel import format_number
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -67,9 +70,9 @@ RESERVED_SLUGS = {"new", "join"}
 def _clean_name(name: str) -> str:
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError("Give the group a name.", field="name")
+        raise DomainError(_("Give the group a name."), field="name")
     if len(name) > MAX_NAME:
-        raise DomainError(f"Use at most {MAX_NAME} characters for the name.", field="name")
+        raise DomainError(_("Use at most %(max_name)s characters for the name.", max_name=MAX_NAME), field="name")
     return name
 
 
@@ -77,7 +80,11 @@ def check_markdown(text: str, field: str = "body") -> str:
     text = (text or "").strip()
     if len(text) > MAX_MARKDOWN_LENGTH:
         raise DomainError(
-            f"This is {len(text):,} characters long; the limit is {MAX_MARKDOWN_LENGTH:,}.",
+            _(
+                "This is %(length)s characters long; the limit is %(limit)s.",
+                length=format_number(len(text)),
+                limit=format_number(MAX_MARKDOWN_LENGTH),
+            ),
             field=field,
         )
     return text
@@ -87,7 +94,7 @@ def get_group(slug: str) -> StudyGroup:
     """:raise NotFound: when no group has this slug."""
     group = db.session.scalar(select(StudyGroup).where(StudyGroup.slug == slug))
     if group is None:
-        raise NotFound("There is no such group.")
+        raise NotFound(_("There is no such group."))
     return group
 
 
@@ -104,15 +111,15 @@ def create_group(
 ) -> StudyGroup:
     if course is not None:
         if not policy.can_manage_course(user, course):
-            raise Forbidden("Only the course's educators may make its groups.")
+            raise Forbidden(_("Only the course's educators may make its groups."))
     elif not policy.can_create_group(user):
-        raise Forbidden("On this site, only facilitators and up may form groups.")
+        raise Forbidden(_("On this site, only facilitators and up may form groups."))
     name = _clean_name(name)
     description = check_markdown(description, "description")
     if join_policy not in JOIN_POLICIES:
-        raise DomainError("Choose how people join.", field="join_policy")
+        raise DomainError(_("Choose how people join."), field="join_policy")
     if copy_questions_from is not None and not policy.can_moderate(user, copy_questions_from):
-        raise Forbidden("You can copy questions only from groups you facilitate.")
+        raise Forbidden(_("You can copy questions only from groups you facilitate."))
     group = StudyGroup(
         slug=_unique_slug(name),
         name=name,
@@ -147,7 +154,7 @@ def create_group(
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict("A group with this name was just made; try another name.", "name") from error
+        raise Conflict(_("A group with this name was just made; try another name."), "name") from error
     policy.forget_memberships()
     return group
 
@@ -156,12 +163,12 @@ def update_group(
     user, group: StudyGroup, *, name, description, join_policy, post_first, allow_anonymous
 ) -> None:
     if not policy.can_moderate(user, group):
-        raise Forbidden("Only the group's facilitators may change its settings.")
+        raise Forbidden(_("Only the group's facilitators may change its settings."))
     group.name = _clean_name(name)
     group.description = check_markdown(description, "description")
     group.description_html = str(render_markdown(group.description))
     if join_policy not in JOIN_POLICIES:
-        raise DomainError("Choose how people join.", field="join_policy")
+        raise DomainError(_("Choose how people join."), field="join_policy")
     group.join_policy = join_policy
     group.post_first = post_first
     group.allow_anonymous = allow_anonymous
@@ -225,11 +232,11 @@ def _refuse_existing(row: Membership | None) -> None:
     if row is None:
         return
     if row.status == "active":
-        raise Conflict("You are already a member of this group.")
+        raise Conflict(_("You are already a member of this group."))
     if row.status == "pending":
-        raise Conflict("Your request to join is waiting for a facilitator.")
+        raise Conflict(_("Your request to join is waiting for a facilitator."))
     if row.status == "banned":
-        raise Forbidden("You are banned from this group and cannot join it again.")
+        raise Forbidden(_("You are banned from this group and cannot join it again."))
 
 
 def _add_member(user, group, status: str, message: str | None = None) -> Membership:
@@ -246,7 +253,7 @@ def _add_member(user, group, status: str, message: str | None = None) -> Members
     except IntegrityError as error:
         # A double click: the first request already made the row.
         db.session.rollback()
-        raise Conflict("You are already a member of this group.") from error
+        raise Conflict(_("You are already a member of this group.")) from error
     policy.forget_memberships()
     return member
 
@@ -258,7 +265,7 @@ def join(user, group: StudyGroup, message: str | None = None) -> Membership:
     if group.join_policy == "request":
         message = (message or "").strip()
         if len(message) > MAX_MESSAGE:
-            raise DomainError(f"Keep the message under {MAX_MESSAGE} characters.", "message")
+            raise DomainError(_("Keep the message under %(max_message)s characters.", max_message=MAX_MESSAGE), "message")
         member = _add_member(user, group, "pending", message or None)
         facilitators = db.session.scalars(
             select(Membership.user_id).where(
@@ -270,13 +277,13 @@ def join(user, group: StudyGroup, message: str | None = None) -> Membership:
         notifications.notify(
             facilitators,
             "join_request",
-            f"{user.display_name} asks to join {group.name}",
+            _l("%(name)s asks to join %(group)s", name=user.display_name, group=group.name),
             path_for("groups.members", slug=group.slug),
             group=group,
         )
         db.session.commit()
         return member
-    raise NotFound("There is no such group.")
+    raise NotFound(_("There is no such group."))
 
 
 def group_for_invite(code: str) -> StudyGroup | None:
@@ -288,14 +295,14 @@ def group_for_invite(code: str) -> StudyGroup | None:
 def join_by_invite(user, code: str) -> StudyGroup:
     group = group_for_invite(code)
     if group is None:
-        raise NotFound("This invite link is not valid any more. Ask a facilitator for a new one.")
+        raise NotFound(_("This invite link is not valid any more. Ask a facilitator for a new one."))
     _add_member(user, group, "active")
     return group
 
 
 def reset_invite(actor, group: StudyGroup) -> str:
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may reset the invite link.")
+        raise Forbidden(_("Only the group's facilitators may reset the invite link."))
     group.invite_code = new_invite_code()
     audit.record(
         actor, "group.invite_reset", target=group, group=group, details={"group": group.slug}
@@ -307,7 +314,7 @@ def reset_invite(actor, group: StudyGroup) -> str:
 def leave(user, group: StudyGroup) -> None:
     row = _existing(user, group)
     if row is None or row.status == "removed":
-        raise Conflict("You are not a member of this group.")
+        raise Conflict(_("You are not a member of this group."))
     if row.is_facilitator:
         others = db.session.scalar(
             select(func.count()).where(
@@ -319,8 +326,8 @@ def leave(user, group: StudyGroup) -> None:
         )
         if not others:
             raise Conflict(
-                "You are the group's only facilitator. Make another member a facilitator "
-                "before you leave."
+                _("You are the group's only facilitator. Make another member a facilitator "
+                "before you leave.")
             )
     db.session.delete(row)
     db.session.commit()
@@ -332,16 +339,16 @@ def _member_row(group: StudyGroup, user_id: int) -> Membership:
         select(Membership).where(Membership.group_id == group.id, Membership.user_id == user_id)
     )
     if row is None:
-        raise NotFound("This person is not in the group.")
+        raise NotFound(_("This person is not in the group."))
     return row
 
 
 def decide_request(actor, group, user_id: int, approve: bool, message: str | None = None):
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may decide join requests.")
+        raise Forbidden(_("Only the group's facilitators may decide join requests."))
     row = _member_row(group, user_id)
     if row.status != "pending":
-        raise Conflict("This request was already decided.")
+        raise Conflict(_("This request was already decided."))
     message = (message or "").strip()[:MAX_MESSAGE] or None
     audit.record(
         actor,
@@ -352,12 +359,26 @@ def decide_request(actor, group, user_id: int, approve: bool, message: str | Non
         details={"group": group.slug},
         reason=message,
     )
-    verdict = "approved" if approve else "declined"
+    if approve and message:
+        text = _l(
+            "Your request to join %(group)s was approved: %(message)s",
+            group=group.name,
+            message=message,
+        )
+    elif approve:
+        text = _l("Your request to join %(group)s was approved.", group=group.name)
+    elif message:
+        text = _l(
+            "Your request to join %(group)s was declined: %(message)s",
+            group=group.name,
+            message=message,
+        )
+    else:
+        text = _l("Your request to join %(group)s was declined.", group=group.name)
     notifications.notify(
         [row.user_id],
         "join_decided",
-        f"Your request to join {group.name} was {verdict}"
-        + (f": {message}" if message else "."),
+        text,
         path_for("groups.show", slug=group.slug),
         group=group if approve else None,
     )
@@ -375,16 +396,16 @@ def decide_request(actor, group, user_id: int, approve: bool, message: str | Non
 
 def set_member_role(actor, group, user_id: int, role: str) -> Membership:
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may change roles.")
+        raise Forbidden(_("Only the group's facilitators may change roles."))
     row = _member_row(group, user_id)
     if row.status != "active":
-        raise Conflict("Only active members can be promoted or demoted.")
+        raise Conflict(_("Only active members can be promoted or demoted."))
     if role not in ("member", "facilitator"):
-        raise DomainError("Unknown group role.")
+        raise DomainError(_("Unknown group role."))
     if row.role == role:
         return row
     if role == "member" and _facilitator_count(group) <= 1:
-        raise Conflict("A group needs at least one facilitator.")
+        raise Conflict(_("A group needs at least one facilitator."))
     audit.record(
         actor,
         "group.role_changed",
@@ -411,14 +432,14 @@ def _facilitator_count(group) -> int:
 
 def remove_member(actor, group, user_id: int, reason: str | None = None) -> Membership:
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may remove members.")
+        raise Forbidden(_("Only the group's facilitators may remove members."))
     row = _member_row(group, user_id)
     if row.user_id == actor.id:
-        raise Conflict("To leave the group yourself, use “Leave group”.")
+        raise Conflict(_("To leave the group yourself, use “Leave group”."))
     if row.status == "removed":
-        raise Conflict("This person was already removed.")
+        raise Conflict(_("This person was already removed."))
     if row.is_facilitator and _facilitator_count(group) <= 1:
-        raise Conflict("A group needs at least one facilitator.")
+        raise Conflict(_("A group needs at least one facilitator."))
     row.status = "removed"
     row.role = "member"
     row.decided_at = _now()
@@ -530,7 +551,7 @@ def get_episode(slug: str) -> Episode:
         select(Episode).options(selectinload(Episode.questions)).where(Episode.slug == slug)
     )
     if episode is None:
-        raise NotFound("There is no such episode.")
+        raise NotFound(_("There is no such episode."))
     return episode
 
 
@@ -538,21 +559,21 @@ def get_question(group, episode: Episode, number: int) -> Question:
     for question in questions_for(episode, extra_questions(group, [episode.id])):
         if question.number == number:
             return question
-    raise NotFound(f"Episode {episode.number} has no question {number}.")
+    raise NotFound(_("Episode %(episode)s has no question %(number)s.", episode=episode.number, number=number))
 
 
 def _clean_prompt(prompt: str) -> str:
     prompt = (prompt or "").strip()
     if not prompt:
-        raise DomainError("Write the question.", field="prompt")
+        raise DomainError(_("Write the question."), field="prompt")
     if len(prompt) > MAX_QUESTION:
-        raise DomainError(f"Keep the question under {MAX_QUESTION} characters.", field="prompt")
+        raise DomainError(_("Keep the question under %(max_question)s characters.", max_question=MAX_QUESTION), field="prompt")
     return prompt
 
 
 def add_extra_question(actor, group, episode: Episode, prompt: str) -> GroupQuestion:
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may add questions.")
+        raise Forbidden(_("Only the group's facilitators may add questions."))
     prompt = _clean_prompt(prompt)
     last = db.session.scalar(
         select(func.max(GroupQuestion.position)).where(
@@ -574,13 +595,13 @@ def add_extra_question(actor, group, episode: Episode, prompt: str) -> GroupQues
 def get_extra_question(group, question_id: int) -> GroupQuestion:
     question = db.session.get(GroupQuestion, question_id)
     if question is None or question.group_id != group.id:
-        raise NotFound("There is no such question in this group.")
+        raise NotFound(_("There is no such question in this group."))
     return question
 
 
 def edit_extra_question(actor, group, question_id: int, prompt: str) -> GroupQuestion:
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may edit questions.")
+        raise Forbidden(_("Only the group's facilitators may edit questions."))
     question = get_extra_question(group, question_id)
     question.prompt = _clean_prompt(prompt)
     db.session.commit()
@@ -590,7 +611,7 @@ def edit_extra_question(actor, group, question_id: int, prompt: str) -> GroupQue
 def move_extra_question(actor, group, question_id: int, direction: str) -> None:
     """Swap a question with its neighbour ("up" or "down")."""
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may reorder questions.")
+        raise Forbidden(_("Only the group's facilitators may reorder questions."))
     question = get_extra_question(group, question_id)
     siblings = [
         q for q in extra_questions(group, [question.episode_id])

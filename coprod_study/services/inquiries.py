@@ -5,6 +5,7 @@ import time
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
@@ -48,21 +49,23 @@ def _seconds_on_form(stamp: str | None) -> float:
         shown = _serializer().loads(stamp or "", max_age=FORM_MAX_AGE)
     except (BadSignature, SignatureExpired) as error:
         raise DomainError(
-            "This form is too old or incomplete. Please check your message and send it again."
+            _("This form is too old or incomplete. Please check your message and send it again.")
         ) from error
-    if not isinstance(shown, int):
-        raise DomainError("This form is incomplete. Please send it again.")
+    if not isinstance(shown, int) or time.time() - shown > FORM_MAX_AGE:
+        raise DomainError(
+            _("This form is too old or incomplete. Please check your message and send it again.")
+        )
     return time.time() - shown
 
 
 def _clean(value: str | None, field: str, label: str, limit: int) -> str:
     value = (value or "").strip()
     if not value:
-        raise DomainError(f"Enter {label}.", field=field)
+        raise DomainError(_("Enter %(label)s.", label=label), field=field)
     if len(value) > limit:
-        raise DomainError(f"Use at most {limit:,} characters.", field=field)
+        raise DomainError(_("Use at most %(limit)s characters.", limit=limit), field=field)
     if "\x00" in value:
-        raise DomainError("This text has a character that cannot be stored.", field=field)
+        raise DomainError(_("This text has a character that cannot be stored."), field=field)
     return value
 
 
@@ -93,7 +96,7 @@ def submit(
     minimum = current_app.config.get("CONTACT_MIN_SECONDS", MIN_SECONDS)
     if elapsed < minimum:
         raise DomainError(
-            "That was sent very quickly. Please read your message over once and send it again."
+            _("That was sent very quickly. Please read your message over once and send it again.")
         )
     limit = current_app.config.get("CONTACT_LIMIT", "3/hour")
     network_limit = current_app.config.get("CONTACT_NETWORK_LIMIT", "10/hour")
@@ -104,8 +107,7 @@ def submit(
     if wait:
         minutes = max(1, round(wait / 60))
         raise RateLimited(
-            f"We have had several messages from you already. Please wait about {minutes} "
-            f"minute{'s' if minutes != 1 else ''} before sending another.",
+            _("We have had several messages from you already. Please wait about %(minutes)s minute%(value)s before sending another.", minutes=minutes, value='s' if minutes != 1 else ''),
             wait,
         )
     inquiry = Inquiry(name=name, email=address, subject=subject, message=message)
@@ -173,8 +175,8 @@ def reply(actor, inquiry: Inquiry, text: str) -> None:
     except Exception as error:
         log.exception("Could not send the reply to inquiry %s", inquiry.id)
         raise DomainError(
-            "The reply could not be sent (the mail server did not take it). Nothing was saved; "
-            "try again later.",
+            _("The reply could not be sent (the mail server did not take it). Nothing was saved; "
+            "try again later."),
             field="reply",
         ) from error
     inquiry.reply = text
@@ -187,7 +189,7 @@ def reply(actor, inquiry: Inquiry, text: str) -> None:
 
 def set_status(actor, inquiry: Inquiry, status: str) -> None:
     if status not in INQUIRY_STATUSES:
-        raise DomainError("Choose new, answered or closed.", field="status")
+        raise DomainError(_("Choose new, answered or closed."), field="status")
     if inquiry.status == status:
         return
     audit.record(

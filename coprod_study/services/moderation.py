@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -36,7 +38,7 @@ def get_target(group, target_type: str, target_id: int):
     model = TARGETS.get(target_type)
     target = db.session.get(model, target_id) if model else None
     if target is None or policy.group_of(target).id != group.id:
-        raise NotFound("There is no such post in this group.")
+        raise NotFound(_("There is no such post in this group."))
     return target
 
 
@@ -65,16 +67,16 @@ def target_url(group, target_type: str, target) -> str:
 def flag(reporter, group, target_type: str, target_id: int, reason: str, text: str = "") -> Flag:
     target = get_target(group, target_type, target_id)
     if target.user_id == reporter.id:
-        raise DomainError("You cannot flag your own post.")
+        raise DomainError(_("You cannot flag your own post."))
     if not policy.can_flag(reporter, target):
-        raise Forbidden("Only members of this group can flag its posts.")
+        raise Forbidden(_("Only members of this group can flag its posts."))
     if reason not in FLAG_REASONS:
-        raise DomainError("Choose a reason.", field="reason")
+        raise DomainError(_("Choose a reason."), field="reason")
     text = (text or "").strip()
     if reason == "other" and not text:
-        raise DomainError("Say briefly what is wrong.", field="text")
+        raise DomainError(_("Say briefly what is wrong."), field="text")
     if len(text) > MAX_REASON:
-        raise DomainError(f"Keep it under {MAX_REASON} characters.", field="text")
+        raise DomainError(_("Keep it under %(max_reason)s characters.", max_reason=MAX_REASON), field="text")
     item = Flag(
         group_id=group.id,
         reporter_id=reporter.id,
@@ -88,7 +90,7 @@ def flag(reporter, group, target_type: str, target_id: int, reason: str, text: s
         db.session.flush()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict("You have already flagged this post.") from error
+        raise Conflict(_("You have already flagged this post.")) from error
     open_flags = db.session.scalar(
         select(func.count(func.distinct(Flag.reporter_id))).where(
             Flag.target_type == target_type,
@@ -99,6 +101,7 @@ def flag(reporter, group, target_type: str, target_id: int, reason: str, text: s
     threshold = current_app.config.get("FLAG_HIDE_THRESHOLD", 3)
     if target.hidden_at is None and threshold and open_flags >= threshold:
         target.hidden_at = _now()
+        # Stored text, like a facilitator's reason: kept in English (see README, Translations).
         target.hidden_reason = f"Hidden automatically after {open_flags} flags; awaiting review."
         notifications.withdraw(target_type, target.id)
         audit.record(
@@ -108,7 +111,7 @@ def flag(reporter, group, target_type: str, target_id: int, reason: str, text: s
     notifications.notify(
         _facilitator_ids(group),
         "flag",
-        f"A {target_type} in {group.name} was flagged: {FLAG_REASONS[reason]}",
+        _flag_message(target_type, group, FLAG_REASONS[reason]),
         target_url(group, target_type, target),
         group=group,
         exclude=[reporter.id],
@@ -117,9 +120,19 @@ def flag(reporter, group, target_type: str, target_id: int, reason: str, text: s
     return item
 
 
+
+def _flag_message(target_type: str, group, reason):
+    """What facilitators read, in their own language (see notifications.notify)."""
+    if target_type == "answer":
+        return _l("An answer in %(group)s was flagged: %(reason)s", group=group.name, reason=reason)
+    if target_type == "reply":
+        return _l("A reply in %(group)s was flagged: %(reason)s", group=group.name, reason=reason)
+    return _l("A post in %(group)s was flagged: %(reason)s", group=group.name, reason=reason)
+
+
 def _require_moderator(actor, group) -> None:
     if not policy.can_moderate(actor, group):
-        raise Forbidden("Only the group's facilitators may moderate it.")
+        raise Forbidden(_("Only the group's facilitators may moderate it."))
 
 
 def hide(actor, group, target_type: str, target_id: int, reason: str) -> None:
@@ -127,9 +140,9 @@ def hide(actor, group, target_type: str, target_id: int, reason: str) -> None:
     target = get_target(group, target_type, target_id)
     reason = (reason or "").strip()
     if not reason:
-        raise DomainError("Give a reason; the author will see it.", field="reason")
+        raise DomainError(_("Give a reason; the author will see it."), field="reason")
     if len(reason) > MAX_REASON:
-        raise DomainError(f"Keep the reason under {MAX_REASON} characters.", field="reason")
+        raise DomainError(_("Keep the reason under %(max_reason)s characters.", max_reason=MAX_REASON), field="reason")
     target.hidden_at = _now()
     target.hidden_reason = reason
     _resolve_flags(actor, target_type, target.id, "hidden")
@@ -145,7 +158,7 @@ def restore(actor, group, target_type: str, target_id: int) -> None:
     _require_moderator(actor, group)
     target = get_target(group, target_type, target_id)
     if target.hidden_at is None:
-        raise Conflict("This post is not hidden.")
+        raise Conflict(_("This post is not hidden."))
     target.hidden_at = None
     target.hidden_reason = None
     _resolve_flags(actor, target_type, target.id, "restored")
@@ -185,11 +198,11 @@ def ban(actor, group, user_id: int, reason: str | None = None) -> Membership:
         select(Membership).where(Membership.group_id == group.id, Membership.user_id == user_id)
     )
     if row is None:
-        raise NotFound("This person is not in the group.")
+        raise NotFound(_("This person is not in the group."))
     if row.user_id == actor.id:
-        raise Conflict("You cannot ban yourself.")
+        raise Conflict(_("You cannot ban yourself."))
     if row.status == "banned":
-        raise Conflict("This person is already banned.")
+        raise Conflict(_("This person is already banned."))
     row.status = "banned"
     row.role = "member"
     row.decided_at = _now()

@@ -3,10 +3,13 @@
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from flask_babel import force_locale
+from flask_babel.speaklater import LazyString
 from sqlalchemy import func, insert, select, update
 
 from coprod_study.extensions import db
-from coprod_study.models import NOTIFICATION_KINDS, Notification
+from coprod_study.i18n import DEFAULT_LANGUAGE, SUPPORTED
+from coprod_study.models import NOTIFICATION_KINDS, Notification, User
 
 MAX_MESSAGE = 300
 
@@ -14,7 +17,7 @@ MAX_MESSAGE = 300
 def notify(
     user_ids: Iterable[int],
     kind: str,
-    message: str,
+    message: str | LazyString,
     url: str,
     *,
     group=None,
@@ -24,7 +27,11 @@ def notify(
     exclude: Iterable[int] = (),
 ) -> int:
     """Add one notification per recipient in a single INSERT, inside the caller's
-    transaction (the caller commits). Returns how many were added."""
+    transaction (the caller commits). Returns how many were added.
+
+    The message is stored as text. Given a lazy string (lazy_gettext with its
+    values), it is written in each recipient's own language; a plain string is
+    stored as it is."""
     if kind not in NOTIFICATION_KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     skip = set(exclude)
@@ -32,12 +39,12 @@ def notify(
     if not recipients:
         return 0
     now = datetime.now(UTC)
-    text = message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+    texts = _texts_by_recipient(message, recipients)
     rows = [
         {
             "user_id": uid,
             "kind": kind,
-            "message": text,
+            "message": texts[uid],
             "url": url,
             "group_id": getattr(group, "id", None),
             "thread_id": getattr(thread, "id", None),
@@ -49,6 +56,30 @@ def notify(
     ]
     db.session.execute(insert(Notification), rows)
     return len(rows)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[: MAX_MESSAGE - 1] + "…"
+
+
+def _texts_by_recipient(message, recipients: list[int]) -> dict[int, str]:
+    if not isinstance(message, LazyString):
+        text = _shorten(message)
+        return dict.fromkeys(recipients, text)
+    languages = dict(
+        db.session.execute(select(User.id, User.language).where(User.id.in_(recipients))).all()
+    )
+    rendered: dict[str, str] = {}
+    texts = {}
+    for uid in recipients:
+        language = languages.get(uid)
+        if language not in SUPPORTED:
+            language = DEFAULT_LANGUAGE
+        if language not in rendered:
+            with force_locale(language):
+                rendered[language] = _shorten(str(message))
+        texts[uid] = rendered[language]
+    return texts
 
 
 def unread_count(user) -> int:

@@ -3,6 +3,7 @@
 import secrets
 from datetime import UTC, datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash
 
@@ -38,6 +39,7 @@ from coprod_study.models import (
 )
 from coprod_study.services import audit
 
+# Stored as the name of a deleted account; policy.author_label shows it translated.
 FORMER_MEMBER = "Former member"
 # werkzeug's check_password_hash() is False for anything not in its format.
 UNUSABLE_PASSWORD = "!deleted"  # noqa: S105 (not a password: a marker no password matches)
@@ -271,14 +273,15 @@ def check_can_delete(user: User) -> None:
             select(func.count()).where(User.role == "admin", User.deleted_at.is_(None))
         )
         if admins <= 1:
-            raise Conflict("You are the only admin. Make someone else an admin first.")
+            raise Conflict(_("You are the only admin. Make someone else an admin first."))
     blocking = _blocking_groups(user)
     if blocking:
         raise Conflict(
-            "You are the only facilitator of "
-            + ", ".join(blocking)
-            + ". Make another member a facilitator there first, so the group is not left "
-            "without one."
+            _(
+                "You are the only facilitator of %(groups)s. Make another member a facilitator "
+                "there first, so the group is not left without one.",
+                groups=", ".join(blocking),
+            )
         )
 
 
@@ -289,7 +292,7 @@ def delete_account(user: User, password: str) -> None:
     :raise Conflict: they are the last admin, or the only facilitator of a group.
     """
     if not password or not check_password_hash(user.password_hash, password):
-        raise DomainError("That is not your password.", field="password")
+        raise DomainError(_("That is not your password."), field="password")
     check_can_delete(user)
     old_name, old_email = user.display_name, user.email
     session = db.session

@@ -5,6 +5,8 @@ import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased, selectinload
 
@@ -32,13 +34,14 @@ from coprod_study.services.courses import (
 
 DUE_SOON = timedelta(days=7)
 STATUS_LABELS = {
-    "on_time": "Done",
-    "late": "Done late",
-    "overdue": "Overdue",
-    "due_soon": "Due soon",
-    "open": "Open",
-    "not_open": "Not open yet",
+    "on_time": _l("Done"),
+    "late": _l("Done late"),
+    "overdue": _l("Overdue"),
+    "due_soon": _l("Due soon"),
+    "open": _l("Open"),
+    "not_open": _l("Not open yet"),
 }
+TIMING_LABELS = {"on time": _l("on time"), "late": _l("late")}
 
 
 @dataclass
@@ -74,7 +77,7 @@ class Cell:
 
     @property
     def status_label(self) -> str:
-        return STATUS_LABELS[self.status]
+        return str(STATUS_LABELS[self.status])
 
     @property
     def timing(self) -> str:
@@ -82,16 +85,30 @@ class Cell:
         return {"on_time": "on time", "late": "late", "overdue": "late"}.get(self.status, "")
 
     @property
+    def timing_label(self) -> str:
+        """`timing` in the reader's language."""
+        return str(TIMING_LABELS[self.timing]) if self.timing else ""
+
+    @property
     def left(self) -> str:
         """What is left, e.g. "2 of 5 questions answered, not marked listened"."""
         if self.complete:
-            return "All done"
-        parts = []
-        if self.required:
-            noun = "question" if self.required == 1 else "questions"
-            parts.append(f"{self.answered} of {self.required} {noun} answered")
-        parts.append("marked listened" if self.listened else "not marked listened")
-        return ", ".join(parts)
+            return gettext("All done")
+        if not self.required:
+            return gettext("marked listened") if self.listened else gettext("not marked listened")
+        if self.listened:
+            return ngettext(
+                "%(answered)s of %(num)d question answered, marked listened",
+                "%(answered)s of %(num)d questions answered, marked listened",
+                self.required,
+                answered=self.answered,
+            )
+        return ngettext(
+            "%(answered)s of %(num)d question answered, not marked listened",
+            "%(answered)s of %(num)d questions answered, not marked listened",
+            self.required,
+            answered=self.answered,
+        )
 
 
 def compute_cells(
@@ -264,12 +281,12 @@ def my_due_dates(user, now: datetime | None = None) -> dict[str, list[Cell]]:
 
 
 SORT_KEYS = {
-    "name": "Name",
-    "group": "Group",
-    "done": "Assignments done",
-    "late": "Late",
-    "answered": "Questions answered",
-    "replies": "Replies written",
+    "name": _l("Name"),
+    "group": _l("Group"),
+    "done": _l("Assignments done"),
+    "late": _l("Late"),
+    "answered": _l("Questions answered"),
+    "replies": _l("Replies written"),
 }
 
 

@@ -6,10 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app, render_template
+from flask_babel import force_locale, gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from coprod_study.extensions import db
+from coprod_study.i18n import language_of
 from coprod_study.models import (
     Assignment,
     CourseMember,
@@ -142,11 +146,15 @@ def send_reminders(now: datetime | None = None) -> ReminderResult:
     return result
 
 
-def _message(assignment: Assignment, due_at: datetime, zone_name: str) -> str:
+def _message(assignment: Assignment, due_at: datetime, zone_name: str) -> LazyString:
+    """Lazy, so each person reads it in their own language (see notifications.notify)."""
     episode = assignment.episode
-    return (
-        f"Due {format_in_zone(due_at, zone_name)}: episode {episode.number}, {episode.title} "
-        f"({assignment.course.title})."
+    return _l(
+        "Due %(due)s: episode %(number)s, %(title)s (%(course)s).",
+        due=LazyString(format_in_zone, due_at, zone_name),
+        number=episode.number,
+        title=episode.title,
+        course=assignment.course.title,
     )
 
 
@@ -155,21 +163,23 @@ def _mail(person: User, cell) -> bool:
 
     assignment = cell.assignment
     link = current_app.config["BASE_URL"].rstrip("/") + course_path(assignment.course)
-    text = render_template(
-        "email/assignment_reminder.txt",
-        person=person,
-        assignment=assignment,
-        cell=cell,
-        due=format_in_zone(cell.due_at, person.time_zone),
-        link=link,
-        site_name=current_app.config["SITE_NAME"],
-    )
-    try:
-        send_mail(
-            person.email,
-            f"Due soon: episode {assignment.episode.number} ({assignment.course.code})",
-            text,
+    with force_locale(language_of(person)):
+        text = render_template(
+            "email/assignment_reminder.txt",
+            person=person,
+            assignment=assignment,
+            cell=cell,
+            due=format_in_zone(cell.due_at, person.time_zone),
+            link=link,
+            site_name=current_app.config["SITE_NAME"],
         )
+        subject = gettext(
+            "Due soon: episode %(number)s (%(code)s)",
+            number=assignment.episode.number,
+            code=assignment.course.code,
+        )
+    try:
+        send_mail(person.email, subject, text)
     except (smtplib.SMTPException, OSError):
         current_app.logger.exception("Could not send a reminder to user %s", person.id)
         return False

@@ -9,6 +9,8 @@ the same transaction; `coprod-study reindex` rebuilds them from scratch.
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import (
     and_,
@@ -50,15 +52,15 @@ MAX_TERMS = 8
 RESULT_LIMIT = 60
 TOKEN_RE = re.compile(r"\w+", re.UNICODE)
 KIND_LABELS = {
-    "episode": "Episodes",
-    "question": "Study questions",
-    "takeaway": "Takeaways",
-    "reference": "References",
-    "segment": "Transcripts",
-    "thread": "Threads",
-    "post": "Thread posts",
-    "answer": "Answers",
-    "reply": "Replies",
+    "episode": _l("Episodes"),
+    "question": _l("Study questions"),
+    "takeaway": _l("Takeaways"),
+    "reference": _l("References"),
+    "segment": _l("Transcripts"),
+    "thread": _l("Threads"),
+    "post": _l("Thread posts"),
+    "answer": _l("Answers"),
+    "reply": _l("Replies"),
 }
 GROUP_KINDS = ("thread", "post", "answer", "reply")
 
@@ -397,10 +399,11 @@ def _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments) ->
         else:
             url = path_for("discussion.thread", slug=group.slug, thread_id=obj.thread_id)
             url += f"#post-{obj.id}"
-        return Hit(kind, f"{label} in {group.name}", marked, url, group.name)
+        return Hit(kind, gettext("%(author)s in %(group)s", author=label, group=group.name),
+                   marked, url, group.name)
     if episode is None:
         return None
-    title = f"Episode {episode.number}: {episode.title}"
+    title = gettext("Episode %(number)s: %(title)s", number=episode.number, title=episode.title)
     url = path_for("catalog.episode", slug=episode.slug)
     if kind == "segment":
         segment = segments.get(document.ref_id)
@@ -408,7 +411,15 @@ def _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments) ->
         url = path_for("catalog.transcript", slug=episode.slug, lang=document.language)
         url += f"#t={seconds}"
         stamp = f"{seconds // 60:02d}:{seconds % 60:02d}"
-        title = f"{title}, at {stamp}" + (f" ({document.language})" if document.language else "")
+        if document.language:
+            title = gettext(
+                "%(title)s, at %(time)s (%(language)s)",
+                title=title,
+                time=stamp,
+                language=document.language,
+            )
+        else:
+            title = gettext("%(title)s, at %(time)s", title=title, time=stamp)
     elif kind in ("question", "takeaway", "reference"):
         url += {"question": "#questions", "takeaway": "#takeaways", "reference": "#references"}[kind]
     return Hit(kind, title, marked, url)

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass
 
 import webvtt
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -36,14 +37,14 @@ def _millis(groups) -> int:
 
 def _decode(raw: bytes) -> str:
     if len(raw) > MAX_BYTES:
-        raise TranscriptError("The file is larger than 5 MB.")
+        raise TranscriptError(_("The file is larger than 5 MB."))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = raw[: error.start].count(b"\n") + 1
-        raise TranscriptError("The file is not UTF-8 text.", line) from error
+        raise TranscriptError(_("The file is not UTF-8 text."), line) from error
     if "\x00" in text:
-        raise TranscriptError("The file is not a text file.")
+        raise TranscriptError(_("The file is not a text file."))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -53,8 +54,8 @@ def detect_format(filename: str, text: str) -> str:
     if (filename or "").lower().endswith(".srt"):
         return "srt"
     if (filename or "").lower().endswith(".vtt"):
-        raise TranscriptError("A WebVTT file must start with the line WEBVTT.", 1)
-    raise TranscriptError("Upload a WebVTT (.vtt) or SubRip (.srt) file.", 1)
+        raise TranscriptError(_("A WebVTT file must start with the line WEBVTT."), 1)
+    raise TranscriptError(_("Upload a WebVTT (.vtt) or SubRip (.srt) file."), 1)
 
 
 def check(text: str, fmt: str) -> int:
@@ -77,26 +78,26 @@ def check(text: str, fmt: str) -> int:
             continue
         arrow = next((i for i, line in enumerate(block) if "-->" in line), None)
         if arrow is None:
-            raise TranscriptError("Expected a timing line such as 00:01:02.000 --> 00:01:05.000.", block_start + 1)
+            raise TranscriptError(_("Expected a timing line such as 00:01:02.000 --> 00:01:05.000."), block_start + 1)
         if fmt == "srt" and (arrow != 1 or not block[0].strip().isdigit()):
-            raise TranscriptError("A SubRip cue starts with its number, then the timing line.", block_start + 1)
+            raise TranscriptError(_("A SubRip cue starts with its number, then the timing line."), block_start + 1)
         if fmt == "vtt" and arrow > 1:
-            raise TranscriptError("Expected the timing line right after the cue name.", block_start + arrow + 1)
+            raise TranscriptError(_("Expected the timing line right after the cue name."), block_start + arrow + 1)
         line_number = block_start + arrow + 1
         match = timing.match(block[arrow].strip())
         if not match:
-            raise TranscriptError(f"This timing line is not valid: {block[arrow].strip()[:80]!r}.", line_number)
+            raise TranscriptError(_("This timing line is not valid: %(line)s.", line=repr(block[arrow].strip()[:80])), line_number)
         start, end = _millis(match.groups()[:4]), _millis(match.groups()[4:8])
         if end <= start:
-            raise TranscriptError("The cue ends before it starts.", line_number)
+            raise TranscriptError(_("The cue ends before it starts."), line_number)
         if start < last_start:
-            raise TranscriptError("Cues must be in time order.", line_number)
+            raise TranscriptError(_("Cues must be in time order."), line_number)
         if len(block) == arrow + 1:
-            raise TranscriptError("The cue has no text.", line_number)
+            raise TranscriptError(_("The cue has no text."), line_number)
         last_start = start
         cues += 1
     if not cues:
-        raise TranscriptError("The file has no cues.")
+        raise TranscriptError(_("The file has no cues."))
     return cues
 
 
@@ -116,9 +117,9 @@ def parse(filename: str, raw: bytes) -> tuple[str, list[ParsedSegment]]:
     try:
         captions = webvtt.from_buffer(io.StringIO(text), format=fmt)
     except Exception as error:  # the library's own complaint, after ours found none
-        raise TranscriptError(f"The file could not be read: {error}.") from error
+        raise TranscriptError(_("The file could not be read: %(error)s.", error=error)) from error
     if len(captions) != count:
-        raise TranscriptError("Some cues could not be read; check the timing lines.")
+        raise TranscriptError(_("Some cues could not be read; check the timing lines."))
     segments = [
         ParsedSegment(
             start_ms=_to_ms(caption.start),
@@ -139,7 +140,7 @@ def _to_ms(stamp: str) -> int:
 def store_transcript(episode, language: str, filename: str, raw: bytes) -> Transcript:
     """Create or replace the transcript of `episode` in `language`, all or nothing."""
     if language not in TRANSCRIPT_LANGUAGES:
-        raise DomainError("Choose one of the offered languages.", field="language")
+        raise DomainError(_("Choose one of the offered languages."), field="language")
     vtt, segments = parse(filename, raw)
     transcript = db.session.scalar(
         select(Transcript).where(Transcript.episode_id == episode.id, Transcript.language == language)
@@ -170,7 +171,7 @@ def delete_transcript(episode, language: str) -> None:
         select(Transcript).where(Transcript.episode_id == episode.id, Transcript.language == language)
     )
     if transcript is None:
-        raise NotFound("There is no transcript in that language.")
+        raise NotFound(_("There is no transcript in that language."))
     db.session.delete(transcript)
     db.session.commit()
 
@@ -216,7 +217,7 @@ def segment_for_episode(episode_id: int, segment_id) -> TranscriptSegment:
     except (TypeError, ValueError):
         segment = None
     if segment is None or segment.transcript.episode_id != episode_id:
-        raise DomainError("That moment is not in this episode's transcript.")
+        raise DomainError(_("That moment is not in this episode's transcript."))
     return segment
 
 

@@ -1,17 +1,24 @@
 """Answers keep the wording of the question they answered when that wording changes later."""
 
-from sqlalchemy import event, update
+from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session, attributes
 
 from coprod_study.models import Answer, GroupQuestion, StudyQuestion
 
 
-def _old_prompt(question) -> str | None:
+def _old_prompt(session, question) -> str | None:
     history = attributes.get_history(question, "prompt")
-    if not history.has_changes() or not history.deleted:
+    if not history.has_changes() or not history.added:
         return None
-    old = history.deleted[0]
-    new = history.added[0] if history.added else None
+    new = history.added[0]
+    if history.deleted:
+        old = history.deleted[0]
+    else:
+        # Set without being read first: the database still holds the old text.
+        table = type(question).__table__
+        old = session.execute(
+            select(table.c.prompt).where(table.c.id == question.id)
+        ).scalar()
     return old if old is not None and old != new else None
 
 
@@ -27,8 +34,10 @@ def _keep_answered_wording(session, flush_context, instances) -> None:
             column = Answer.group_question_id
         else:
             continue
-        old = _old_prompt(question)
-        if old is None or question.id is None:
+        if question.id is None:
+            continue
+        old = _old_prompt(session, question)
+        if old is None:
             continue
         session.execute(
             update(Answer.__table__)

@@ -1,0 +1,231 @@
+"""A seeded world for the security suites: one person per role, private text, a value for every URL part."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from coprod_study.extensions import db
+from tests import factories as f
+
+# One word each, so that search finds them too.
+SECRET = "Xylophonesecret"
+COURSE_SECRET = "Quokkacoursesecret"
+# Searched for instead of SECRET, which the search page would echo back.
+SEARCH_WORD = "Marimbaword"
+
+ROLES = (
+    "visitor",
+    "learner",
+    "pending",
+    "member",
+    "removed",
+    "other_facilitator",
+    "facilitator",
+    "other_educator",
+    "educator",
+    "admin",
+)
+# Who may read the group's content (answers, replies, threads) and the course's.
+SEES_GROUP = frozenset({"member", "facilitator", "admin"})
+SEES_COURSE = frozenset({"member", "educator", "admin"})
+
+
+@dataclass
+class World:
+    users: dict  # role -> User or None
+    values: dict  # URL variable -> value, and "endpoint:variable" overrides
+    query: dict  # endpoint -> query string parameters
+    tokens: dict = field(default_factory=dict)  # role -> API token secret
+    ids: dict = field(default_factory=dict)  # anything else a test may want
+
+    def path(self, rule) -> str:
+        """The rule's URL with every variable filled from the world.
+
+        :raise KeyError: a variable the world has no value for (add one in build()).
+        """
+        values = {}
+        for name in rule.arguments:
+            blueprint = rule.endpoint.rpartition(".")[0]
+            for key in (f"{rule.endpoint}:{name}", f"{blueprint}.:{name}", name):
+                if key in self.values:
+                    values[name] = self.values[key]
+                    break
+            else:
+                raise KeyError(
+                    f"tests/security/world.py has no value for <{name}> of {rule.endpoint} "
+                    f"({rule.rule}); add one to build()"
+                )
+        path = rule.rule
+        for name, value in values.items():
+            path = re.sub(rf"<(?:[^:<>]+:)?{name}>", str(value), path)
+        query = self.query.get(rule.endpoint)
+        if query:
+            from urllib.parse import urlencode
+
+            path += "?" + urlencode(query)
+        return path
+
+
+def build() -> World:
+    """Seed the world through the services (the sample catalog must be loaded)."""
+    from coprod_study.models import CourseInvite, Episode, Inquiry, Notification, Transcript
+    from coprod_study.services import accounts, api_tokens, calendar, digests, discussion, moderation
+    from coprod_study.services import answers as answer_service
+    from coprod_study.services import courses as course_service
+    from coprod_study.services import groups as group_service
+
+    episode = db.session.scalar(
+        select(Episode).join(Transcript, Transcript.episode_id == Episode.id).order_by(Episode.number)
+    )
+    facilitator = f.make_user(role="facilitator", name="Matrix Facilitator")
+    group = f.make_group(
+        facilitator, name="Matrix group", join_policy="request", description="A group for the matrix."
+    )
+    question = group_service.get_question(group, episode, 1)
+    writer = f.add_member(group, f.make_user(name="Matrix Writer"))
+    member = f.add_member(group, f.make_user(name="Matrix Member"))
+    pending = f.add_member(group, f.make_user(name="Matrix Pending"), status="pending")
+    removed = f.add_member(group, f.make_user(name="Matrix Removed"), status="removed")
+    answer = answer_service.post_answer(writer, group, question, f"{SECRET} {SEARCH_WORD} is in this answer.")
+    own_answer = answer_service.post_answer(member, group, question, "The member's own answer.")
+    reply = answer_service.post_reply(member, answer, f"A reply that says {SECRET} {SEARCH_WORD}.")
+    thread = discussion.create_thread(
+        facilitator, group, title=f"Thread about {SECRET}", body=f"Opening {SECRET}.", episode=episode
+    )
+    post = discussion.reply(writer, thread, f"A post with {SECRET} {SEARCH_WORD} in it.")
+    own_post = discussion.reply(member, thread, "The member's own post.")
+    extra = group_service.add_extra_question(facilitator, group, episode, "An extra question?")
+    moderation.flag(member, group, "answer", answer.id, "other", "Please look at this.")
+
+    other_facilitator = f.make_user(role="facilitator", name="Other Facilitator")
+    f.make_group(other_facilitator, name="Another group", join_policy="open")
+
+    educator = f.make_user(role="educator", name="Matrix Educator")
+    course = f.make_course(educator, title="Matrix course", code="MATRIX1")
+    f.make_course_group(course, educator, name="Matrix course group")
+    f.enrol(course, member)
+    now = course_service.to_local(course_service.now_utc(), course.time_zone).replace(
+        second=0, microsecond=0
+    )
+    assignment = course_service.create_assignment(
+        educator,
+        course,
+        episode_id=episode.id,
+        opens_at=now - timedelta(days=1),
+        due_at=now + timedelta(days=3),
+        instructions=f"Course instructions: {COURSE_SECRET}.",
+    )
+    course_service.grant_extension(educator, assignment, member.id, now + timedelta(days=5))
+    course_service.add_learners(educator, course, "invitee@example.org")
+    invite = db.session.scalar(select(CourseInvite).where(CourseInvite.course_id == course.id))
+
+    other_educator = f.make_user(role="educator", name="Other Educator")
+    f.make_course(other_educator, title="Another course", code="OTHER1")
+
+    learner = f.make_user(name="Matrix Learner")
+    admin = f.make_user(role="admin", name="Matrix Admin")
+
+    inquiry = Inquiry(
+        name="Someone", email="someone@example.org", subject="A question", message="Hello there."
+    )
+    db.session.add(inquiry)
+    db.session.commit()
+
+    users = {
+        "visitor": None,
+        "learner": learner,
+        "pending": pending,
+        "member": member,
+        "removed": removed,
+        "other_facilitator": other_facilitator,
+        "facilitator": facilitator,
+        "other_educator": other_educator,
+        "educator": educator,
+        "admin": admin,
+    }
+    api_token = api_tokens.create_token(member, "matrix", "write")
+    calendar_secret = calendar.create_token(member)
+    from coprod_study.models import CalendarToken
+
+    calendar_token = db.session.scalar(
+        select(CalendarToken).where(CalendarToken.user_id == member.id)
+    )
+    notification = db.session.scalar(
+        select(Notification).where(Notification.user_id == member.id).order_by(Notification.id)
+    )
+    segment = db.session.scalar(
+        select(Transcript).where(Transcript.episode_id == episode.id, Transcript.language == "en")
+    ).segments[0]
+
+    values = {
+        "slug": group.slug,
+        # The catalog, its admin pages and the API's catalog name episodes by slug.
+        "catalog.:slug": episode.slug,
+        "admin.:slug": episode.slug,
+        "api.episode:slug": episode.slug,
+        "episode_slug": episode.slug,
+        "number": 1,
+        "answer_id": answer.id,
+        "reply_id": reply.id,
+        # Edits and deletions aim at the member's own posts, so that someone may make them.
+        "groups.edit_answer:answer_id": own_answer.id,
+        "groups.delete_answer:answer_id": own_answer.id,
+        "api.edit_answer:answer_id": own_answer.id,
+        "discussion.edit_post:post_id": own_post.id,
+        "discussion.delete_post:post_id": own_post.id,
+        "api.edit_post:post_id": own_post.id,
+        "post_id": post.id,
+        "thread_id": thread.id,
+        "question_id": extra.id,
+        "target_type": "answer",
+        "target_id": answer.id,
+        "change": "pin",
+        "action": "approve",
+        "user_id": member.id,
+        "groups.member_action:user_id": pending.id,
+        "moderation.ban:user_id": writer.id,
+        "admin.change_role:user_id": learner.id,
+        "invite": group.invite_code,
+        "code": course.code,
+        "assignment_id": assignment.id,
+        "token_id": api_token.token.id,
+        "courses.revoke_calendar_link:token_id": calendar_token.id,
+        "token": "unused",
+        "auth.reset_with_token:token": accounts.make_reset_token(member),
+        "notifications.unsubscribe:token": digests.unsubscribe_token(member),
+        "courses.invite:token": invite.token,
+        "notification_id": notification.id,
+        "api.read_notification:notification_id": notification.id,
+        "inquiry_id": inquiry.id,
+        "segment_id": segment.id,
+        "language": "en",
+        "kind": "questions",
+        "index": 1,
+        "filename": "css/site.css",
+    }
+    query = {
+        "search.index": {"q": SEARCH_WORD},
+        "courses.personal_calendar": {"token": calendar_secret},
+        "courses.course_calendar": {"token": calendar_secret},
+    }
+    from tests.api_support import token_for
+
+    tokens = {role: token_for(user) for role, user in users.items() if user is not None}
+    return World(
+        users=users,
+        values=values,
+        query=query,
+        tokens=tokens,
+        ids={
+            "group": group.id,
+            "answer": answer.id,
+            "writer": writer.id,
+            "episode": episode.id,
+            "enrol_code": course.enrol_code,
+            "pending": pending.id,
+            "learner": learner.id,
+            "question_number": 1,
+        },
+    )
