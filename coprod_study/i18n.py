@@ -74,6 +74,15 @@ def init_app(app) -> None:
         default_translation_directories=str(app.root_path + "/translations"),
     )
 
+    @app.after_request
+    def vary_on_language(response):
+        # A page's language follows the browser's Accept-Language and the lang
+        # cookie, so a shared cache must not hand one reader's page to another.
+        if response.mimetype == "text/html":
+            response.vary.add("Accept-Language")
+            response.vary.add("Cookie")
+        return response
+
 
 def set_language_response(response, language: str):
     response.set_cookie(

@@ -12,7 +12,11 @@ from coprod_study.markup import sanitized
 from coprod_study.services.catalog import format_duration
 
 # Flagged or hidden things, as the moderation page names them.
-POST_KIND_LABELS = {"answer": _l("Answer"), "reply": _l("Reply"), "post": _l("Post")}
+POST_KIND_LABELS = {
+    "answer": _l("Answer"),
+    "reply": _l("Reply to an answer"),
+    "post": _l("Thread post"),
+}
 
 # The strftime patterns templates used to pass, and what they now mean.
 STRFTIME_FORMATS = {"%Y-%m-%d": "date", "%Y-%m-%d %H:%M": "datetime"}

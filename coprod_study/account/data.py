@@ -107,8 +107,10 @@ def delete():
             session.clear()
             logout_user()
             flash(
-                _("Your account is deleted. What you wrote in groups stays there under "
-                "“Former member”."),
+                _(
+                    "Your account is deleted. What you wrote in groups stays there under "
+                    "“Former member”."
+                ),
                 "success",
             )
             return redirect(url_for("catalog.index"))

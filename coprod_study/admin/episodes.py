@@ -3,6 +3,8 @@
 import re
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -37,75 +39,77 @@ class CheckboxList(SelectMultipleField):
 
 class EpisodeForm(FlaskForm):
     slug = StringField(
-        "Slug",
-        description="Lowercase letters, digits and hyphens; part of the episode's address. "
-        "Changing it changes the address.",
-        validators=[DataRequired("Enter a slug."), Length(max=80)],
+        _l("Slug"),
+        description=_l(
+            "Lowercase letters, digits and hyphens; part of the episode's address. "
+            "Changing it changes the address."
+        ),
+        validators=[DataRequired(_l("Enter a slug.")), Length(max=80)],
     )
     number = IntegerField(
-        "Number", validators=[InputRequired("Enter the episode's number.")]
+        _l("Number"), validators=[InputRequired(_l("Enter the episode's number."))]
     )
-    title = StringField("Title", validators=[DataRequired("Enter a title."), Length(max=200)])
-    dimension = SelectField("Main dimension", validators=[DataRequired()])
-    related_dimensions = CheckboxList("Related dimensions", validators=[Optional()])
-    published = DateField("Published on", validators=[Optional()])
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
+    dimension = SelectField(_l("Main dimension"), validators=[DataRequired()])
+    related_dimensions = CheckboxList(_l("Related dimensions"), validators=[Optional()])
+    published = DateField(_l("Published on"), validators=[Optional()])
     audio_url = StringField(
-        "Audio URL", description="An http(s) address of the audio file.",
+        _l("Audio URL"), description=_l("An http(s) address of the audio file."),
         validators=[Length(max=500)],
     )
     duration = StringField(
-        "Duration", description="mm:ss or h:mm:ss, for example 38:20.",
+        _l("Duration"), description=_l("mm:ss or h:mm:ss, for example 38:20."),
         validators=[Length(max=12)],
     )
-    host = StringField("Host", validators=[Length(max=120)])
-    summary = TextAreaField("Summary", description="Markdown.", validators=[Length(max=20_000)])
-    sample = BooleanField("Sample content (written for the app, not from the series)")
+    host = StringField(_l("Host"), validators=[Length(max=120)])
+    summary = TextAreaField(_l("Summary"), description=_l("Markdown."), validators=[Length(max=20_000)])
+    sample = BooleanField(_l("Sample content (written for the app, not from the series)"))
 
 
 class GuestForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Enter the guest's name."), Length(max=120)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the guest's name.")), Length(max=120)])
     bio = TextAreaField(
-        "Short bio",
-        description="One bio per person: it shows in every episode they are a guest in.",
+        _l("Short bio"),
+        description=_l("One bio per person: it shows in every episode they are a guest in."),
         validators=[Length(max=2000)],
     )
 
 
 class TakeawayForm(FlaskForm):
-    kind = SelectField("Kind", choices=list(TAKEAWAY_KINDS.items()))
-    text = TextAreaField("Text", validators=[DataRequired("Write the takeaway.")])
+    kind = SelectField(_l("Kind"), choices=list(TAKEAWAY_KINDS.items()))
+    text = TextAreaField(_l("Text"), validators=[DataRequired(_l("Write the takeaway."))])
 
 
 class QuestionForm(FlaskForm):
     prompt = TextAreaField(
-        "Question",
-        description="Changing the wording keeps the old wording on answers already written.",
-        validators=[DataRequired("Write the question.")],
+        _l("Question"),
+        description=_l("Changing the wording keeps the old wording on answers already written."),
+        validators=[DataRequired(_l("Write the question."))],
     )
-    audiences = CheckboxList("Suits", choices=list(AUDIENCES.items()), validators=[Optional()])
+    audiences = CheckboxList(_l("Suits"), choices=list(AUDIENCES.items()), validators=[Optional()])
 
 
 class ReferenceForm(FlaskForm):
-    citation = TextAreaField("Citation", validators=[DataRequired("Write the citation.")])
-    url = StringField("URL", validators=[Length(max=500)])
-    doi = StringField("DOI", description="For example 10.1136/bmj.k3617.", validators=[Length(max=200)])
+    citation = TextAreaField(_l("Citation"), validators=[DataRequired(_l("Write the citation."))])
+    url = StringField(_l("URL"), validators=[Length(max=500)])
+    doi = StringField(_l("DOI"), description=_l("For example 10.1136/bmj.k3617."), validators=[Length(max=200)])
 
 
 class ChapterForm(FlaskForm):
-    title = StringField("Title", validators=[DataRequired("Enter the chapter's title."), Length(max=200)])
+    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter the chapter's title.")), Length(max=200)])
     start = StringField(
-        "Starts at", description="mm:ss or h:mm:ss.",
-        validators=[DataRequired("Enter when the chapter starts."), Length(max=12)],
+        _l("Starts at"), description=_l("mm:ss or h:mm:ss."),
+        validators=[DataRequired(_l("Enter when the chapter starts.")), Length(max=12)],
     )
 
 
 class TranscriptForm(FlaskForm):
     language = SelectField(
-        "Language", choices=list(transcript_service.TRANSCRIPT_LANGUAGES.items())
+        _l("Language"), choices=list(transcript_service.TRANSCRIPT_LANGUAGES.items())
     )
     file = FileField(
-        "WebVTT or SubRip file",
-        description="Replaces the transcript in that language, if there is one.",
+        _l("WebVTT or SubRip file"),
+        description=_l("Replaces the transcript in that language, if there is one."),
         validators=[FileRequired("Choose a file.")],
     )
 
@@ -118,11 +122,59 @@ ITEM_FORMS = {
     "chapters": ChapterForm,
 }
 SECTION_TITLES = {
-    "guests": "Guests",
-    "takeaways": "Takeaways",
-    "questions": "Study questions",
-    "references": "References",
-    "chapters": "Chapters",
+    "guests": _l("Guests"),
+    "takeaways": _l("Takeaways"),
+    "questions": _l("Study questions"),
+    "references": _l("References"),
+    "chapters": _l("Chapters"),
+}
+# The editor's words for one item of each list: "Add a question", "Save question 2".
+ITEM_LABELS = {
+    "guests": {
+        "add": _l("Add a guest"), "save": _l("Save guest %(index)s"), "name": _l("guest %(index)s"),
+    },
+    "takeaways": {
+        "add": _l("Add a takeaway"),
+        "save": _l("Save takeaway %(index)s"),
+        "name": _l("takeaway %(index)s"),
+    },
+    "questions": {
+        "add": _l("Add a question"),
+        "save": _l("Save question %(index)s"),
+        "name": _l("question %(index)s"),
+    },
+    "references": {
+        "add": _l("Add a reference"),
+        "save": _l("Save reference %(index)s"),
+        "name": _l("reference %(index)s"),
+    },
+    "chapters": {
+        "add": _l("Add a chapter"),
+        "save": _l("Save chapter %(index)s"),
+        "name": _l("chapter %(index)s"),
+    },
+}
+# What the editor says after a change, per list.
+ITEM_ADDED = {
+    "guests": _l("The guest is added."),
+    "takeaways": _l("The takeaway is added."),
+    "questions": _l("The question is added."),
+    "references": _l("The reference is added."),
+    "chapters": _l("The chapter is added."),
+}
+ITEM_SAVED = {
+    "guests": _l("The guest is saved."),
+    "takeaways": _l("The takeaway is saved."),
+    "questions": _l("The question is saved."),
+    "references": _l("The reference is saved."),
+    "chapters": _l("The chapter is saved."),
+}
+ITEM_DELETED = {
+    "guests": _l("The guest is deleted."),
+    "takeaways": _l("The takeaway is deleted."),
+    "questions": _l("The question is deleted."),
+    "references": _l("The reference is deleted."),
+    "chapters": _l("The chapter is deleted."),
 }
 
 
@@ -210,7 +262,7 @@ def new_episode():
         except DomainError as error:
             _show_error(form, error)
         else:
-            flash(f"Episode {episode.number} is created. Add its guests, questions and more below.",
+            flash(_("Episode %(number)s is created. Add its guests, questions and more below.", number=episode.number),
                   "success")
             return redirect(url_for("admin.edit_episode", slug=episode.slug))
     return render_template("admin/episodes/new.html", form=form), 400 if form.errors else 200
@@ -267,6 +319,7 @@ def _render(episode: Episode, *, episode_form=None, failed=None, transcript_form
             languages=transcript_service.languages(episode),
             language_names=transcript_service.TRANSCRIPT_LANGUAGES,
             transcript_form=transcript_form or TranscriptForm(),
+            item_labels=ITEM_LABELS,
         ),
         status,
     )
@@ -285,7 +338,7 @@ def edit_episode(slug: str):
         except DomainError as error:
             _show_error(form, error)
         else:
-            flash("The episode is saved.", "success")
+            flash(_("The episode is saved."), "success")
             return redirect(url_for("admin.edit_episode", slug=episode.slug))
     episode = _episode(slug)
     return _render(episode, episode_form=form, status=400)
@@ -301,7 +354,7 @@ def delete_episode(slug: str):
     except DomainError as error:
         flash(error.message, "error")
         return redirect(url_for("admin.edit_episode", slug=slug))
-    flash("The episode is deleted.", "success")
+    flash(_("The episode is deleted."), "success")
     return redirect(url_for("admin.episodes"))
 
 
@@ -329,7 +382,7 @@ def add_item(slug: str, kind: str):
         except DomainError as error:
             _show_error(form, error)
         else:
-            flash(f"The {catalog_edit.KINDS[kind]} is added.", "success")
+            flash(str(ITEM_ADDED[kind]), "success")
             return redirect(_back(episode, kind))
     return _render(_episode(slug), failed=(kind, "new", form), status=400)
 
@@ -346,7 +399,7 @@ def save_item(slug: str, kind: str, index: int):
                 abort(404)
             _show_error(form, error)
         else:
-            flash(f"The {catalog_edit.KINDS[kind]} is saved.", "success")
+            flash(str(ITEM_SAVED[kind]), "success")
             return redirect(_back(episode, kind))
     return _render(_episode(slug), failed=(kind, index, form), status=400)
 
@@ -379,7 +432,7 @@ def delete_item(slug: str, kind: str, index: int):
             abort(404)
         flash(error.message, "error")
     else:
-        flash(f"The {catalog_edit.KINDS[kind]} is deleted.", "success")
+        flash(str(ITEM_DELETED[kind]), "success")
     return redirect(_back(episode, kind))
 
 
@@ -400,7 +453,7 @@ def upload_transcript(slug: str):
             add_domain_error(form, DomainError(error.message, field="file"))
         else:
             name = transcript_service.TRANSCRIPT_LANGUAGES[form.language.data]
-            flash(f"The transcript in {name} is stored.", "success")
+            flash(_("The transcript in %(name)s is stored.", name=name), "success")
             return redirect(_back(episode, "transcripts"))
     return _render(_episode(slug), transcript_form=form, status=400)
 
@@ -414,7 +467,7 @@ def delete_transcript(slug: str, language: str):
         catalog_edit.delete_transcript(_actor(), episode, language)
     except DomainError:
         abort(404)
-    flash("The transcript is deleted.", "success")
+    flash(_("The transcript is deleted."), "success")
     return redirect(_back(episode, "transcripts"))
 
 

@@ -1,6 +1,8 @@
 """/admin/feed: import the podcast's RSS feed from a URL or an uploaded file."""
 
 from flask import render_template
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -16,13 +18,13 @@ from coprod_study.services import feeds
 class FeedImportForm(FlaskForm):
     # Kept beside its only view: one form, one page.
     url = URLField(
-        "Feed address",
+        _l("Feed address"),
         validators=[Optional(), Length(max=2000)],
-        description="The podcast's RSS feed, starting with https:// (or http://).",
+        description=_l("The podcast's RSS feed, starting with https:// (or http://)."),
     )
     file = FileField(
-        "Or upload an RSS file",
-        description=f"An RSS 2.0 file of at most {feeds.MAX_FEED_BYTES // (1024 * 1024)} MB.",
+        _l("Or upload an RSS file"),
+        description=_l("An RSS 2.0 file of at most %(size)s MB.", size=feeds.MAX_FEED_BYTES // (1024 * 1024)),
     )
 
     def validate(self, extra_validators=None) -> bool:
@@ -31,13 +33,13 @@ class FeedImportForm(FlaskForm):
         url = (self.url.data or "").strip()
         has_file = bool(self.file.data and getattr(self.file.data, "filename", ""))
         if url and has_file:
-            self.form_errors.append("Give a feed address or a file, not both.")
+            self.form_errors.append(_("Give a feed address or a file, not both."))
             return False
         if not url and not has_file:
-            self.form_errors.append("Give the feed's address or choose an RSS file.")
+            self.form_errors.append(_("Give the feed's address or choose an RSS file."))
             return False
         if url and not url.lower().startswith(("http://", "https://")):
-            self.url.errors.append("Enter an address that starts with https:// or http://.")
+            self.url.errors.append(_("Enter an address that starts with https:// or http://."))
             return False
         return True
 
@@ -56,7 +58,7 @@ def feed_import():
                 raw = upload.read(feeds.MAX_FEED_BYTES + 1)
                 if len(raw) > feeds.MAX_FEED_BYTES:
                     raise feeds.FeedError(
-                        [f"The file is larger than {feeds.MAX_FEED_BYTES // (1024 * 1024)} MB."]
+                        [_("The file is larger than %(size)s MB.", size=feeds.MAX_FEED_BYTES // (1024 * 1024))]
                     )
                 result = feeds.import_feed_bytes(raw, actor=actor, source=upload.filename)
         except feeds.FeedError as error:

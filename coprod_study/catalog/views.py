@@ -188,7 +188,8 @@ def _transcript_language(episode, available: list[str]) -> str | None:
     wanted = request.args.get("lang")
     if wanted in available:
         return wanted
-    preferred = getattr(current_user, "language", None) if current_user.is_authenticated else None
+    # The reader's interface language (their setting, else the browser), else English.
+    preferred = str(get_locale())
     for language in (preferred, "en"):
         if language in available:
             return language
@@ -209,13 +210,15 @@ def transcript(slug: str):
         second = segment.start_ms // 1000
         rows.append((segment, second if second not in anchors else None))
         anchors.add(second)
+    chapters = transcript_service.chapters(item)
     return render_template(
         "catalog/transcript.html",
         episode=item,
         languages=available,
         language=language,
         rows=rows,
-        chapters=transcript_service.chapters(item),
+        chapters=chapters,
+        text=translations.for_episode(item, str(get_locale()), chapters),
         format_time=transcript_service.format_time,
         language_names=transcript_service.TRANSCRIPT_LANGUAGES,
     )

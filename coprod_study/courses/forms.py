@@ -57,8 +57,10 @@ class CourseSettingsForm(FlaskForm):
     )
     time_zone = StringField(
         _l("Time zone of the course"),
-        description=_l("Due dates are entered in this zone (its IANA name, such as "
-        "Europe/Stockholm); each person sees them in their own."),
+        description=_l(
+            "Due dates are entered in this zone (its IANA name, such as "
+            "Europe/Stockholm); each person sees them in their own."
+        ),
         default="UTC",
         validators=[DataRequired(_l("Enter a time zone.")), Length(max=64)],
     )
@@ -75,8 +77,10 @@ class CourseSettingsForm(FlaskForm):
 class CourseForm(CourseSettingsForm):
     code = StringField(
         _l("Course code"),
-        description=_l("Letters, digits, hyphens and underscores, such as COPROD-101. "
-        "It is part of the course's web address and cannot be changed later."),
+        description=_l(
+            "Letters, digits, hyphens and underscores, such as COPROD-101. "
+            "It is part of the course's web address and cannot be changed later."
+        ),
         validators=[
             DataRequired(_l("Give the course a code, such as COPROD-101.")),
             Length(max=MAX_CODE, message=_too_long(MAX_CODE)),
@@ -95,8 +99,10 @@ class EnrolForm(FlaskForm):
 class AddLearnersForm(FlaskForm):
     emails = TextAreaField(
         _l("E-mail addresses of learners"),
-        description=_l("One or more, separated by commas or new lines. People with an account "
-        "are enrolled at once; the others get an invitation e-mail."),
+        description=_l(
+            "One or more, separated by commas or new lines. People with an account "
+            "are enrolled at once; the others get an invitation e-mail."
+        ),
         validators=[
             DataRequired(_l("Enter at least one e-mail address.")),
             Length(max=MAX_EMAILS * 260, message=_l("This list is too long.")),
@@ -150,8 +156,10 @@ class AssignmentForm(FlaskForm):
         validators=[Optional(), Length(max=200, message=_too_long(200))],
     )
     reveal_after_due = BooleanField(
-        _l("Reveal the answers to the whole group after the due date "
-        "(even to those who have not posted)")
+        _l(
+            "Reveal the answers to the whole group after the due date "
+            "(even to those who have not posted)"
+        )
     )
 
 

@@ -1,5 +1,6 @@
 """The contact form."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
@@ -9,24 +10,24 @@ from coprod_study.services.inquiries import MAX_MESSAGE, MAX_NAME, MAX_SUBJECT
 
 class ContactForm(FlaskForm):
     name = StringField(
-        "Your name",
-        validators=[DataRequired("Enter your name."), Length(max=MAX_NAME)],
+        _l("Your name"),
+        validators=[DataRequired(_l("Enter your name.")), Length(max=MAX_NAME)],
     )
     email = EmailField(
-        "Your e-mail address",
-        description="We reply to this address and use it for nothing else.",
-        validators=[DataRequired("Enter your e-mail address."), Length(max=254)],
+        _l("Your e-mail address"),
+        description=_l("We reply to this address and use it for nothing else."),
+        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
     )
     subject = StringField(
-        "Subject", validators=[DataRequired("Enter a subject."), Length(max=MAX_SUBJECT)]
+        _l("Subject"), validators=[DataRequired(_l("Enter a subject.")), Length(max=MAX_SUBJECT)]
     )
     message = TextAreaField(
-        "Message",
+        _l("Message"),
         validators=[
-            DataRequired("Write your message."),
-            Length(max=MAX_MESSAGE, message="Use at most %(max)d characters."),
+            DataRequired(_l("Write your message.")),
+            Length(max=MAX_MESSAGE, message=_l("Use at most %(max)d characters.")),
         ],
     )
     # The honeypot: hidden from people by CSS, filled in by form-filling bots.
-    website = StringField("Leave this field empty")
+    website = StringField(_l("Leave this field empty"))
     started = HiddenField()

@@ -1,6 +1,7 @@
 """Views for /contact."""
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from coprod_study.errors import DomainError
@@ -32,7 +33,7 @@ def contact():
             add_domain_error(form, error)
             status = error.status
         else:
-            flash("Thank you: your message is sent.", "success")
+            flash(_("Thank you: your message is sent."), "success")
             return redirect(url_for("inquiries.sent"))
     elif form.errors:
         status = 400

@@ -72,7 +72,7 @@ def clean_display_name(name: str) -> str:
         raise DomainError(_("Enter a display name."), field="display_name")
     if len(name) > MAX_DISPLAY_NAME:
         raise DomainError(
-            _("Use at most %(max_display_name)s characters for your name.", max_display_name=MAX_DISPLAY_NAME), field="display_name"
+            _("Use at most %(max)s characters for your name.", max=MAX_DISPLAY_NAME), field="display_name"
         )
     return name
 
@@ -217,7 +217,7 @@ def set_role(actor: User | None, subject: User, new_role: str) -> bool:
     from coprod_study import policy
 
     if new_role not in ROLES:
-        raise DomainError(_("Unknown role %(new_role)s; choose one of %(roles)s.", new_role=repr(new_role), roles=', '.join(ROLES)))
+        raise DomainError(_("Unknown role %(role)s; choose one of %(roles)s.", role=repr(new_role), roles=', '.join(ROLES)))
     if actor is not None and not policy.can_change_role(actor, subject, new_role):
         raise Forbidden(_("You may not change this role."))
     old_role = subject.role

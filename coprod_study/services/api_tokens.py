@@ -5,6 +5,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from coprod_study.errors import DomainError, NotFound
@@ -15,7 +17,7 @@ TOKEN_PREFIX = "cps_"  # noqa: S105 (a marker, not a secret)
 MAX_NAME = 80
 MAX_ACTIVE_TOKENS = 20
 # Lifetimes offered on the form, in days; 0 means the token does not expire.
-LIFETIMES = {30: "30 days", 90: "90 days", 365: "1 year", 0: "No expiry"}
+LIFETIMES = {30: _l("30 days"), 90: _l("90 days"), 365: _l("1 year"), 0: _l("No expiry")}
 # last_used_at is written at most this often, so reads stay reads.
 TOUCH_INTERVAL = timedelta(minutes=1)
 
@@ -48,19 +50,22 @@ def active_tokens(user) -> list[ApiToken]:
 def create_token(user, name: str, scope: str, lifetime_days: int = 90) -> NewToken:
     name = " ".join((name or "").split())
     if not name:
-        raise DomainError("Give the token a name, such as the script that will use it.", "name")
+        raise DomainError(_("Give the token a name, such as the script that will use it."), "name")
     if len(name) > MAX_NAME:
-        raise DomainError(f"Use at most {MAX_NAME} characters for the name.", "name")
+        raise DomainError(_("Use at most %(max)s characters for the name.", max=MAX_NAME), "name")
     if scope not in TOKEN_SCOPES:
-        raise DomainError("Choose what the token may do.", "scope")
+        raise DomainError(_("Choose what the token may do."), "scope")
     if lifetime_days not in LIFETIMES:
-        raise DomainError("Choose one of the offered lifetimes.", "lifetime")
+        raise DomainError(_("Choose one of the offered lifetimes."), "lifetime")
     count = db.session.scalar(
         select(func.count()).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
     )
     if count >= MAX_ACTIVE_TOKENS:
         raise DomainError(
-            f"You have {MAX_ACTIVE_TOKENS} tokens already; revoke one you no longer use first."
+            _(
+                "You have %(count)s tokens already; revoke one you no longer use first.",
+                count=MAX_ACTIVE_TOKENS,
+            )
         )
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -79,7 +84,7 @@ def create_token(user, name: str, scope: str, lifetime_days: int = 90) -> NewTok
 def revoke(user, token_id: int) -> ApiToken:
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != user.id:
-        raise NotFound("There is no such token.")
+        raise NotFound(_("There is no such token."))
     if token.revoked_at is None:
         token.revoked_at = _now()
         db.session.commit()

@@ -47,7 +47,7 @@ def create_token(user) -> str:
 
     if len(active_tokens(user)) >= MAX_ACTIVE_TOKENS:
         raise Conflict(
-            _("You have %(max_active_tokens)s calendar links already; revoke one you no longer use.", max_active_tokens=MAX_ACTIVE_TOKENS)
+            _("You have %(count)s calendar links already; revoke one you no longer use.", count=MAX_ACTIVE_TOKENS)
         )
     raw = secrets.token_urlsafe(32)
     now = now_utc()

@@ -194,8 +194,10 @@ def delete_episode(actor, episode: Episode) -> None:
     )
     if answers or group_questions or assignments:
         raise Conflict(
-            _("This episode has answers, group questions or course assignments; it cannot be "
-            "deleted without losing them.")
+            _(
+                "This episode has answers, group questions or course assignments; it cannot be "
+                "deleted without losing them."
+            )
         )
     audit.record(actor, "catalog.episode_deleted", details={"episode": episode.slug})
     db.session.delete(episode)

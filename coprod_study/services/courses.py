@@ -248,11 +248,13 @@ def clean_code(code: str) -> str:
     if not code:
         raise DomainError(_("Give the course a code, such as COPROD-101."), field="code")
     if len(code) > MAX_CODE:
-        raise DomainError(_("Use at most %(max_code)s characters for the code.", max_code=MAX_CODE), field="code")
+        raise DomainError(_("Use at most %(max)s characters for the code.", max=MAX_CODE), field="code")
     if not CODE_PATTERN.match(code) or code in RESERVED_CODES:
         raise DomainError(
-            _("Use letters, digits, hyphens and underscores only (at least two characters); "
-            "the code is part of the course's web address."),
+            _(
+                "Use letters, digits, hyphens and underscores only (at least two characters); "
+                "the code is part of the course's web address."
+            ),
             field="code",
         )
     return code
@@ -437,7 +439,7 @@ def parse_emails(text: str) -> list[str]:
     if not raw:
         raise DomainError(_("Enter at least one e-mail address."), field="emails")
     if len(raw) > MAX_EMAILS:
-        raise DomainError(_("Add at most %(max_emails)s addresses at a time.", max_emails=MAX_EMAILS), field="emails")
+        raise DomainError(_("Add at most %(max)s addresses at a time.", max=MAX_EMAILS), field="emails")
     found: list[str] = []
     for part in raw:
         try:
@@ -890,7 +892,7 @@ def grant_extension(actor, assignment: Assignment, user_id: int | None, due_at) 
     due = to_utc(due_at, course.time_zone, "due_at")
     if due <= assignment.due_at:
         raise DomainError(
-            _("An extension must be later than the assignment's due date, %(format_in_zone)s.", format_in_zone=format_in_zone(assignment.due_at, course.time_zone)),
+            _("An extension must be later than the assignment's due date, %(due)s.", due=format_in_zone(assignment.due_at, course.time_zone)),
             field="due_at",
         )
     extension = db.session.scalar(

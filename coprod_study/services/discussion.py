@@ -140,7 +140,7 @@ def create_thread(
     if not title:
         raise DomainError(_("Give the thread a title."), field="title")
     if len(title) > MAX_TITLE:
-        raise DomainError(_("Keep the title under %(max_title)s characters.", max_title=MAX_TITLE), field="title")
+        raise DomainError(_("Keep the title under %(max)s characters.", max=MAX_TITLE), field="title")
     body = _clean_body(body)
     seconds = parse_moment(moment)
     if seconds is not None and episode is None:

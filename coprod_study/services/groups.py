@@ -72,7 +72,7 @@ def _clean_name(name: str) -> str:
     if not name:
         raise DomainError(_("Give the group a name."), field="name")
     if len(name) > MAX_NAME:
-        raise DomainError(_("Use at most %(max_name)s characters for the name.", max_name=MAX_NAME), field="name")
+        raise DomainError(_("Use at most %(max)s characters for the name.", max=MAX_NAME), field="name")
     return name
 
 
@@ -265,7 +265,7 @@ def join(user, group: StudyGroup, message: str | None = None) -> Membership:
     if group.join_policy == "request":
         message = (message or "").strip()
         if len(message) > MAX_MESSAGE:
-            raise DomainError(_("Keep the message under %(max_message)s characters.", max_message=MAX_MESSAGE), "message")
+            raise DomainError(_("Keep the message under %(max)s characters.", max=MAX_MESSAGE), "message")
         member = _add_member(user, group, "pending", message or None)
         facilitators = db.session.scalars(
             select(Membership.user_id).where(
@@ -326,8 +326,10 @@ def leave(user, group: StudyGroup) -> None:
         )
         if not others:
             raise Conflict(
-                _("You are the group's only facilitator. Make another member a facilitator "
-                "before you leave.")
+                _(
+                    "You are the group's only facilitator. Make another member a facilitator "
+                    "before you leave."
+                )
             )
     db.session.delete(row)
     db.session.commit()
@@ -567,7 +569,7 @@ def _clean_prompt(prompt: str) -> str:
     if not prompt:
         raise DomainError(_("Write the question."), field="prompt")
     if len(prompt) > MAX_QUESTION:
-        raise DomainError(_("Keep the question under %(max_question)s characters.", max_question=MAX_QUESTION), field="prompt")
+        raise DomainError(_("Keep the question under %(max)s characters.", max=MAX_QUESTION), field="prompt")
     return prompt
 
 

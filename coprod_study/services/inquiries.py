@@ -5,13 +5,16 @@ import time
 from datetime import UTC, datetime
 
 from flask import current_app
+from flask_babel import force_locale, format_number, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from coprod_study import throttle
 from coprod_study.errors import DomainError, RateLimited
 from coprod_study.extensions import db
+from coprod_study.i18n import language_of
 from coprod_study.models import INQUIRY_STATUSES, Inquiry, User
 from coprod_study.services import audit, notifications
 from coprod_study.services.accounts import normalize_email
@@ -58,12 +61,15 @@ def _seconds_on_form(stamp: str | None) -> float:
     return time.time() - shown
 
 
-def _clean(value: str | None, field: str, label: str, limit: int) -> str:
+def _clean(value: str | None, field: str, missing: str, limit: int) -> str:
+    """`missing` is what to say when the field is empty."""
     value = (value or "").strip()
     if not value:
-        raise DomainError(_("Enter %(label)s.", label=label), field=field)
+        raise DomainError(missing, field=field)
     if len(value) > limit:
-        raise DomainError(_("Use at most %(limit)s characters.", limit=limit), field=field)
+        raise DomainError(
+            _("Use at most %(limit)s characters.", limit=format_number(limit)), field=field
+        )
     if "\x00" in value:
         raise DomainError(_("This text has a character that cannot be stored."), field=field)
     return value
@@ -84,10 +90,10 @@ def submit(
     :raise DomainError: a field is missing or too long, or the form is stale or too quick.
     :raise RateLimited: too many inquiries from this address or this network address.
     """
-    name = " ".join(_clean(name, "name", "your name", MAX_NAME).split())
+    name = " ".join(_clean(name, "name", _("Enter your name."), MAX_NAME).split())
     address = normalize_email(email)
-    subject = " ".join(_clean(subject, "subject", "a subject", MAX_SUBJECT).split())
-    message = _clean(message, "message", "your message", MAX_MESSAGE)
+    subject = " ".join(_clean(subject, "subject", _("Enter a subject."), MAX_SUBJECT).split())
+    message = _clean(message, "message", _("Enter your message."), MAX_MESSAGE)
     elapsed = _seconds_on_form(stamp)
     if honeypot:
         # Only bots fill the field people cannot see; they get the same thanks.
@@ -107,7 +113,13 @@ def submit(
     if wait:
         minutes = max(1, round(wait / 60))
         raise RateLimited(
-            _("We have had several messages from you already. Please wait about %(minutes)s minute%(value)s before sending another.", minutes=minutes, value='s' if minutes != 1 else ''),
+            ngettext(
+                "We have had several messages from you already. Please wait about %(num)d "
+                "minute before sending another.",
+                "We have had several messages from you already. Please wait about %(num)d "
+                "minutes before sending another.",
+                minutes,
+            ),
             wait,
         )
     inquiry = Inquiry(name=name, email=address, subject=subject, message=message)
@@ -120,7 +132,7 @@ def submit(
     notifications.notify(
         [a.id for a in admins],
         "inquiry",
-        f"New inquiry from {name}: {subject}",
+        _l("New inquiry from %(name)s: %(subject)s", name=name, subject=subject),
         url,
         target_type="inquiry",
         target_id=inquiry.id,
@@ -134,14 +146,25 @@ def submit(
 
 def _mail_admins(admins: list[User], inquiry: Inquiry, url: str) -> None:
     link = current_app.config["BASE_URL"].rstrip("/") + url
-    text = (
-        f"{inquiry.name} <{inquiry.email}> wrote through the contact form:\n\n"
-        f"Subject: {inquiry.subject}\n\n{inquiry.message}\n\n"
-        f"Read and reply: {link}\n"
-    )
     for admin in admins:
+        with force_locale(language_of(admin)):
+            text = "".join(
+                (
+                    _(
+                        "%(name)s <%(email)s> wrote through the contact form:",
+                        name=inquiry.name,
+                        email=inquiry.email,
+                    ),
+                    "\n\n",
+                    _("Subject: %(subject)s", subject=inquiry.subject),
+                    f"\n\n{inquiry.message}\n\n",
+                    _("Read and reply: %(link)s", link=link),
+                    "\n",
+                )
+            )
+            subject = _("Inquiry: %(subject)s", subject=inquiry.subject)
         try:
-            send_mail(admin.email, f"Inquiry: {inquiry.subject}", text)
+            send_mail(admin.email, subject, text)
         except Exception:  # the inquiry is stored; a mail server hiccup must not lose it
             log.exception("Could not e-mail admin %s about inquiry %s", admin.id, inquiry.id)
 
@@ -162,11 +185,13 @@ def reply(actor, inquiry: Inquiry, text: str) -> None:
 
     :raise DomainError: empty or too long, or the mail could not be sent (nothing is saved).
     """
-    text = _clean(text, "reply", "a reply", MAX_REPLY)
+    text = _clean(text, "reply", _("Enter a reply."), MAX_REPLY)
     site = current_app.config["SITE_NAME"]
     body = (
-        f"Hello {inquiry.name},\n\n{text}\n\n-- \n{site}\n\n"
-        f"You wrote on {inquiry.created_at:%Y-%m-%d}:\n"
+        _("Hello %(name)s,", name=inquiry.name)
+        + f"\n\n{text}\n\n-- \n{site}\n\n"
+        + _("You wrote on %(date)s:", date=f"{inquiry.created_at:%Y-%m-%d}")
+        + "\n"
         + "\n".join(f"> {line}" for line in inquiry.message.splitlines())
         + "\n"
     )
@@ -175,8 +200,10 @@ def reply(actor, inquiry: Inquiry, text: str) -> None:
     except Exception as error:
         log.exception("Could not send the reply to inquiry %s", inquiry.id)
         raise DomainError(
-            _("The reply could not be sent (the mail server did not take it). Nothing was saved; "
-            "try again later."),
+            _(
+                "The reply could not be sent (the mail server did not take it). Nothing was saved; "
+                "try again later."
+            ),
             field="reply",
         ) from error
     inquiry.reply = text

@@ -76,7 +76,7 @@ def flag(reporter, group, target_type: str, target_id: int, reason: str, text: s
     if reason == "other" and not text:
         raise DomainError(_("Say briefly what is wrong."), field="text")
     if len(text) > MAX_REASON:
-        raise DomainError(_("Keep it under %(max_reason)s characters.", max_reason=MAX_REASON), field="text")
+        raise DomainError(_("Keep it under %(max)s characters.", max=MAX_REASON), field="text")
     item = Flag(
         group_id=group.id,
         reporter_id=reporter.id,
@@ -142,7 +142,7 @@ def hide(actor, group, target_type: str, target_id: int, reason: str) -> None:
     if not reason:
         raise DomainError(_("Give a reason; the author will see it."), field="reason")
     if len(reason) > MAX_REASON:
-        raise DomainError(_("Keep the reason under %(max_reason)s characters.", max_reason=MAX_REASON), field="reason")
+        raise DomainError(_("Keep the reason under %(max)s characters.", max=MAX_REASON), field="reason")
     target.hidden_at = _now()
     target.hidden_reason = reason
     _resolve_flags(actor, target_type, target.id, "hidden")

@@ -1,13 +1,18 @@
 """Fixtures for the security suites: the seeded world, a signed-in client per role, table snapshots."""
 
+import copy
+import shutil
+import sqlite3
 import tempfile
+import time
 
 import pytest
 from sqlalchemy import select
 
 from coprod_study import create_app
 from coprod_study.extensions import db
-from tests.conftest import _base_config, login
+from tests import databases
+from tests.conftest import POSTGRES_URL, _base_config, _migrate
 from tests.security import world as world_module
 
 # Columns a request may change without writing anything of the person's:
@@ -39,19 +44,78 @@ def app_config(database_url, tmp_path):
     return config
 
 
+@pytest.fixture(scope="session")
+def world_template(request, tmp_path_factory):
+    """The sample catalog and the seeded world, built once per run into a database
+    that each test copies (a file on SQLite, a template database on PostgreSQL)."""
+    root = tmp_path_factory.mktemp("world")
+    name = None
+    if POSTGRES_URL:
+        databases.drop_stale()
+        name = databases.private_name("world")
+        url = databases.create(name)
+        _migrate(url, root / "instance")
+    else:
+        path = root / "world.sqlite3"
+        shutil.copyfile(request.getfixturevalue("database_template"), path)
+        url = f"sqlite:///{path}"
+    config = _base_config(root / "instance", url)
+    app = create_app(config)
+    with app.app_context():
+        from coprod_study.services import catalog
+
+        catalog.load_file(catalog.sample_catalog_path())
+        built = world_module.build()
+        db.session.remove()
+        db.engine.dispose()
+    if name is None:
+        connection = sqlite3.connect(path, isolation_level=None)
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection.execute("PRAGMA journal_mode=DELETE")
+        connection.close()
+    yield {"path": None if name else path, "name": name, "world": built}
+    if name:
+        databases.drop(name)
+
+
 @pytest.fixture
-def world(app, sample_catalog):
-    return world_module.build()
+def database_url(world_template, tmp_path):
+    """Every security test starts from its own copy of the seeded world."""
+    if world_template["name"]:
+        name = databases.private_name("w")
+        yield databases.create(name, template=world_template["name"])
+        databases.drop(name)
+        return
+    path = tmp_path / "world.sqlite3"
+    shutil.copyfile(world_template["path"], path)
+    yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def world(app, world_template):
+    return copy.deepcopy(world_template["world"])
+
+
+def sign_in(client, user) -> None:
+    """What a successful sign-in leaves in the session (security.start_session), without
+    the deliberately slow password check; the sign-in itself is tested in test_sessions."""
+    with client.session_transaction() as session:
+        session.clear()
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["auth_at"] = int(time.time())
+        session.permanent = True
 
 
 @pytest.fixture
 def clients(app, world):
     """A test client per role, signed in (the visitor's is not)."""
     made = {}
-    for role, user in world.users.items():
+    for role in world_module.ROLES:
         client = app.test_client()
+        user = world.user(role)
         if user is not None:
-            login(client, user)
+            sign_in(client, user)
         made[role] = client
     return made
 
@@ -64,7 +128,7 @@ def snapshot() -> dict:
         skip = VOLATILE_COLUMNS.get(table.name, set())
         columns = [column for column in table.columns if column.name not in skip]
         result = db.session.execute(select(*columns)).all()
-        rows[table.name] = sorted((tuple(map(repr, row)) for row in result))
+        rows[table.name] = sorted(tuple(map(repr, row)) for row in result)
     db.session.rollback()
     return rows
 

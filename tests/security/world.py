@@ -2,7 +2,7 @@
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -34,11 +34,17 @@ SEES_COURSE = frozenset({"member", "educator", "admin"})
 
 @dataclass
 class World:
-    users: dict  # role -> User or None
+    user_ids: dict  # role -> user id, or None for the visitor
     values: dict  # URL variable -> value, and "endpoint:variable" overrides
     query: dict  # endpoint -> query string parameters
     tokens: dict = field(default_factory=dict)  # role -> API token secret
     ids: dict = field(default_factory=dict)  # anything else a test may want
+
+    def user(self, role: str):
+        from coprod_study.models import User
+
+        user_id = self.user_ids[role]
+        return None if user_id is None else db.session.get(User, user_id)
 
     def path(self, rule) -> str:
         """The rule's URL with every variable filled from the world.
@@ -71,7 +77,14 @@ class World:
 def build() -> World:
     """Seed the world through the services (the sample catalog must be loaded)."""
     from coprod_study.models import CourseInvite, Episode, Inquiry, Notification, Transcript
-    from coprod_study.services import accounts, api_tokens, calendar, digests, discussion, moderation
+    from coprod_study.services import (
+        accounts,
+        api_tokens,
+        calendar,
+        digests,
+        discussion,
+        moderation,
+    )
     from coprod_study.services import answers as answer_service
     from coprod_study.services import courses as course_service
     from coprod_study.services import groups as group_service
@@ -103,8 +116,8 @@ def build() -> World:
     f.make_group(other_facilitator, name="Another group", join_policy="open")
 
     educator = f.make_user(role="educator", name="Matrix Educator")
-    course = f.make_course(educator, title="Matrix course", code="MATRIX1")
-    f.make_course_group(course, educator, name="Matrix course group")
+    course = f.make_course(educator, title="Matrix course", code="MATRIX1", placement="choice")
+    course_group = f.make_course_group(course, educator, name="Matrix course group")
     f.enrol(course, member)
     now = course_service.to_local(course_service.now_utc(), course.time_zone).replace(
         second=0, microsecond=0
@@ -214,7 +227,7 @@ def build() -> World:
 
     tokens = {role: token_for(user) for role, user in users.items() if user is not None}
     return World(
-        users=users,
+        user_ids={role: getattr(user, "id", None) for role, user in users.items()},
         values=values,
         query=query,
         tokens=tokens,
@@ -224,6 +237,11 @@ def build() -> World:
             "writer": writer.id,
             "episode": episode.id,
             "enrol_code": course.enrol_code,
+            "course_group": course_group.id,
+            "other_episode": db.session.scalar(
+                select(Episode.id).where(Episode.id != episode.id).order_by(Episode.number)
+            ),
+            "other_educator_email": other_educator.email,
             "pending": pending.id,
             "learner": learner.id,
             "question_number": 1,

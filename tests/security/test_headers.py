@@ -1,0 +1,106 @@
+"""Security headers on every GET route (from url_map, variables filled), for visitors and members."""
+
+import re
+
+import pytest
+
+from tests.api_support import bearer
+from tests.security.conftest import url_rules
+from tests.security.world import ROLES
+
+GET_RULES = url_rules(["GET"])
+REFERRER_POLICIES = {"same-origin", "strict-origin-when-cross-origin", "no-referrer", "strict-origin"}
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+
+
+def header_problems(response, signed_in: bool) -> list[str]:
+    """What is wrong with one response's headers (empty when nothing is)."""
+    problems = []
+    headers = response.headers
+    policy = headers.get("Content-Security-Policy", "")
+    directives = {}
+    for directive in filter(None, (part.strip() for part in policy.split(";"))):
+        name, *values = directive.split()
+        directives[name] = values
+    script_src = directives.get("script-src", directives.get("default-src", []))
+    if not policy:
+        problems.append("no Content-Security-Policy")
+    if "'unsafe-inline'" in script_src or "'unsafe-eval'" in script_src:
+        problems.append(f"script-src allows inline or eval: {script_src}")
+    if not script_src:
+        problems.append("no script-src or default-src")
+    for name in ("object-src", "base-uri", "frame-ancestors"):
+        if directives.get(name) != ["'none'"]:
+            problems.append(f"{name} is {directives.get(name)}, not 'none'")
+    if headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append("X-Content-Type-Options is not nosniff")
+    if headers.get("Referrer-Policy") not in REFERRER_POLICIES:
+        problems.append(f"Referrer-Policy is {headers.get('Referrer-Policy')!r}")
+    cache = headers.get("Cache-Control", "")
+    if signed_in and "no-store" not in cache:
+        problems.append(f"a signed-in response without Cache-Control: no-store ({cache!r})")
+    if response.mimetype == "text/html":
+        page = response.get_data(as_text=True)
+        if INLINE_SCRIPT.search(page):
+            problems.append("an inline <script>")
+        if EVENT_HANDLER.search(page):
+            problems.append("an inline event handler attribute")
+    return problems
+
+
+@pytest.mark.parametrize("role", ["visitor", "member", "facilitator", "educator", "admin"])
+def test_every_get_route_sends_the_security_headers(app, world, clients, role):
+    signed_in = role != "visitor"
+    checked = 0
+    problems = []
+    for rule in GET_RULES:
+        headers = {}
+        if rule.endpoint.startswith("api.") and signed_in:
+            headers = bearer(world.tokens[role])
+        path = world.path(rule)
+        response = clients[role].get(path, headers=headers)
+        # A static file is the same for everyone and may be cached; the rest is checked.
+        private = signed_in and rule.endpoint != "static"
+        problems += [f"{path} ({response.status_code}): {p}" for p in header_problems(response, private)]
+        checked += 1
+    assert checked == len(GET_RULES) >= 80
+    assert not problems, "\n".join(problems)
+
+
+def test_error_pages_and_methods_not_allowed_carry_the_headers_too(app, clients):
+    for role, path in (
+        ("visitor", "/no-such-page"),
+        ("member", "/no-such-page"),
+        ("member", "/groups/no-such-group"),
+        ("visitor", "/auth/logout"),
+        ("visitor", "/api/v1/no-such-thing"),
+    ):
+        response = clients[role].get(path)
+        assert response.status_code in (404, 405)
+        assert not header_problems(response, signed_in=role != "visitor"), (role, path)
+
+
+def test_pages_for_visitors_may_be_cached_and_pages_for_members_may_not(app, world, clients):
+    visitor = clients["visitor"].get("/episodes")
+    assert "no-store" not in visitor.headers.get("Cache-Control", "")
+    for path in ("/account", "/episodes", "/"):
+        response = clients["member"].get(path)
+        assert "no-store" in response.headers["Cache-Control"]
+        assert "Cookie" in response.headers.get("Vary", "")
+
+
+def test_the_checks_can_fail():
+    """The header checker finds a missing or weakened policy (so the suite is not vacuous)."""
+    from werkzeug.wrappers import Response
+
+    weak = Response(
+        "<p onclick=x()>hi</p><script>alert(1)</script>",
+        mimetype="text/html",
+        headers={"Content-Security-Policy": "script-src 'self' 'unsafe-inline'"},
+    )
+    found = " ".join(header_problems(weak, signed_in=True))
+    for expected in ("inline or eval", "object-src", "base-uri", "frame-ancestors", "nosniff",
+                     "Referrer-Policy", "no-store", "inline <script>", "event handler"):
+        assert expected in found
+    assert ROLES[0] == "visitor"
