@@ -253,19 +253,25 @@ def post_answer(
     return answer
 
 
+def save_edit(post, body: str, revision) -> bool:
+    """Keep the old text as a revision, store the new one, commit. Returns changed?
+
+    `revision(old_body, written_at)` makes the history row for this kind of post.
+    """
+    if body == post.body:
+        return False
+    db.session.add(revision(post.body, post.edited_at or post.created_at))
+    post.body = body
+    post.body_html = str(render_markdown(body))
+    post.edited_at = _now()
+    db.session.commit()
+    return True
+
+
 def edit_answer(user, answer: Answer, body: str) -> Answer:
     if not policy.can_edit_post(user, answer):
         raise Forbidden(_("You can edit only your own answers in groups you belong to."))
-    body = _clean_body(body)
-    if body == answer.body:
-        return answer
-    db.session.add(
-        Revision(answer_id=answer.id, body=answer.body, written_at=answer.edited_at or answer.created_at)
-    )
-    answer.body = body
-    answer.body_html = str(render_markdown(body))
-    answer.edited_at = _now()
-    db.session.commit()
+    save_edit(answer, _clean_body(body), lambda old, at: Revision(answer_id=answer.id, body=old, written_at=at))
     return answer
 
 
@@ -351,16 +357,7 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
 def edit_reply(user, reply: Reply, body: str) -> Reply:
     if not policy.can_edit_post(user, reply):
         raise Forbidden(_("You can edit only your own replies in groups you belong to."))
-    body = _clean_body(body)
-    if body == reply.body:
-        return reply
-    db.session.add(
-        Revision(reply_id=reply.id, body=reply.body, written_at=reply.edited_at or reply.created_at)
-    )
-    reply.body = body
-    reply.body_html = str(render_markdown(body))
-    reply.edited_at = _now()
-    db.session.commit()
+    save_edit(reply, _clean_body(body), lambda old, at: Revision(reply_id=reply.id, body=old, written_at=at))
     return reply
 
 

@@ -27,7 +27,7 @@ from coprod_study.models import (
     User,
 )
 from coprod_study.services import notifications
-from coprod_study.services.answers import check_post_rate, count_post
+from coprod_study.services.answers import check_post_rate, count_post, save_edit
 from coprod_study.services.groups import check_markdown
 from coprod_study.urls import path_for
 
@@ -317,16 +317,7 @@ def reply(
 def edit_post(actor, post: Post, body: str) -> Post:
     if not policy.can_edit_post(actor, post):
         raise Forbidden(_("You can edit only your own posts in groups you belong to."))
-    body = _clean_body(body)
-    if body == post.body:
-        return post
-    db.session.add(
-        PostRevision(post_id=post.id, body=post.body, written_at=post.edited_at or post.created_at)
-    )
-    post.body = body
-    post.body_html = str(render_markdown(body))
-    post.edited_at = _now()
-    db.session.commit()
+    save_edit(post, _clean_body(body), lambda old, at: PostRevision(post_id=post.id, body=old, written_at=at))
     return post
 
 

@@ -143,6 +143,24 @@ KINDS = {
 }
 
 
+def _row(session, obj) -> dict | None:
+    """The search_documents row for `obj`, or None when it is not searchable."""
+    doc = _document(session, obj)
+    if doc is None:
+        return None
+    return {
+        "kind": KINDS[type(obj)],
+        "ref_id": obj.id,
+        "group_id": doc.get("group_id"),
+        "episode_id": doc.get("episode_id"),
+        "author_id": doc.get("author_id"),
+        "question_ref": doc.get("question_ref"),
+        "language": doc.get("language"),
+        "title": doc.get("title") or "",
+        "body": doc.get("body") or "",
+    }
+
+
 def _sync(session, flush_context) -> None:
     changed = [o for o in (*session.new, *session.dirty) if type(o) in KINDS]
     removed = [o for o in session.deleted if type(o) in KINDS]
@@ -155,24 +173,7 @@ def _sync(session, flush_context) -> None:
                 SearchDocument.kind == KINDS[type(obj)], SearchDocument.ref_id == obj.id
             )
         )
-    rows = []
-    for obj in changed:
-        doc = _document(session, obj)
-        if doc is None:
-            continue
-        rows.append(
-            {
-                "kind": KINDS[type(obj)],
-                "ref_id": obj.id,
-                "group_id": doc.get("group_id"),
-                "episode_id": doc.get("episode_id"),
-                "author_id": doc.get("author_id"),
-                "question_ref": doc.get("question_ref"),
-                "language": doc.get("language"),
-                "title": doc.get("title") or "",
-                "body": doc.get("body") or "",
-            }
-        )
+    rows = [row for row in (_row(session, obj) for obj in changed) if row is not None]
     if rows:
         connection.execute(insert(SearchDocument), rows)
 
@@ -187,22 +188,10 @@ def reindex() -> int:
     for model in KINDS:
         batch = []
         for obj in db.session.scalars(select(model)).yield_per(1000):
-            doc = _document(db.session, obj)
-            if doc is None:
+            row = _row(db.session, obj)
+            if row is None:
                 continue
-            batch.append(
-                {
-                    "kind": KINDS[model],
-                    "ref_id": obj.id,
-                    "group_id": doc.get("group_id"),
-                    "episode_id": doc.get("episode_id"),
-                    "author_id": doc.get("author_id"),
-                    "question_ref": doc.get("question_ref"),
-                    "language": doc.get("language"),
-                    "title": doc.get("title") or "",
-                    "body": doc.get("body") or "",
-                }
-            )
+            batch.append(row)
             if len(batch) >= 1000:
                 db.session.execute(insert(SearchDocument), batch)
                 total += len(batch)

@@ -351,7 +351,12 @@ def _sign_in_browser(page, base: str, address: str) -> None:
     page.goto(f"{base}/auth/login")
     page.fill("input[name=email]", address)
     page.fill("input[name=password]", f.DEFAULT_PASSWORD)
+    page.on("response", lambda r: print("RESP", r.status, r.request.method, r.url))
     page.locator("main form button[type=submit]").first.click()
+    page.wait_for_timeout(3000)
+    print("URL", page.url)
+    import re as _re
+    print(_re.findall(r'class="(?:flash|form-error|error)[^"]*">([^<]*)', page.content()))
     page.wait_for_url(lambda url: "/auth/login" not in url)
 
 

@@ -1,0 +1,181 @@
+"""axe-core (WCAG 2.2 A and AA rules) on every key page, for each role it applies to.
+
+axe-core comes from the npm registry at test time, into the session's temporary
+directory; it is never copied into the repository.
+"""
+
+import os
+import shutil
+import subprocess
+
+import pytest
+
+from coprod_study.extensions import db
+from coprod_study.services import answers as answer_service
+from coprod_study.services import discussion, moderation
+from tests import factories as f
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = f.DEFAULT_PASSWORD
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+EPISODE = "/episodes/respect-in-the-room"
+
+
+def _missing(message):
+    if os.environ.get("COPROD_REQUIRE_BROWSER") == "1":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def axe_source(tmp_path_factory):
+    """The text of axe.min.js, installed with npm into a temporary directory."""
+    npm = shutil.which("npm")
+    if npm is None:
+        _missing("npm is missing; install Debian's npm package to fetch axe-core")
+    prefix = tmp_path_factory.mktemp("axe")
+    result = subprocess.run(
+        [npm, "install", "axe-core@4", "--prefix", str(prefix), "--no-audit", "--no-fund"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    script = prefix / "node_modules" / "axe-core" / "axe.min.js"
+    if result.returncode != 0 or not script.exists():
+        _missing(f"npm could not install axe-core: {result.stderr.strip()[-500:]}")
+    return script.read_text(encoding="utf-8")
+
+
+def run_axe(page, axe_source):
+    """The loaded page's violations (rule id, impact, first targets, count) and the
+    ids of the rules axe could not decide ("incomplete": for a person to review)."""
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        # Evaluated through the DevTools protocol, so the page's CSP does not apply.
+        page.evaluate(axe_source)
+    result = page.evaluate(
+        """async (tags) => {
+            const outcome = await axe.run(document, {runOnly: {type: 'tag', values: tags}});
+            return {
+                violations: outcome.violations.map(v => ({
+                    id: v.id,
+                    impact: v.impact,
+                    targets: v.nodes.slice(0, 3).map(n => n.target.join(' ')),
+                    count: v.nodes.length,
+                })),
+                incomplete: outcome.incomplete.map(v => v.id),
+                passes: outcome.passes.length,
+            };
+        }""",
+        WCAG_TAGS,
+    )
+    return result
+
+
+def sign_in(page, base, email):
+    page.goto(f"{base}/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/")
+
+
+def seed():
+    """A group with answers, a thread, a flag and a course; returns plain values."""
+    admin = f.make_user(role="admin", name="Ada Admin")
+    facilitator = f.make_user(role="facilitator", name="Fay Facilitator")
+    educator = f.make_user(role="educator", name="Ed Educator")
+    learner = f.make_user(name="Lee Learner")
+    peer = f.make_user(name="Pat Peer")
+
+    group = f.make_group(facilitator, name="Respect circle", description="We meet *weekly*.")
+    f.add_member(group, learner)
+    f.add_member(group, peer)
+    episode, question = f.first_question(group)
+    answer_service.post_answer(peer, group, question, "Pat's view on **respect**.")
+    mine = answer_service.post_answer(learner, group, question, "Lee's view, with a [link](https://example.org).")
+    answer_service.post_answer(facilitator, group, question, "Fay's view.")
+    answer_service.post_reply(peer, mine, "A reply to Lee.")
+    thread = discussion.create_thread(facilitator, group, title="Week one", body="Opening words")
+    discussion.reply(learner, thread, "Lee's first post")
+    peer_post = discussion.reply(peer, thread, "Pat's first post")
+    moderation.flag(learner, group, "post", peer_post.id, "off_topic", "Not about the episode")
+
+    course = f.make_course(educator, title="Coproduction 101", code="COP101")
+    f.enrol(course, learner)
+    f.make_assignment(course, episode, instructions="Listen and answer question 1.")
+    course_group = f.make_course_group(course, educator, name="Course circle")
+    f.place(course, course_group, learner)
+
+    group_url = f"/groups/{group.slug}"
+    pages = {
+        "home": "/",
+        "catalog": "/episodes",
+        "episode": EPISODE,
+        "transcript": f"{EPISODE}/transcript",
+        "groups": "/groups",
+        "group": group_url,
+        "question": f"{group_url}/episodes/{episode.slug}/questions/1",
+        "thread": f"{group_url}/threads/{thread.id}",
+        "moderation": f"{group_url}/moderation",
+        "course": f"/courses/{course.code}",
+        "progress": f"/courses/{course.code}/progress",
+        "notifications": "/notifications",
+        "search": "/search?q=respect",
+        "account": "/account",
+        "login": "/auth/login",
+        "register": "/auth/register",
+        "admin users": "/admin/users",
+    }
+    emails = {
+        "visitor": None,
+        "learner": learner.email,
+        "facilitator": facilitator.email,
+        "educator": educator.email,
+        "admin": admin.email,
+    }
+    db.session.remove()
+    return pages, emails
+
+
+PUBLIC = ["home", "catalog", "episode", "transcript", "groups", "group", "search"]
+SIGNED_IN = PUBLIC + ["notifications", "account"]
+MATRIX = {
+    "visitor": PUBLIC + ["login", "register"],
+    "learner": SIGNED_IN + ["question", "thread", "course"],
+    "facilitator": SIGNED_IN + ["question", "thread", "moderation"],
+    "educator": SIGNED_IN + ["course", "progress"],
+    "admin": ["admin users"],
+}
+
+
+def test_key_pages_have_no_wcag_violations(live_server, browser, axe_source):
+    pages, emails = seed()
+    checked = 0
+    failures = []
+    review = {}
+    for role, names in MATRIX.items():
+        context = browser.new_context()
+        page = context.new_page()
+        if emails[role]:
+            sign_in(page, live_server, emails[role])
+        for name in names:
+            response = page.goto(live_server + pages[name])
+            assert response is not None and response.ok, f"{name} as {role}: HTTP {response and response.status}"
+            assert "/auth/login" not in page.url or name == "login", f"{name} as {role} asked to sign in"
+            checked += 1
+            result = run_axe(page, axe_source)
+            assert result["passes"] > 0, f"axe checked nothing on {name} as {role}"
+            for rule in result["incomplete"]:
+                review.setdefault(rule, []).append(f"{name}/{role}")
+            for violation in result["violations"]:
+                failures.append(
+                    f"{name} ({pages[name]}) as {role}: {violation['id']} "
+                    f"[{violation['impact']}] x{violation['count']} at {violation['targets']}"
+                )
+        context.close()
+    print(f"\naxe-core: pages × roles = {checked}, violations = {len(failures)}")
+    for rule, where in sorted(review.items()):
+        print(f"  to review by hand (axe incomplete): {rule} on {len(where)}: {', '.join(where[:6])}")
+    assert checked == sum(len(names) for names in MATRIX.values())
+    assert not failures, "\n".join(failures)
