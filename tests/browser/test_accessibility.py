@@ -93,7 +93,9 @@ def seed():
     f.add_member(group, peer)
     episode, question = f.first_question(group)
     answer_service.post_answer(peer, group, question, "Pat's view on **respect**.")
-    mine = answer_service.post_answer(learner, group, question, "Lee's view, with a [link](https://example.org).")
+    mine = answer_service.post_answer(
+        learner, group, question, "Lee's view, with a [link](https://example.org)."
+    )
     answer_service.post_answer(facilitator, group, question, "Fay's view.")
     answer_service.post_reply(peer, mine, "A reply to Lee.")
     thread = discussion.create_thread(facilitator, group, title="Week one", body="Opening words")
@@ -147,11 +149,13 @@ MATRIX = {
     "educator": SIGNED_IN + ["course", "progress"],
     "admin": ["admin users"],
 }
+# Pages also checked after sending their form empty, so that their errors show.
+SEND_EMPTY = {"login": "Sign in", "register": "Create account"}
 
 
 def test_key_pages_have_no_wcag_violations(live_server, browser, axe_source):
     pages, emails = seed()
-    checked = 0
+    checked = states_checked = 0
     failures = []
     review = {}
     for role, names in MATRIX.items():
@@ -161,21 +165,39 @@ def test_key_pages_have_no_wcag_violations(live_server, browser, axe_source):
             sign_in(page, live_server, emails[role])
         for name in names:
             response = page.goto(live_server + pages[name])
-            assert response is not None and response.ok, f"{name} as {role}: HTTP {response and response.status}"
-            assert "/auth/login" not in page.url or name == "login", f"{name} as {role} asked to sign in"
+            assert response is not None and response.ok, (
+                f"{name} as {role}: HTTP {response and response.status}"
+            )
+            assert "/auth/login" not in page.url or name == "login", (
+                f"{name} as {role} asked to sign in"
+            )
             checked += 1
-            result = run_axe(page, axe_source)
-            assert result["passes"] > 0, f"axe checked nothing on {name} as {role}"
-            for rule in result["incomplete"]:
-                review.setdefault(rule, []).append(f"{name}/{role}")
-            for violation in result["violations"]:
-                failures.append(
-                    f"{name} ({pages[name]}) as {role}: {violation['id']} "
-                    f"[{violation['impact']}] x{violation['count']} at {violation['targets']}"
-                )
+            states = [name]
+            if name in SEND_EMPTY:
+                states.append(f"{name} with errors")
+            for state in states:
+                if state != name:
+                    page.get_by_role("button", name=SEND_EMPTY[name]).click()
+                    page.wait_for_load_state()
+                    assert page.locator(".form-errors, .error").count() > 0, state
+                result = run_axe(page, axe_source)
+                assert result["passes"] > 0, f"axe checked nothing on {state} as {role}"
+                for rule in result["incomplete"]:
+                    review.setdefault(rule, []).append(f"{state}/{role}")
+                for violation in result["violations"]:
+                    failures.append(
+                        f"{state} ({pages[name]}) as {role}: {violation['id']} "
+                        f"[{violation['impact']}] x{violation['count']} at {violation['targets']}"
+                    )
+            states_checked += len(states) - 1
         context.close()
-    print(f"\naxe-core: pages × roles = {checked}, violations = {len(failures)}")
+    print(
+        f"\naxe-core: pages × roles = {checked} (+{states_checked} form-error states), "
+        f"violations = {len(failures)}"
+    )
     for rule, where in sorted(review.items()):
-        print(f"  to review by hand (axe incomplete): {rule} on {len(where)}: {', '.join(where[:6])}")
+        print(
+            f"  to review by hand (axe incomplete): {rule} on {len(where)}: {', '.join(where[:6])}"
+        )
     assert checked == sum(len(names) for names in MATRIX.values())
     assert not failures, "\n".join(failures)
