@@ -4,7 +4,6 @@ import zoneinfo
 
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import refresh
 from flask_login import current_user, login_required
 
 from coprod_study.account import bp
@@ -32,7 +31,7 @@ def profile():
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            refresh()  # the message below, and the next page, in the language just chosen
+            # Said in the language of the form just sent; the next page is in the new one.
             flash(_("Your settings are saved."), "success")
             return redirect(url_for("account.profile"))
     return (

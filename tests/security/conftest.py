@@ -15,9 +15,11 @@ from tests import databases
 from tests.conftest import POSTGRES_URL, _base_config, _migrate
 from tests.security import world as world_module
 
-# Columns a request may change without writing anything of the person's:
-# when an API token was last used (written at most once a minute by design).
-VOLATILE_COLUMNS = {"api_tokens": {"last_used_at"}}
+# Columns a request may change without writing anything of the person's: when
+# an API token was last used (written at most once a minute by design), and the
+# id of a search document, which the index rewrites whenever its source row is
+# flushed, even unchanged (on PostgreSQL the rewritten row gets a new id).
+VOLATILE_COLUMNS = {"api_tokens": {"last_used_at"}, "search_documents": {"id"}}
 
 
 def url_rules(methods=None):
@@ -78,9 +80,31 @@ def world_template(request, tmp_path_factory):
         databases.drop(name)
 
 
+def _copy_world(world_template, folder):
+    if world_template["name"]:
+        name = databases.private_name("w")
+        return databases.create(name, template=world_template["name"]), name
+    path = folder / "world.sqlite3"
+    shutil.copyfile(world_template["path"], path)
+    return f"sqlite:///{path}", None
+
+
+@pytest.fixture(scope="module")
+def shared_world_url(world_template, tmp_path_factory):
+    url, name = _copy_world(world_template, tmp_path_factory.mktemp("shared-world"))
+    yield url
+    if name:
+        databases.drop(name)
+
+
 @pytest.fixture
-def database_url(world_template, tmp_path):
-    """Every security test starts from its own copy of the seeded world."""
+def database_url(request, world_template, tmp_path):
+    """Every security test starts from its own copy of the seeded world, except in
+    modules that set SHARE_WORLD = True: their tests write nothing (they assert so),
+    so they share one copy per module."""
+    if getattr(request.module, "SHARE_WORLD", False):
+        yield request.getfixturevalue("shared_world_url")
+        return
     if world_template["name"]:
         name = databases.private_name("w")
         yield databases.create(name, template=world_template["name"])

@@ -260,7 +260,12 @@ def _expected(endpoint: str, method: str) -> list[str] | None:
     return row.split() if row else None
 
 
-def test_every_route_and_method_has_a_row():
+def test_every_route_and_method_has_a_row(capsys):
+    with capsys.disabled():
+        print(
+            f"\nauthorization matrix: {len(RULES)} route x method pairs ({len(READ_RULES)} read, "
+            f"{len(WRITE_RULES)} write) x {len(ROLES)} roles = {len(RULES) * len(ROLES)} cells"
+        )
     missing = sorted(
         f"{rule.endpoint} {method} {rule.rule}"
         for rule, method in RULES
@@ -320,7 +325,6 @@ def test_read_matrix(app, world, clients):
                 f"    expected: {_row(expected) if expected else '(no row)'}\n"
                 f"    actual:   {_row(cells)}"
             )
-    print(f"read matrix: {len(READ_RULES)} routes x {len(ROLES)} roles")
     assert not problems, "roles: " + " ".join(ROLES) + "\n" + "\n".join(problems)
 
 

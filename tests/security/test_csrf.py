@@ -10,6 +10,8 @@ from tests.security.test_authorization_matrix import EXPECTED, LIGHT_PAGE, _form
 from tests.security.world import ROLES
 
 POST_RULES = url_rules(["POST"])
+# Nothing here writes but what it asserts on, so the tests share one copy of the world.
+SHARE_WORLD = True
 API_PREFIX = "/api/v1/"
 # POST routes that are deliberately exempt from CSRF, each with the reason.
 CSRF_EXEMPT = {

@@ -9,6 +9,8 @@ from tests.security.conftest import url_rules
 from tests.security.world import ROLES
 
 GET_RULES = url_rules(["GET"])
+# Nothing here writes but what it asserts on, so the tests share one copy of the world.
+SHARE_WORLD = True
 REFERRER_POLICIES = {"same-origin", "strict-origin-when-cross-origin", "no-referrer", "strict-origin"}
 INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)

@@ -6,8 +6,8 @@ devices after a password change, sessions after a reset, and planted session
 data. This module adds the cases those leave open.
 """
 
-from itsdangerous import URLSafeTimedSerializer
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 
 from tests.conftest import CSRF_META, csrf_token, login, post_form
 from tests.factories import DEFAULT_PASSWORD
