@@ -3,6 +3,7 @@
 import zoneinfo
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -20,6 +21,7 @@ def profile():
     user = current_user._get_current_object()
     form = ProfileForm(obj=user)
     if form.validate_on_submit():
+        sent_in = str(get_locale())
         try:
             accounts.update_profile(
                 user,
@@ -32,7 +34,8 @@ def profile():
             add_domain_error(form, error)
         else:
             # Said in the language of the form just sent; the next page is in the new one.
-            flash(_("Your settings are saved."), "success")
+            with force_locale(sent_in):
+                flash(_("Your settings are saved."), "success")
             return redirect(url_for("account.profile"))
     return (
         render_template(

@@ -39,7 +39,9 @@ def live_server(app, sample_catalog):
         thread.join(timeout=10)
 
 
-@pytest.fixture(scope="session")
+# Per package, not per session: tests/security imports these fixtures too, and
+# two Playwright instances cannot be alive in one process at once.
+@pytest.fixture(scope="package")
 def browser():
     _require_chromium()
     from playwright.sync_api import sync_playwright

@@ -1,6 +1,7 @@
 """Fixtures for the security suites: the seeded world, a signed-in client per role, table snapshots."""
 
 import copy
+import functools
 import shutil
 import sqlite3
 import tempfile
@@ -22,20 +23,26 @@ from tests.security import world as world_module
 VOLATILE_COLUMNS = {"api_tokens": {"last_used_at"}, "search_documents": {"id"}}
 
 
-def url_rules(methods=None):
-    """Every URL rule of a throwaway app, read at collection time (no database needed)."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "collect",
-            "INSTANCE_PATH": tempfile.mkdtemp(prefix="coprod-rules-"),
-            "SQLALCHEMY_DATABASE_URI": "sqlite://",
-        }
-    )
-    rules = sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
+@functools.cache
+def _all_rules() -> tuple:
+    with tempfile.TemporaryDirectory(prefix="coprod-rules-") as folder:
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "collect",
+                "INSTANCE_PATH": folder,
+                "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            }
+        )
+        return tuple(sorted(app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint)))
+
+
+def url_rules(methods=None) -> list:
+    """Every URL rule of the app (read at collection time, no database needed), or those
+    that accept one of `methods`: new routes join the suites by themselves."""
     if methods is None:
-        return rules
-    return [rule for rule in rules if rule.methods & set(methods)]
+        return list(_all_rules())
+    return [rule for rule in _all_rules() if rule.methods & set(methods)]
 
 
 @pytest.fixture

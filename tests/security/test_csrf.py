@@ -9,7 +9,8 @@ from tests.security.conftest import differences, snapshot, url_rules
 from tests.security.test_authorization_matrix import EXPECTED, LIGHT_PAGE, _form
 from tests.security.world import ROLES
 
-POST_RULES = url_rules(["POST"])
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+POST_RULES = url_rules(UNSAFE)
 # Nothing here writes but what it asserts on, so the tests share one copy of the world.
 SHARE_WORLD = True
 API_PREFIX = "/api/v1/"
@@ -70,9 +71,16 @@ def test_only_the_listed_routes_are_exempt_from_csrf(app):
         assert in_api == rule.rule.startswith(API_PREFIX), rule.rule
 
 
-def _writers(endpoint: str) -> list[str]:
+def _method(rule) -> str:
+    return sorted(rule.methods & UNSAFE)[0]
+
+
+def _writers(endpoint: str, method: str) -> list[str]:
     """The roles whose request the matrix shows writing: without CSRF they would succeed."""
-    cells = EXPECTED[(endpoint, "POST")].split()
+    row = EXPECTED.get((endpoint, method))
+    if row is None:
+        pytest.fail(f"{endpoint} {method} has no row in the authorization matrix; add one first")
+    cells = row.split()
     roles = [role for role, cell in zip(ROLES, cells, strict=True) if cell.endswith("+")]
     return ["visitor"] + [role for role in roles if role != "visitor"]
 
@@ -90,7 +98,8 @@ def test_every_post_route_refuses_a_missing_or_foreign_token(app, world, clients
     stranger = app.test_client()
     foreign = csrf_token(stranger, LIGHT_PAGE)
     attempts = 0
-    for role in _writers(rule.endpoint):
+    method = _method(rule)
+    for role in _writers(rule.endpoint, method):
         client = clients[role]
         for where, token in (("none", None), ("form", foreign), ("header", foreign)):
             before = snapshot()
@@ -100,7 +109,7 @@ def test_every_post_route_refuses_a_missing_or_foreign_token(app, world, clients
                 sent["csrf_token"] = token
             elif where == "header":
                 headers["X-CSRFToken"] = token
-            response = client.post(path, data=sent, headers=headers)
+            response = client.open(path, method=method, data=sent, headers=headers)
             body = response.get_data(as_text=True)
             assert response.status_code == 400, (role, where, path, response.status_code)
             assert EXPIRED in body, (role, where, path)

@@ -6,6 +6,8 @@ devices after a password change, sessions after a reset, and planted session
 data. This module adds the cases those leave open.
 """
 
+import time
+
 from flask.sessions import SecureCookieSessionInterface
 from itsdangerous import URLSafeTimedSerializer
 
@@ -122,7 +124,7 @@ def _forge(app, data: dict, secret_key: str) -> str:
 
 def test_a_session_forged_with_another_key_is_refused(app, world):
     admin = world.user("admin")
-    claim = {"_user_id": admin.get_id(), "_fresh": True, "auth_at": 2_000_000_000}
+    claim = {"_user_id": admin.get_id(), "_fresh": True, "auth_at": int(time.time())}
     genuine = _forge(app, claim, app.config["SECRET_KEY"])
     assert _signed_in(_replay(app, "session", genuine))  # the control: the forgery is well made
     forged = _forge(app, claim, "not-the-secret-key")
@@ -135,7 +137,7 @@ def test_a_session_naming_an_old_session_version_is_refused(app, world):
     """Even correctly signed, a session from before the account's last sign-out is dead."""
     member = world.user("member")
     stale = f"{member.id}:{member.session_version - 1}"
-    cookie = _forge(app, {"_user_id": stale, "_fresh": True, "auth_at": 2_000_000_000},
+    cookie = _forge(app, {"_user_id": stale, "_fresh": True, "auth_at": int(time.time())},
                     app.config["SECRET_KEY"])
     assert not _signed_in(_replay(app, "session", cookie))
 

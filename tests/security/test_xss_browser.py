@@ -222,7 +222,8 @@ def _cue_text(vector: str) -> str:
 
 def _seed(world, vectors: list[str]) -> dict:
     """Write every vector through every path; return what the browser should open."""
-    from coprod_study.models import Episode
+    from coprod_study.markup import render_markdown
+    from coprod_study.models import Episode, Post
     from coprod_study.services import answers as answer_service
     from coprod_study.services import digests, discussion, notifications, transcripts
     from coprod_study.services import groups as group_service
@@ -244,7 +245,9 @@ def _seed(world, vectors: list[str]) -> dict:
         segment.text = vector
     db.session.commit()
 
-    # Answers (each quoting a moment) by people whose display names are vectors too.
+    # Answers (each quoting a moment) by people whose display names are vectors too:
+    # the names are written to the rows directly, cut to the column's length, so that
+    # even names the profile form would refuse reach the pages.
     answers_group = f.make_group(facilitator, name="XSS answers", join_policy="invite",
                                  post_first=False)
     question = group_service.get_question(answers_group, episode, 1)
@@ -282,9 +285,6 @@ def _seed(world, vectors: list[str]) -> dict:
 
     # Search: each vector after a word the search looks for, in batches. Written as
     # rows in one transaction (the search index follows every flush, whatever writes).
-    from coprod_study.markup import render_markdown
-    from coprod_study.models import Post
-
     search_group = f.make_group(facilitator, name="XSS search")
     search_thread = discussion.create_thread(facilitator, search_group, title="Search", body="S.")
     for number, vector in enumerate(vectors):
