@@ -13,6 +13,11 @@ from sqlalchemy import select
 from coprod_study import create_app
 from coprod_study.extensions import db
 from tests import databases
+
+# Chromium and the live server of the browser tests, imported here (not into a test
+# module) so that `browser` is scoped to this package and closes before another
+# package opens its own: two Playwright instances cannot live in one process.
+from tests.browser.conftest import browser, live_server  # noqa: F401
 from tests.conftest import POSTGRES_URL, _base_config, _migrate
 from tests.security import world as world_module
 

@@ -31,7 +31,6 @@ from werkzeug.serving import make_server
 from coprod_study.extensions import db
 from coprod_study.models import Membership, User
 from tests import factories as f
-from tests.browser.conftest import browser, live_server  # noqa: F401  (fixtures)
 from tests.conftest import csrf_token
 from tests.security.conftest import sign_in
 from tests.security.xss_vectors import MARKDOWN_VECTORS, corpus, load_bleach_vectors, load_blns
@@ -102,7 +101,7 @@ CHECK_JS = """() => {
 class Harness:
     """One browser context that records every sign of script running."""
 
-    def __init__(self, browser, origin: str):  # noqa: F811
+    def __init__(self, browser, origin: str):
         self.origin = origin
         self.findings: list[tuple[str, str, str]] = []
         self.served: dict[str, str] = {}
@@ -366,7 +365,7 @@ def _sign_in_browser(page, base: str, address: str) -> None:
     page.wait_for_url(lambda url: "/auth/login" not in url)
 
 
-def test_no_vector_executes_on_any_render_path(app, world, live_server, browser, vectors, capsys):  # noqa: F811
+def test_no_vector_executes_on_any_render_path(app, world, live_server, browser, vectors, capsys):
     corpus_ = vectors["all"]
     assert len(corpus_) >= 400, f"only {len(corpus_)} vectors"
     count = len(corpus_)
@@ -454,7 +453,7 @@ def _unsafe_server(html: str):
     return server, thread
 
 
-def test_the_harness_catches_script_on_an_unsanitized_page(browser, vectors):  # noqa: F811
+def test_the_harness_catches_script_on_an_unsanitized_page(browser, vectors):
     """The same harness on a page that prints the vectors raw (and on Markdown rendered
     without the sanitizer) must see them run: dialogs, the flag, forbidden markup."""
     corpus_ = vectors["all"]
