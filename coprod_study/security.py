@@ -59,6 +59,17 @@ def init_app(app):
             logout_user()
             g.session_expired = True
 
+    @app.before_request
+    def refuse_nul_characters():
+        # PostgreSQL cannot store U+0000 in text; refuse it up front with a clear
+        # message instead of failing deep inside a write.
+        if request.method == "POST" and any(
+            "\x00" in value for values in request.form.listvalues() for value in values
+        ):
+            from flask import abort
+
+            abort(400, "Text may not contain the NUL control character.")
+
     @app.after_request
     def security_headers(response):
         headers = response.headers

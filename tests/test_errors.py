@@ -107,3 +107,24 @@ def test_a_too_large_request_is_413(client, app):
     response = client.post("/auth/login", data={"email": "x" * 5000})
     assert response.status_code == 413
     assert "Too large" in response.get_data(as_text=True)
+
+
+def test_nul_characters_in_forms_are_refused_clearly(client, make_user):
+    from sqlalchemy import func, select
+
+    from coprod_study.extensions import db
+    from coprod_study.models import User
+    from tests.conftest import login, post_form
+
+    user = make_user(name="Before")
+    login(client, user)
+    response = post_form(
+        client,
+        "/account",
+        {"display_name": "Bad\x00name", "language": "en", "time_zone": "UTC", "email_preference": "off"},
+    )
+    assert response.status_code == 400
+    assert "NUL" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert user.display_name == "Before"
+    assert db.session.scalar(select(func.count()).select_from(User)) == 1
