@@ -11,7 +11,7 @@ from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.forms import add_domain_error
 from coprod_study.groups.forms import ActionForm
-from coprod_study.groups.views import load_group, require_moderator
+from coprod_study.groups.views import edit_post_page, load_group, require_moderator
 from coprod_study.markup import render_markdown
 from coprod_study.models import Episode
 from coprod_study.services import discussion
@@ -191,27 +191,14 @@ def _post(group, post_id: int):
 def edit_post(slug: str, post_id: int):
     group = load_group(slug)
     post = _post(group, post_id)
-    if not policy.can_edit_post(current_user, post):
-        abort(403)
-    form = PostForm(obj=post)
-    preview = None
-    back = url_for("discussion.thread", slug=group.slug, thread_id=post.thread_id)
-    if form.validate_on_submit():
-        if request.form.get("action") == "preview":
-            preview = render_markdown(form.body.data)
-        else:
-            try:
-                discussion.edit_post(_user(), post, form.body.data)
-            except DomainError as error:
-                add_domain_error(form, error)
-            else:
-                flash(_("Your post is updated."), "success")
-                return redirect(back + f"#post-{post.id}")
-    return (
-        render_template(
-            "groups/edit_post.html", group=group, form=form, preview=preview, kind="post", back=back
-        ),
-        400 if form.errors else 200,
+    return edit_post_page(
+        group,
+        post,
+        PostForm(obj=post),
+        kind="post",
+        back=url_for("discussion.thread", slug=group.slug, thread_id=post.thread_id),
+        save=lambda body: discussion.edit_post(_user(), post, body),
+        saved_message=_("Your post is updated."),
     )
 
 

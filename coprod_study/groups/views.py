@@ -553,36 +553,46 @@ def answer_link(slug: str, answer_id: int):
     return redirect(_question_url(group, answer) + f"#answer-{answer.id}")
 
 
-@bp.route("/<slug>/answers/<int:answer_id>/edit", methods=["GET", "POST"])
-@login_required
-def edit_answer(slug: str, answer_id: int):
-    group = load_group(slug)
-    answer = _answer(group, answer_id)
-    if not policy.can_edit_post(current_user, answer):
+def edit_post_page(group, post, form, *, kind: str, back: str, save, saved_message):
+    """The shared edit page of an answer, reply or thread post: preview, save, errors.
+
+    `save(body)` calls the service; it raises DomainError for a form message.
+    """
+    if not policy.can_edit_post(current_user, post):
         abort(403)
-    form = AnswerForm(obj=answer)
     preview = None
     if form.validate_on_submit():
         if request.form.get("action") == "preview":
             preview = render_markdown(form.body.data)
         else:
             try:
-                answer_service.edit_answer(_user(), answer, form.body.data)
+                save(form.body.data)
             except DomainError as error:
                 add_domain_error(form, error)
             else:
-                flash(_("Your answer is updated."), "success")
-                return redirect(_question_url(group, answer) + f"#answer-{answer.id}")
+                flash(saved_message, "success")
+                return redirect(back + f"#{kind}-{post.id}")
     return (
         render_template(
-            "groups/edit_post.html",
-            group=group,
-            form=form,
-            preview=preview,
-            kind="answer",
-            back=_question_url(group, answer),
+            "groups/edit_post.html", group=group, form=form, preview=preview, kind=kind, back=back
         ),
         400 if form.errors else 200,
+    )
+
+
+@bp.route("/<slug>/answers/<int:answer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit_answer(slug: str, answer_id: int):
+    group = load_group(slug)
+    answer = _answer(group, answer_id)
+    return edit_post_page(
+        group,
+        answer,
+        AnswerForm(obj=answer),
+        kind="answer",
+        back=_question_url(group, answer),
+        save=lambda body: answer_service.edit_answer(_user(), answer, body),
+        saved_message=_("Your answer is updated."),
     )
 
 
@@ -685,27 +695,14 @@ def _reply(group, reply_id: int):
 def edit_reply(slug: str, reply_id: int):
     group = load_group(slug)
     item = _reply(group, reply_id)
-    if not policy.can_edit_post(current_user, item):
-        abort(403)
-    form = ReplyForm(obj=item)
-    preview = None
-    back = _question_url(group, item.answer)
-    if form.validate_on_submit():
-        if request.form.get("action") == "preview":
-            preview = render_markdown(form.body.data)
-        else:
-            try:
-                answer_service.edit_reply(_user(), item, form.body.data)
-            except DomainError as error:
-                add_domain_error(form, error)
-            else:
-                flash(_("Your reply is updated."), "success")
-                return redirect(back + f"#reply-{item.id}")
-    return (
-        render_template(
-            "groups/edit_post.html", group=group, form=form, preview=preview, kind="reply", back=back
-        ),
-        400 if form.errors else 200,
+    return edit_post_page(
+        group,
+        item,
+        ReplyForm(obj=item),
+        kind="reply",
+        back=_question_url(group, item.answer),
+        save=lambda body: answer_service.edit_reply(_user(), item, body),
+        saved_message=_("Your reply is updated."),
     )
 
 
