@@ -84,7 +84,10 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
+    from sqlalchemy import select
+
     from coprod_study.models import User
+    from coprod_study.services.notifications import remember_unread_count, unread_count_column
 
     @login_manager.user_loader
     def load_user(token: str):
@@ -93,9 +96,15 @@ def _init_extensions(app: Flask) -> None:
         user_id, _, version = token.partition(":")
         if not user_id.isdigit() or not version.isdigit():
             return None
-        user = db.session.get(User, int(user_id))
-        if user is None or user.session_version != int(version):
+        # One query for the person and their unread count, which every page's
+        # navigation shows (services.notifications.unread_count reads it).
+        row = db.session.execute(
+            select(User, unread_count_column()).where(User.id == int(user_id))
+        ).first()
+        if row is None or row[0].session_version != int(version):
             return None
+        user, unread = row
+        remember_unread_count(user, unread)
         return user
 
 

@@ -67,6 +67,14 @@ def membership(user, group):
     return cache[key]
 
 
+def remember_membership(user, group, row) -> None:
+    """Seed the per-request cache with a membership loaded together with its group."""
+    from flask import g, has_app_context
+
+    if _signed_in(user) and has_app_context():
+        g.setdefault("_memberships", {})[(user.id, group.id)] = row
+
+
 def forget_memberships() -> None:
     from flask import g, has_app_context
 

@@ -1,6 +1,7 @@
 """Answers and replies: post before you see others, edits, deletes, endorsements, anonymity."""
 
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -327,4 +328,80 @@ def test_question_page_query_count_is_constant(client, circle, count_queries):
     db.session.commit()
     large = _question_page_queries(client, count_queries, circle["url"])
     assert large == small
-    assert "answer 299" in client.get(circle["url"]).get_data(as_text=True)
+    whole = _question_page_queries(client, count_queries, circle["url"] + "?per_page=200&page=2")
+    assert whole == small
+    assert "answer 299" in client.get(circle["url"] + "?per_page=200&page=2").get_data(as_text=True)
+    # Not counting BEGIN, which SQLite's explicit read transaction adds.
+    with count_queries() as statements:
+        client.get(circle["url"])
+    assert len([s for s in statements if s.split()[0].upper() != "BEGIN"]) <= 8
+
+
+def _add_answers(group, question, total, *, endorsed=()):
+    answers = []
+    for number in range(total):
+        author = f.add_member(group)
+        answer = Answer(
+            group_id=group.id, user_id=author.id, study_question_id=question.study_question_id,
+            body=f"answer {number}", body_html=f"<p>answer number {number}</p>",
+            created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=number),
+            endorsed_at=datetime(2026, 2, 1, tzinfo=UTC) if number in endorsed else None,
+        )
+        db.session.add(answer)
+        answers.append(answer)
+    db.session.commit()
+    return answers
+
+
+def _answer_numbers(html: str) -> list[int]:
+    return [int(n) for n in re.findall(r"answer number (\d+)</p>", html)]
+
+
+def test_answers_come_twenty_to_a_page_with_links_between_pages(client, circle):
+    _add_answers(circle["group"], circle["question"], 45, endorsed={40})
+    login(client, circle["facilitator"])
+    first = client.get(circle["url"]).get_data(as_text=True)
+    # The endorsed answer leads, then the oldest first.
+    assert _answer_numbers(first) == [40, *range(0, 19)]
+    assert "Page 1 of 3" in first
+    assert f'href="{circle["url"]}?page=2"' in first
+    last = client.get(circle["url"] + "?page=3").get_data(as_text=True)
+    # Page 3 holds the last seven: 39, 41 to 44, then Bob's and Cat's (written today).
+    assert _answer_numbers(last) == [39, 41, 42, 43, 44]
+    assert "Bob thinks" in last and "Bob thinks" not in first
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+    # The heading counts every answer, not just this page's.
+    assert "47 answers" in last
+
+
+def test_a_larger_page_size_shows_more_and_odd_sizes_fall_back(client, circle):
+    _add_answers(circle["group"], circle["question"], 45)
+    login(client, circle["facilitator"])
+    whole = client.get(circle["url"] + "?per_page=50").get_data(as_text=True)
+    assert _answer_numbers(whole) == list(range(45))
+    assert "Page 1 of" not in whole
+    odd = client.get(circle["url"] + "?per_page=7").get_data(as_text=True)
+    assert len(_answer_numbers(odd)) == 20
+    # Past the end shows the last page instead of an empty list.
+    beyond = client.get(circle["url"] + "?page=99").get_data(as_text=True)
+    assert "Page 3 of 3" in beyond and _answer_numbers(beyond)[-1] == 44
+
+
+def test_links_to_an_answer_open_the_page_it_is_on(client, circle):
+    answers = _add_answers(circle["group"], circle["question"], 45)
+    login(client, circle["facilitator"])
+    slug = circle["group"].slug
+    response = client.get(f"/groups/{slug}/answers/{answers[30].id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"?page=2#answer-{answers[30].id}")
+    early = client.get(f"/groups/{slug}/answers/{answers[3].id}")
+    assert early.headers["Location"].endswith(f"questions/1#answer-{answers[3].id}")
+
+
+def test_posting_an_answer_lands_on_the_page_that_shows_it(client, circle):
+    _add_answers(circle["group"], circle["question"], 25)
+    login(client, circle["a"])
+    response = post_form(client, circle["url"], {"body": "Mine, posted last", "action": "post"})
+    mine = db.session.scalar(select(Answer).where(Answer.user_id == circle["a"].id))
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"?page=2#answer-{mine.id}")

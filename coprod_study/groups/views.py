@@ -20,7 +20,7 @@ from coprod_study.groups.forms import (
 )
 from coprod_study.markup import render_markdown
 from coprod_study.models import JOIN_POLICIES
-from coprod_study.pagination import paginate
+from coprod_study.pagination import current_page_number, paginate
 from coprod_study.services import answers as answer_service
 from coprod_study.services import discussion
 from coprod_study.services import groups as group_service
@@ -49,7 +49,7 @@ def load_group(slug: str, *, content: bool = True):
     :raise JoinPrompt: the viewer may see the group's description but not its content.
     """
     try:
-        group = group_service.get_group(slug)
+        group = group_service.get_group(slug, current_user)
     except DomainError:
         abort(404)
     if not policy.can_know_group(current_user, group):
@@ -443,8 +443,17 @@ def _moment(episode, segment_id):
         return None
 
 
+def _per_page() -> int:
+    raw = request.args.get("per_page", "")
+    if raw.isdigit() and int(raw) in answer_service.PAGE_SIZES:
+        return int(raw)
+    return answer_service.ANSWERS_PER_PAGE
+
+
 def _render_question(group, item, question, form=None, preview=None, status=200):
-    page = answer_service.question_page(current_user, group, question)
+    page = answer_service.question_page(
+        current_user, group, question, page=current_page_number(), per_page=_per_page()
+    )
     if form is None:
         form = AnswerForm()
         if request.args.get("moment", "").isdigit():
@@ -464,6 +473,7 @@ def _render_question(group, item, question, form=None, preview=None, status=200)
             action_form=ActionForm(),
             can_post=policy.can_post_in_group(current_user, group),
             moderator=policy.can_moderate(current_user, group),
+            page_sizes=answer_service.PAGE_SIZES,
         ),
         status,
     )
@@ -485,7 +495,7 @@ def question(slug: str, episode_slug: str, number: int):
             group, item, current_question, form=form, preview=render_markdown(form.body.data)
         )
     try:
-        answer_service.post_answer(
+        created = answer_service.post_answer(
             _user(),
             group,
             current_question,
@@ -497,7 +507,7 @@ def question(slug: str, episode_slug: str, number: int):
         add_domain_error(form, error)
         return _render_question(group, item, current_question, form=form, status=error.status)
     flash(_("Your answer is posted."), "success")
-    return redirect(request.path + "#answers")
+    return redirect(_question_url(group, created) + f"#answer-{created.id}")
 
 
 @bp.route("/<slug>/episodes/<episode_slug>/questions/<int:number>/reveal", methods=["POST"])
@@ -540,8 +550,16 @@ def _question_url(group, answer) -> str:
         if q.study_question_id == answer.study_question_id and (
             q.group_question_id == answer.group_question_id
         ):
+            per_page = _per_page()
+            number = answer_service.answer_page_number(
+                current_user, group, q, answer.id, per_page
+            )
+            extra = {"page": number} if number > 1 else {}
+            if per_page != answer_service.ANSWERS_PER_PAGE:
+                extra["per_page"] = per_page
             return url_for(
-                "groups.question", slug=group.slug, episode_slug=item.slug, number=q.number
+                "groups.question", slug=group.slug, episode_slug=item.slug, number=q.number,
+                **extra,
             )
     return url_for("groups.show", slug=group.slug)
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coprod_study import policy, throttle
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
@@ -83,6 +83,13 @@ def is_revealed(group, question: Question) -> bool:
     return revealed or courses.revealed_after_due(group, question)
 
 
+ANSWERS_PER_PAGE = 20
+# The page sizes a reader may choose (`?per_page=`); the largest shows a busy question whole.
+PAGE_SIZES = (20, 50, 100, 200)
+# Endorsed answers first (in the order they were endorsed), then oldest first.
+ANSWER_ORDER = (Answer.endorsed_at.is_(None), Answer.endorsed_at, Answer.created_at, Answer.id)
+
+
 @dataclass
 class QuestionPage:
     answers: list[Answer]
@@ -90,49 +97,104 @@ class QuestionPage:
     own: Answer | None
     revealed: bool
     sees_peers: bool
-    hidden_count: int = 0
-    reply_counts: dict[int, int] = field(default_factory=dict)
+    page: int = 1
+    per_page: int = ANSWERS_PER_PAGE
+    # Answers the viewer can page through (a deleted answer with live replies counts).
+    shown_count: int = 0
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.shown_count // self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
 
 
-def question_page(viewer, group, question: Question) -> QuestionPage:
-    """Everything the question page shows, in a fixed number of queries."""
+def _shown_answers(viewer, group, question: Question, *, has_answered: bool, revealed: bool):
+    """The answers the viewer sees on the page, in page order, as a select()."""
+    live_reply = (
+        select(Reply.id).where(Reply.answer_id == Answer.id, Reply.deleted_at.is_(None)).exists()
+    )
+    stmt = policy.visible_answers(
+        select(Answer), viewer, group, has_answered=has_answered, revealed=revealed
+    )
+    # A deleted answer with no replies left under it has nothing to show.
+    return stmt.where(
+        _question_filter(Answer, question), Answer.deleted_at.is_(None) | live_reply
+    ).order_by(*ANSWER_ORDER)
+
+
+def question_page(
+    viewer, group, question: Question, page: int = 1, per_page: int = ANSWERS_PER_PAGE
+) -> QuestionPage:
+    """One page of answers with their replies, in the same few queries whatever the page size."""
     own = own_answer(viewer, group, question)
     has_answered = own is not None and own.deleted_at is None
     revealed = is_revealed(group, question)
     sees_peers = policy.can_see_peer_answers(
         viewer, group, has_answered=has_answered, revealed=revealed
     )
-    total = db.session.scalar(
-        select(func.count()).where(
-            Answer.group_id == group.id,
-            _question_filter(Answer, question),
-            Answer.deleted_at.is_(None),
-        )
+    stmt = _shown_answers(viewer, group, question, has_answered=has_answered, revealed=revealed)
+    # The page's rows carry the totals (window functions), which saves two count queries.
+    stmt = stmt.add_columns(
+        func.count().over(),
+        func.sum(case((Answer.deleted_at.is_(None), 1), else_=0)).over(),
+    ).options(
+        joinedload(Answer.author),
+        selectinload(Answer.replies).joinedload(Reply.author),
     )
-    stmt = policy.visible_answers(
-        select(Answer), viewer, group, has_answered=has_answered, revealed=revealed
-    )
-    answers = list(
-        db.session.scalars(
-            stmt.where(_question_filter(Answer, question))
-            .options(
-                selectinload(Answer.author),
-                selectinload(Answer.replies).selectinload(Reply.author),
+    page = max(1, page)
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    if not rows and page > 1:
+        # Past the end (the list shrank): show the last page instead.
+        shown = db.session.scalar(select(func.count()).select_from(
+            _shown_answers(viewer, group, question, has_answered=has_answered,
+                           revealed=revealed).order_by(None).subquery()
+        ))
+        page = max(1, -(-(shown or 0) // per_page))
+        rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+    answers = [row[0] for row in rows]
+    shown_count = rows[0][1] if rows else 0
+    if sees_peers:
+        answer_count = int(rows[0][2]) if rows else 0
+    else:
+        answer_count = db.session.scalar(
+            select(func.count()).where(
+                Answer.group_id == group.id,
+                _question_filter(Answer, question),
+                Answer.deleted_at.is_(None),
             )
-            .order_by(Answer.endorsed_at.is_(None), Answer.endorsed_at, Answer.created_at, Answer.id)
-        )
-    )
-    # A deleted answer with no replies left under it has nothing to show.
-    answers = [a for a in answers if a.deleted_at is None or any(r.deleted_at is None for r in a.replies)]
-    shown = sum(1 for a in answers if a.deleted_at is None)
+        ) or 0
     return QuestionPage(
         answers=answers,
-        answer_count=total or 0,
+        answer_count=answer_count,
         own=own if has_answered else None,
         revealed=revealed,
         sees_peers=sees_peers,
-        hidden_count=max(0, (total or 0) - shown),
+        page=page,
+        per_page=per_page,
+        shown_count=shown_count,
     )
+
+
+def answer_page_number(viewer, group, question: Question, answer_id: int, per_page: int) -> int:
+    """The page of the question on which the viewer finds this answer (1 when it is not shown)."""
+    own = own_answer(viewer, group, question)
+    ids = list(db.session.scalars(
+        _shown_answers(
+            viewer, group, question,
+            has_answered=own is not None and own.deleted_at is None,
+            revealed=is_revealed(group, question),
+        ).with_only_columns(Answer.id)
+    ))
+    if answer_id not in ids:
+        return 1
+    return ids.index(answer_id) // per_page + 1
 
 
 def answer_counts(group, questions: list[Question]) -> dict[tuple[str, int], int]:

@@ -90,11 +90,28 @@ def check_markdown(text: str, field: str = "body") -> str:
     return text
 
 
-def get_group(slug: str) -> StudyGroup:
-    """:raise NotFound: when no group has this slug."""
-    group = db.session.scalar(select(StudyGroup).where(StudyGroup.slug == slug))
-    if group is None:
+def get_group(slug: str, viewer=None) -> StudyGroup:
+    """The group at `slug`; with a signed-in `viewer`, their membership comes in the same query.
+
+    :raise NotFound: when no group has this slug.
+    """
+    if not getattr(viewer, "is_authenticated", False):
+        group = db.session.scalar(select(StudyGroup).where(StudyGroup.slug == slug))
+        if group is None:
+            raise NotFound(_("There is no such group."))
+        return group
+    row = db.session.execute(
+        select(StudyGroup, Membership)
+        .outerjoin(
+            Membership,
+            (Membership.group_id == StudyGroup.id) & (Membership.user_id == viewer.id),
+        )
+        .where(StudyGroup.slug == slug)
+    ).first()
+    if row is None:
         raise NotFound(_("There is no such group."))
+    group, membership = row
+    policy.remember_membership(viewer, group, membership)
     return group
 
 
@@ -547,10 +564,15 @@ def questions_for(episode: Episode, extras: list[GroupQuestion]) -> list[Questio
 
 
 def get_episode(slug: str) -> Episode:
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import joinedload
 
-    episode = db.session.scalar(
-        select(Episode).options(selectinload(Episode.questions)).where(Episode.slug == slug)
+    # One episode and its few questions: one query with a join.
+    episode = (
+        db.session.scalars(
+            select(Episode).options(joinedload(Episode.questions)).where(Episode.slug == slug)
+        )
+        .unique()
+        .first()
     )
     if episode is None:
         raise NotFound(_("There is no such episode."))

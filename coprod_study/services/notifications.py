@@ -82,9 +82,28 @@ def _texts_by_recipient(message, recipients: list[int]) -> dict[int, str]:
     return texts
 
 
+def unread_count_column():
+    """The signed-in person's unread count as a column, loaded with them (see load_user)."""
+    from coprod_study.models import User
+
+    return (
+        select(func.count())
+        .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+        .correlate(User)
+        .scalar_subquery()
+    )
+
+
+def remember_unread_count(user, count: int) -> None:
+    user.__dict__["_unread_count"] = count
+
+
 def unread_count(user) -> int:
     if not getattr(user, "is_authenticated", False):
         return 0
+    known = user.__dict__.get("_unread_count")
+    if known is not None:
+        return known
     return db.session.scalar(
         select(func.count()).where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
@@ -107,6 +126,7 @@ def mark_read(user, notification_id: int | None = None) -> int:
         stmt = stmt.where(Notification.id == notification_id)
     result = db.session.execute(stmt.values(read_at=datetime.now(UTC)))
     db.session.commit()
+    user.__dict__.pop("_unread_count", None)
     return result.rowcount
 
 
