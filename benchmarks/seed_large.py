@@ -366,10 +366,11 @@ class Seeder:
         """Rows were inserted with explicit ids; PostgreSQL's sequences must move past them."""
         if db.engine.dialect.name != "postgresql":
             return
+        # Table names from this fixed list only, never from input.
         for table in ("users", "courses", "study_groups", "answers", "replies", "threads",
                       "posts"):
             db.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "  # noqa: S608
                 f"(SELECT max(id) FROM {table}))"
             ))
         db.session.commit()

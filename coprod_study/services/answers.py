@@ -1,6 +1,6 @@
 """Answers to study questions inside a group, their replies, edits and reveals."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
