@@ -228,6 +228,14 @@ def visible_answers(stmt, viewer, group, *, has_answered: bool, revealed: bool):
 # membership row of their own; admins see every course.
 
 
+def remember_course_role(user, course, role: str | None) -> None:
+    """Seed the per-request cache with a role loaded together with its course."""
+    from flask import g, has_app_context
+
+    if _signed_in(user) and has_app_context():
+        g.setdefault("_course_roles", {})[(user.id, course.id)] = role
+
+
 def course_role(user, course) -> str | None:
     """"educator", "learner" or None for the viewer in `course` (or a course id), cached."""
     from flask import g, has_app_context

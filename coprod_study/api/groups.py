@@ -202,8 +202,7 @@ def group_questions(slug: str, episode_slug: str):
     questions = group_service.questions_for(
         episode, group_service.extra_questions(item, [episode.id])
     )
-    counts = answer_service.answer_counts(item, questions)
-    answered = answer_service.answered_keys(api_user(), item)
+    counts, answered = answer_service.answer_summary(api_user(), item)
     if after is not None:
         questions = [q for q in questions if q.number > after[0]]
     result = page(

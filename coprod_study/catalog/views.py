@@ -43,14 +43,23 @@ def get_episode(slug: str) -> Episode:
 
     :raise 404: when no episode has this slug.
     """
-    episode = db.session.scalar(
-        _episode_list_stmt()
-        .options(
-            selectinload(Episode.takeaways),
-            selectinload(Episode.questions),
-            selectinload(Episode.references),
+    # The few questions and dimensions come joined to the episode's row; the
+    # guests, takeaways and references in one query each.
+    episode = (
+        db.session.scalars(
+            select(Episode)
+            .options(
+                joinedload(Episode.dimension),
+                joinedload(Episode.related_dimensions),
+                joinedload(Episode.questions),
+                selectinload(Episode.guests).joinedload(EpisodeGuest.person),
+                selectinload(Episode.takeaways),
+                selectinload(Episode.references),
+            )
+            .where(Episode.slug == slug)
         )
-        .where(Episode.slug == slug)
+        .unique()
+        .first()
     )
     if episode is None:
         abort(404)

@@ -51,7 +51,7 @@ def load_course(code: str, *, manage: bool = False):
     :raise 403: `manage` is asked and the viewer is not one of its educators.
     """
     try:
-        course = course_service.get_course(code)
+        course = course_service.get_course(code, current_user)
     except DomainError:
         abort(404)
     if not policy.can_view_course(current_user, course):

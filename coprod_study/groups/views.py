@@ -163,13 +163,11 @@ def show(slug: str):
     episodes = group_service.group_episodes(group)
     extras = group_service.extra_questions(group)
     per_episode = [(e, group_service.questions_for(e, extras)) for e in episodes]
-    all_questions = [q for _, questions in per_episode for q in questions]
     return render_template(
         "groups/show.html",
         group=group,
         episodes=per_episode,
-        counts=answer_service.answer_counts(group, all_questions),
-        answered=answer_service.answered_keys(current_user, group),
+        **_answer_summary(group),
         membership=policy.membership(current_user, group),
         leave_form=ActionForm(),
         threads=discussion.thread_list(current_user, group),
@@ -335,8 +333,7 @@ def episode(slug: str, episode_slug: str):
         group=group,
         episode=item,
         questions=questions,
-        counts=answer_service.answer_counts(group, questions),
-        answered=answer_service.answered_keys(current_user, group),
+        **_answer_summary(group),
         moderator=policy.can_moderate(current_user, group),
         question_form=QuestionForm(),
         action_form=ActionForm(),
@@ -367,8 +364,7 @@ def add_question(slug: str, episode_slug: str):
             group=group,
             episode=item,
             questions=questions,
-            counts=answer_service.answer_counts(group, questions),
-            answered=answer_service.answered_keys(current_user, group),
+            **_answer_summary(group),
             moderator=True,
             question_form=form,
             action_form=ActionForm(),
@@ -441,6 +437,11 @@ def _moment(episode, segment_id):
         return segment_for_episode(episode.id, segment_id)
     except DomainError:
         return None
+
+
+def _answer_summary(group) -> dict:
+    counts, answered = answer_service.answer_summary(current_user, group)
+    return {"counts": counts, "answered": answered}
 
 
 def _per_page() -> int:

@@ -197,35 +197,28 @@ def answer_page_number(viewer, group, question: Question, answer_id: int, per_pa
     return ids.index(answer_id) // per_page + 1
 
 
-def answer_counts(group, questions: list[Question]) -> dict[tuple[str, int], int]:
-    """Number of (not deleted) answers per question key, in two queries at most."""
-    counts: dict[tuple[str, int], int] = {}
-    study_ids = [q.study_question_id for q in questions if q.study_question_id is not None]
-    extra_ids = [q.group_question_id for q in questions if q.group_question_id is not None]
-    for kind, column, ids in (
-        ("s", Answer.study_question_id, study_ids),
-        ("g", Answer.group_question_id, extra_ids),
-    ):
-        if not ids:
-            continue
-        rows = db.session.execute(
-            select(column, func.count())
-            .where(Answer.group_id == group.id, Answer.deleted_at.is_(None), column.in_(ids))
-            .group_by(column)
-        )
-        counts.update({(kind, key): count for key, count in rows})
-    return counts
-
-
-def answered_keys(user, group) -> set[tuple[str, int]]:
-    if not getattr(user, "is_authenticated", False):
-        return set()
+def answer_summary(viewer, group) -> tuple[dict[tuple[str, int], int], set[tuple[str, int]]]:
+    """Per question key ("s" or "g", id): the number of (not deleted) answers in the
+    group, and the keys the viewer answered, in one query."""
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else -1
     rows = db.session.execute(
-        select(Answer.study_question_id, Answer.group_question_id).where(
-            Answer.group_id == group.id, Answer.user_id == user.id, Answer.deleted_at.is_(None)
+        select(
+            Answer.study_question_id,
+            Answer.group_question_id,
+            func.count(),
+            func.max(case((Answer.user_id == viewer_id, 1), else_=0)),
         )
+        .where(Answer.group_id == group.id, Answer.deleted_at.is_(None))
+        .group_by(Answer.study_question_id, Answer.group_question_id)
     )
-    return {("s", s) if s is not None else ("g", g) for s, g in rows}
+    counts: dict[tuple[str, int], int] = {}
+    answered: set[tuple[str, int]] = set()
+    for study_id, extra_id, count, mine in rows:
+        key = ("s", study_id) if study_id is not None else ("g", extra_id)
+        counts[key] = count
+        if mine:
+            answered.add(key)
+    return counts, answered
 
 
 def get_answer(group, answer_id: int) -> Answer:

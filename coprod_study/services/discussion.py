@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import and_, case, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from coprod_study import policy
 from coprod_study.database import begin_writing
@@ -404,44 +404,36 @@ class ThreadRow:
 
 
 def thread_list(viewer, group) -> list[ThreadRow]:
-    """Pinned first, then by last activity, with post and unread counts (3 queries)."""
+    """Pinned first, then by last activity, with post and unread counts (2 queries)."""
     threads = list(
         db.session.scalars(
             select(Thread)
-            .options(selectinload(Thread.author), selectinload(Thread.episode))
+            .options(joinedload(Thread.author), joinedload(Thread.episode))
             .where(Thread.group_id == group.id)
             .order_by(Thread.pinned.desc(), Thread.last_activity_at.desc(), Thread.id.desc())
         )
     )
     if not threads:
         return []
-    ids = [t.id for t in threads]
-    totals = dict(
-        db.session.execute(
-            select(Post.thread_id, func.count())
-            .where(Post.thread_id.in_(ids), Post.deleted_at.is_(None))
-            .group_by(Post.thread_id)
-        ).all()
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else -1
+    unread_post = and_(
+        Post.user_id != viewer_id, Post.id > func.coalesce(ThreadRead.last_post_id, 0)
     )
-    unread: dict[int, int] = {}
-    if getattr(viewer, "is_authenticated", False):
-        unread = dict(
-            db.session.execute(
-                select(Post.thread_id, func.count())
-                .outerjoin(
-                    ThreadRead,
-                    and_(ThreadRead.thread_id == Post.thread_id, ThreadRead.user_id == viewer.id),
-                )
-                .where(
-                    Post.thread_id.in_(ids),
-                    Post.deleted_at.is_(None),
-                    Post.user_id != viewer.id,
-                    Post.id > func.coalesce(ThreadRead.last_post_id, 0),
-                )
-                .group_by(Post.thread_id)
-            ).all()
+    counts = {
+        thread_id: (total, unread or 0)
+        for thread_id, total, unread in db.session.execute(
+            select(Post.thread_id, func.count(), func.sum(case((unread_post, 1), else_=0)))
+            .outerjoin(
+                ThreadRead,
+                and_(ThreadRead.thread_id == Post.thread_id, ThreadRead.user_id == viewer_id),
+            )
+            .where(Post.thread_id.in_([t.id for t in threads]), Post.deleted_at.is_(None))
+            .group_by(Post.thread_id)
         )
-    return [ThreadRow(t, totals.get(t.id, 0), unread.get(t.id, 0)) for t in threads]
+    }
+    if viewer_id == -1:
+        counts = {key: (total, 0) for key, (total, _unread) in counts.items()}
+    return [ThreadRow(t, *counts.get(t.id, (0, 0))) for t in threads]
 
 
 def thread_posts(thread: Thread) -> list[Post]:

@@ -516,18 +516,17 @@ class Question:
 
 
 def group_episodes(group) -> list[Episode]:
-    from sqlalchemy.orm import selectinload
+    from sqlalchemy.orm import joinedload
 
     from coprod_study.models import Assignment
 
-    stmt = select(Episode).options(
-        selectinload(Episode.questions), selectinload(Episode.dimension)
-    )
+    # Episodes with their dimension and questions in one query (a few hundred rows).
+    stmt = select(Episode).options(joinedload(Episode.questions), joinedload(Episode.dimension))
     if group.course_id is not None:
         # A course's group studies what the course assigns, nothing else.
         assigned = select(Assignment.episode_id).where(Assignment.course_id == group.course_id)
         stmt = stmt.where(Episode.id.in_(assigned))
-    return list(db.session.scalars(stmt.order_by(Episode.number)))
+    return list(db.session.scalars(stmt.order_by(Episode.number)).unique())
 
 
 def extra_questions(group, episode_ids: list[int] | None = None) -> list[GroupQuestion]:

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy import func, literal, select, union_all
+from sqlalchemy.orm import aliased, joinedload
 
 from coprod_study.extensions import db
 from coprod_study.models import (
@@ -20,13 +20,13 @@ from coprod_study.models import (
     Extension,
     GroupQuestion,
     ListeningProgress,
+    Membership,
     Reply,
     StudyGroup,
     StudyQuestion,
     User,
 )
 from coprod_study.services.courses import (
-    learner_groups,
     learner_ids_stmt,
     now_utc,
     required_question_ids,
@@ -111,6 +111,10 @@ class Cell:
         )
 
 
+def _aware(at: datetime | None, now: datetime) -> datetime | None:
+    return at.replace(tzinfo=now.tzinfo) if at is not None and at.tzinfo is None else at
+
+
 def compute_cells(
     assignment_list: list[Assignment],
     learner_ids: list[int],
@@ -129,18 +133,20 @@ def compute_cells(
         return {}
     episode_ids = {a.episode_id for a in assignment_list}
 
-    extended = {
-        (e.user_id, e.assignment_id): e.due_at
-        for e in db.session.scalars(
-            select(Extension)
-            .join(Assignment, Assignment.id == Extension.assignment_id)
-            .where(assignment_filter, learner_filter(Extension.user_id))
-        )
-    }
-    listened = {
-        (user_id, episode_id): at
-        for user_id, episode_id, at in db.session.execute(
+    # Extensions (per assignment) and listening (per episode) are both a
+    # learner, a key and a time: one query brings both.
+    dated = db.session.execute(
+        union_all(
             select(
+                literal("x").label("kind"),
+                Extension.user_id,
+                Extension.assignment_id,
+                Extension.due_at,
+            )
+            .join(Assignment, Assignment.id == Extension.assignment_id)
+            .where(assignment_filter, learner_filter(Extension.user_id)),
+            select(
+                literal("l"),
                 ListeningProgress.user_id,
                 ListeningProgress.episode_id,
                 ListeningProgress.updated_at,
@@ -148,9 +154,11 @@ def compute_cells(
                 ListeningProgress.listened.is_(True),
                 ListeningProgress.episode_id.in_(episode_ids),
                 learner_filter(ListeningProgress.user_id),
-            )
+            ),
         )
-    }
+    ).all()
+    extended = {(user_id, key): _aware(at, now) for kind, user_id, key, at in dated if kind == "x"}
+    listened = {(user_id, key): _aware(at, now) for kind, user_id, key, at in dated if kind == "l"}
     # A learner's first answer to each question, in any group of the course.
     first_answers: dict[tuple[int, int], dict[int, datetime]] = {}
     rows = db.session.execute(
@@ -226,12 +234,12 @@ def assignments_where(course_filter) -> list[Assignment]:
         db.session.scalars(
             select(Assignment)
             .options(
-                selectinload(Assignment.episode).selectinload(Episode.questions),
-                selectinload(Assignment.course),
+                joinedload(Assignment.episode).joinedload(Episode.questions),
+                joinedload(Assignment.course),
             )
             .where(course_filter)
             .order_by(Assignment.due_at, Assignment.id)
-        )
+        ).unique()
     )
 
 
@@ -346,6 +354,26 @@ class ProgressTable:
     descending: bool
 
 
+def _groups_and_placements(course: Course) -> tuple[list[StudyGroup], dict[int, StudyGroup]]:
+    """The course's groups by name, and each placed learner's group, in one query."""
+    rows = db.session.execute(
+        select(StudyGroup, Membership.user_id)
+        .outerjoin(
+            Membership,
+            (Membership.group_id == StudyGroup.id) & (Membership.status == "active"),
+        )
+        .where(StudyGroup.course_id == course.id)
+        .order_by(StudyGroup.name, StudyGroup.id)
+    ).all()
+    groups: dict[int, StudyGroup] = {}
+    placed: dict[int, StudyGroup] = {}
+    for group, user_id in rows:
+        groups.setdefault(group.id, group)
+        if user_id is not None:
+            placed.setdefault(user_id, group)
+    return list(groups.values()), placed
+
+
 def progress_table(
     course: Course,
     *,
@@ -356,12 +384,7 @@ def progress_table(
 ) -> ProgressTable:
     """Learners × assignments. `group` is a group slug, "none" (not placed) or None (all)."""
     now = now or now_utc()
-    groups = list(
-        db.session.scalars(
-            select(StudyGroup).where(StudyGroup.course_id == course.id).order_by(StudyGroup.name)
-        )
-    )
-    placed = learner_groups(course)
+    groups, placed = _groups_and_placements(course)
     learners = list(
         db.session.scalars(
             select(User)

@@ -25,7 +25,7 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from coprod_study import policy
 from coprod_study.extensions import db
@@ -235,38 +235,36 @@ class Results:
 
 def _visibility(viewer):
     """A WHERE clause: catalog documents, plus posts in the viewer's groups that
-    post-before-you-see-others lets them read."""
+    post-before-you-see-others lets them read; and the viewer's groups by id."""
     public = SearchDocument.group_id.is_(None)
     if not getattr(viewer, "is_authenticated", False):
-        return public
+        return public, {}
     if policy.has_site_role(viewer, "admin"):
-        return SearchDocument.id.is_not(None)
-    groups = db.session.scalars(
-        select(StudyGroup)
+        return SearchDocument.id.is_not(None), {}
+    rows = db.session.execute(
+        select(StudyGroup, Membership)
         .join(Membership, Membership.group_id == StudyGroup.id)
         .where(Membership.user_id == viewer.id, Membership.status == "active")
     ).all()
+    for group, membership in rows:
+        policy.remember_membership(viewer, group, membership)
+    groups = {group.id: group for group, _membership in rows}
     if not groups:
-        return public
-    group_ids = [g.id for g in groups]
-    gated = [g.id for g in groups if g.post_first and not policy.can_moderate(viewer, g)]
-    member_docs = SearchDocument.group_id.in_(group_ids)
+        return public, groups
+    gated = [g.id for g in groups.values() if g.post_first and not policy.can_moderate(viewer, g)]
+    member_docs = SearchDocument.group_id.in_(list(groups))
     if not gated:
-        return or_(public, member_docs)
-    answered = db.session.execute(
-        select(Answer.group_id, Answer.study_question_id, Answer.group_question_id).where(
-            Answer.user_id == viewer.id, Answer.group_id.in_(gated), Answer.deleted_at.is_(None)
-        )
-    ).all()
-    revealed = db.session.execute(
-        select(
-            QuestionReveal.group_id,
-            QuestionReveal.study_question_id,
-            QuestionReveal.group_question_id,
-        ).where(QuestionReveal.group_id.in_(gated))
-    ).all()
-    open_refs = {_question_ref(*row) for row in (*answered, *revealed)}
-    return or_(
+        return or_(public, member_docs), groups
+    # The questions whose answers the viewer may read: answered by them, or revealed.
+    answered = select(Answer.group_id, Answer.study_question_id, Answer.group_question_id).where(
+        Answer.user_id == viewer.id, Answer.group_id.in_(gated), Answer.deleted_at.is_(None)
+    )
+    revealed = select(
+        QuestionReveal.group_id, QuestionReveal.study_question_id, QuestionReveal.group_question_id
+    ).where(QuestionReveal.group_id.in_(gated))
+    opened = db.session.execute(answered.union_all(revealed)).all()
+    open_refs = {_question_ref(*row) for row in opened}
+    clause = or_(
         public,
         and_(
             member_docs,
@@ -278,12 +276,18 @@ def _visibility(viewer):
             ),
         ),
     )
+    return clause, groups
 
 
 def _mark(snippet: str) -> Markup:
     """Escape a snippet and turn the engine's [[ ]] markers into <mark>."""
     safe = str(escape(snippet))
     return Markup(safe.replace("[[", "<mark>").replace("]]", "</mark>"))  # noqa: S704
+
+
+def _segment_join():
+    """A transcript line's start comes with its document (it makes the link's #t=)."""
+    return and_(SearchDocument.kind == "segment", TranscriptSegment.id == SearchDocument.ref_id)
 
 
 def _matches(words: list[str], visible, limit: int):
@@ -300,7 +304,9 @@ def _matches(words: list[str], visible, limit: int):
                     tsquery,
                     "StartSel=[[, StopSel=]], MaxFragments=1, MaxWords=24, MinWords=8",
                 ),
+                TranscriptSegment.start_ms,
             )
+            .outerjoin(TranscriptSegment, _segment_join())
             .where(tsv.op("@@")(tsquery), visible)
             .order_by(func.ts_rank(tsv, tsquery).desc(), SearchDocument.id.desc())
             .limit(limit)
@@ -311,8 +317,13 @@ def _matches(words: list[str], visible, limit: int):
     fts = table("search_fts", column("rowid"))
     engine_table = literal_column("search_fts")
     stmt = (
-        select(SearchDocument, func.snippet(engine_table, -1, "[[", "]]", "…", 16))
+        select(
+            SearchDocument,
+            func.snippet(engine_table, -1, "[[", "]]", "…", 16),
+            TranscriptSegment.start_ms,
+        )
         .select_from(fts.join(SearchDocument, SearchDocument.id == fts.c.rowid))
+        .outerjoin(TranscriptSegment, _segment_join())
         .where(text("search_fts MATCH :match").bindparams(match=match), visible)
         .order_by(func.bm25(engine_table, 5.0, 1.0), SearchDocument.id.desc())
         .limit(limit)
@@ -325,40 +336,51 @@ def search(viewer, query: str, limit: int = RESULT_LIMIT) -> Results:
     results = Results(query=" ".join(words))
     if not words:
         return results
-    rows = _matches(words, _visibility(viewer), limit)
+    visible, groups = _visibility(viewer)
+    rows = _matches(words, visible, limit)
     if not rows:
         return results
-    hits = _hits(viewer, rows)
+    hits = _hits(viewer, rows, groups)
     for kind in KIND_LABELS:
         if hits.get(kind):
             results.groups[kind] = hits[kind]
     return results
 
 
-def _hits(viewer, rows) -> dict[str, list[Hit]]:
+def _hits(viewer, rows, groups: dict) -> dict[str, list[Hit]]:
+    """Hits for the matched documents, loading what they show in as few queries as may be."""
     by_kind: dict[str, list] = {}
-    for document, snippet in rows:
+    for document, snippet, _start in rows:
         by_kind.setdefault(document.kind, []).append((document, snippet))
-    episode_ids = {d.episode_id for d, _ in rows if d.episode_id}
-    episodes = {
-        e.id: e for e in db.session.scalars(select(Episode).where(Episode.id.in_(episode_ids)))
-    }
-    group_ids = {d.group_id for d, _ in rows if d.group_id}
-    groups = {
-        g.id: g for g in db.session.scalars(select(StudyGroup).where(StudyGroup.id.in_(group_ids)))
-    }
+    episode_ids = {d.episode_id for d, _, _ in rows if d.episode_id}
+    episodes = {}
+    if episode_ids:
+        episodes = {
+            e.id: e
+            for e in db.session.scalars(select(Episode).where(Episode.id.in_(episode_ids)))
+        }
+    missing = {d.group_id for d, _, _ in rows if d.group_id and d.group_id not in groups}
+    if missing:
+        groups = {
+            **groups,
+            **{
+                g.id: g
+                for g in db.session.scalars(select(StudyGroup).where(StudyGroup.id.in_(missing)))
+            },
+        }
     loaded = {}
-    for kind, model in (("answer", Answer), ("reply", Reply), ("post", Post), ("thread", Thread)):
+    for kind, model in (("answer", Answer), ("reply", Reply), ("post", Post)):
         ids = [d.ref_id for d, _ in by_kind.get(kind, [])]
         if ids:
-            loaded[kind] = {o.id: o for o in db.session.scalars(select(model).where(model.id.in_(ids)))}
-    segment_ids = [d.ref_id for d, _ in by_kind.get("segment", [])]
-    segments = {
-        s.id: s
-        for s in db.session.scalars(
-            select(TranscriptSegment).where(TranscriptSegment.id.in_(segment_ids))
-        )
-    }
+            loaded[kind] = {
+                o.id: o
+                for o in db.session.scalars(
+                    select(model).options(joinedload(model.author)).where(model.id.in_(ids))
+                )
+            }
+    # A thread's hit needs only its id and title, which its document carries.
+    loaded["thread"] = {d.ref_id: d for d, _ in by_kind.get("thread", [])}
+    segments = {d.ref_id: start_ms for d, _, start_ms in rows if start_ms is not None}
     out: dict[str, list[Hit]] = {}
     for kind, items in by_kind.items():
         for document, snippet in items:
@@ -377,8 +399,8 @@ def _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments) ->
         if group is None or obj is None:
             return None
         if kind == "thread":
-            url = path_for("discussion.thread", slug=group.slug, thread_id=obj.id)
-            return Hit(kind, obj.title, marked, url, group.name)
+            url = path_for("discussion.thread", slug=group.slug, thread_id=document.ref_id)
+            return Hit(kind, document.title, marked, url, group.name)
         label = policy.author_label(viewer, group, obj)
         if kind == "answer":
             url = path_for("groups.answer_link", slug=group.slug, answer_id=obj.id)
@@ -395,8 +417,7 @@ def _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments) ->
     title = gettext("Episode %(number)s: %(title)s", number=episode.number, title=episode.title)
     url = path_for("catalog.episode", slug=episode.slug)
     if kind == "segment":
-        segment = segments.get(document.ref_id)
-        seconds = segment.start_ms // 1000 if segment else 0
+        seconds = segments.get(document.ref_id, 0) // 1000
         url = path_for("catalog.transcript", slug=episode.slug, lang=document.language)
         url += f"#t={seconds}"
         stamp = f"{seconds // 60:02d}:{seconds % 60:02d}"
