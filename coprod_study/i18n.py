@@ -74,6 +74,18 @@ def init_app(app) -> None:
         default_translation_directories=str(app.root_path + "/translations"),
     )
 
+    # Templates call gettext thousands of times on a long page; Flask-Babel finds
+    # the catalog anew at each call, so the page keeps the one it found first.
+    app.jinja_env.install_gettext_callables(
+        lambda string: request_translations().ugettext(string),
+        lambda singular, plural, n: request_translations().ungettext(singular, plural, n),
+        newstyle=True,
+        pgettext=lambda context, string: request_translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, n: request_translations().unpgettext(
+            context, singular, plural, n
+        ),
+    )
+
     @app.after_request
     def vary_on_language(response):
         # A page's language follows the browser's Accept-Language and the lang
@@ -94,3 +106,18 @@ def set_language_response(response, language: str):
         secure=request.is_secure,
     )
     return response
+
+
+def request_translations():
+    """The catalog of the current request's language, looked up once per request."""
+    from flask_babel import get_locale, get_translations
+
+    if not has_request_context():
+        return get_translations()
+    # Keyed by the locale, so force_locale (e-mail in the recipient's language) still works.
+    locale = get_locale()
+    found = getattr(request, "_coprod_translations", None)
+    if found is None or found[0] is not locale:
+        found = (locale, get_translations())
+        request._coprod_translations = found
+    return found[1]

@@ -2,8 +2,9 @@
 
 from datetime import UTC, datetime
 
+from babel.dates import parse_pattern
 from babel.lists import format_list
-from flask_babel import format_date, format_datetime, get_locale, to_user_timezone
+from flask_babel import format_date, format_datetime, get_locale, get_timezone, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -39,20 +40,35 @@ def local_time(value: datetime | None, fmt: str = "datetime") -> str:
     kind = STRFTIME_FORMATS.get(fmt, fmt)
     if kind not in ("date", "datetime", *BABEL_FORMATS):
         kind = "datetime" if "%H" in fmt or "%M" in fmt or "%I" in fmt else "date"
+    if kind == "datetime":
+        # The common case, on every post: the zone, language and pattern are
+        # looked up once per request.
+        locale, zone, pattern = _datetime_context()
+        local = value.astimezone(zone)
+        return f"{pattern.apply(local, locale)} {local.tzname()}"
     local = to_user_timezone(value)
     if kind == "date":
         return format_date(local, "medium")
-    if kind == "datetime":
-        locale = get_locale()
-        pattern = locale.datetime_formats["medium"].format(
-            locale.time_formats["short"].pattern, locale.date_formats["medium"].pattern
-        )
-        text = format_datetime(value, pattern)
-    else:
-        text = format_datetime(value, kind)
+    text = format_datetime(value, kind)
     if kind in ("long", "full"):
         return text  # these patterns name the zone themselves
     return f"{text} {local.tzname()}"
+
+
+def _datetime_context():
+    from flask import has_request_context, request
+
+    locale = get_locale()
+    cached = getattr(request, "_coprod_datetime", None) if has_request_context() else None
+    # Keyed by the locale, so force_locale (e-mail in the recipient's language) still works.
+    if cached is None or cached[0] is not locale:
+        pattern = locale.datetime_formats["medium"].format(
+            locale.time_formats["short"].pattern, locale.date_formats["medium"].pattern
+        )
+        cached = (locale, get_timezone(), parse_pattern(pattern))
+        if has_request_context():
+            request._coprod_datetime = cached
+    return cached
 
 
 def list_of(items) -> str:

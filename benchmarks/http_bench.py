@@ -1,0 +1,818 @@
+"""HTTP benchmark: the app under gunicorn, measured with wrk against a large data set.
+
+First seed the data set, which writes a manifest naming the database, the person to
+sign in as and the pages to measure:
+
+    python benchmarks/seed_large.py                 # full size, about 30 s
+    python benchmarks/seed_large.py --scale 0.05    # small, for trying things out
+
+Then run:
+
+    python benchmarks/http_bench.py [--manifest benchmarks/.data/large.json]
+        [--duration 10] [--warmup 3] [--pages home,search] [--json results.json]
+
+What it does:
+
+1. Counts the SQL statements per request for each page in-process (Flask's test
+   client, the second of two GETs, without BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE).
+2. Starts `gunicorn -w 2 -k sync 'coprod_study:create_app()'` on a free loopback
+   port against the manifest's database, with plain-HTTP cookies and the sign-in
+   and posting limits raised, waits for /healthz, signs in through the login form
+   and checks that every page answers 200 with that session.
+3. For each page: a wrk warm-up, then `wrk -t2 -c8 -d10s --timeout 10s --latency`
+   with the session cookie, while sampling the VmRSS of the gunicorn master and its
+   workers every 0.2 s.
+4. Does the same for benchmarks/ceiling_app.py (bare Flask "ok" and a Jinja page of
+   200 items), the ceiling the pages are compared with.
+5. Prints a table, the peak memory, and PASS/MISS for each target.
+
+Needs wrk on the PATH and gunicorn beside this Python (or on the PATH). The exit
+code is 0 even when targets are missed; it is non-zero only when something breaks
+(the server does not start, sign-in fails, a page does not answer 200).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from http.client import HTTPConnection, HTTPException
+from importlib import metadata
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+DEFAULT_MANIFEST = HERE / ".data" / "large.json"
+# seed_large.py runs the app with this instance folder, so a relative SQLite path
+# in its manifest is relative to it.
+SEED_INSTANCE = HERE / ".data"
+
+WORKERS = 2
+THREADS = 2
+CONNECTIONS = 8
+WRK_TIMEOUT = "10s"
+SAMPLE_EVERY = 0.2
+START_TIMEOUT = 60.0
+# Sent by the sign-in and by wrk alike: Flask-Login's session protection compares
+# the User-Agent with the one the session was made with.
+USER_AGENT = "coprod-http-bench/1"
+LOGIN_PATH = "/auth/login"
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "END"}
+
+CEILING_PAGES = {"bare Flask": "/", "Jinja 200 items": "/jinja"}
+JINJA = "Jinja 200 items"
+
+# Targets.
+QUESTION_20_RPS = 220.0
+QUESTION_20_SHARE = 50.0  # percent of the Jinja ceiling
+QUESTION_200_RPS = 60.0
+SEARCH_RPS = 200.0
+SEARCH_P99_MS = 100.0
+MAX_QUERIES = 8
+MAX_RSS_MIB = 150.0
+
+
+class BenchError(Exception):
+    """Something broke; the figures would mean nothing."""
+
+
+# --- Processes and memory, from /proc ------------------------------------------
+
+
+def _status_kib(pid: int, key: str) -> int:
+    """A `kB` line of /proc/<pid>/status (VmRSS, VmHWM); 0 when the process is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    """Child processes of `pid`, from task/*/children or else by scanning /proc."""
+    listed = list(Path(f"/proc/{pid}/task").glob("*/children"))
+    if listed:
+        found: list[int] = []
+        for path in listed:
+            try:
+                found += [int(child) for child in path.read_text().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        return found
+    # Kernels without CONFIG_PROC_CHILDREN: the parent is the field after "(comm)".
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            after_name = stat.read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if int(after_name[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _busy_connections(port: int) -> int:
+    """Server-side TCP connections on `port` that are queued or being answered.
+
+    From /proc/net/tcp: ESTABLISHED (01) and CLOSE_WAIT (08, the client has gone
+    but the server has not answered and closed yet); 0 when the table is unreadable.
+    """
+    local = f":{port:04X}"
+    busy = 0
+    try:
+        with open("/proc/net/tcp") as table:
+            next(table, None)
+            for line in table:
+                fields = line.split()
+                if len(fields) > 3 and fields[1].endswith(local) and fields[3] in ("01", "08"):
+                    busy += 1
+    except OSError:
+        return 0
+    return busy
+
+
+def _mib(kib: int) -> float:
+    return kib / 1024
+
+
+# --- gunicorn ------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def find_tool(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    path = str(beside) if beside.exists() else shutil.which(name)
+    if not path:
+        raise BenchError(f"{name} not found (beside {sys.executable} or on the PATH)")
+    return path
+
+
+class Gunicorn:
+    """A gunicorn master and its workers in a process group of their own."""
+
+    def __init__(self, label: str, app: str, env: dict[str, str], log: Path,
+                 chdir: Path | None = None):
+        self.label = label
+        self.port = free_port()
+        self.log = log
+        self.argv = [find_tool("gunicorn"), "-w", str(WORKERS), "-k", "sync",
+                     "-b", f"127.0.0.1:{self.port}"]
+        if chdir is not None:
+            self.argv += ["--chdir", str(chdir)]
+        if _gunicorn_has_control_socket(self.argv[0]):
+            # gunicorn >= 25.1 opens a control socket at one fixed path per user,
+            # which a second gunicorn (the ceiling, or anyone else's) would fight over.
+            self.argv.append("--no-control-socket")
+        self.argv.append(app)
+        self.env = env
+        self.process: subprocess.Popen | None = None
+        self.peak_rss_kib = 0
+        self.peak_rss_parts: list[int] = []
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> "Gunicorn":
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(  # noqa: S603 (our own fixed command line)
+                self.argv, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        group = self.process.pid  # start_new_session: the group id is the master's pid
+        try:
+            os.killpg(group, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(group, signal.SIGKILL)
+            self.process.wait()
+        except ProcessLookupError:
+            pass
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+    def wait_ready(self, path: str, ready) -> None:
+        """Poll `path` until ready(status, body) holds and all workers are up."""
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise BenchError(f"{self.label}: gunicorn exited with {self.process.returncode}"
+                                 f"\n{self.log_tail()}")
+            try:
+                status, _location, body = Browser(self.port).get(path)
+            except (OSError, HTTPException):
+                status, body = 0, ""
+            if ready(status, body) and len(self.workers()) >= WORKERS:
+                self.sample()
+                return
+            time.sleep(0.2)
+        raise BenchError(f"{self.label}: no answer from {path} within {START_TIMEOUT:.0f} s"
+                         f"\n{self.log_tail()}")
+
+    def workers(self) -> list[int]:
+        return _children(self.process.pid) if self.process else []
+
+    def pids(self) -> list[int]:
+        return [self.process.pid, *self.workers()] if self.process else []
+
+    def sample(self) -> int:
+        """Sum of VmRSS over master and workers now, in KiB; keeps the peak."""
+        parts = [_status_kib(pid, "VmRSS") for pid in self.pids()]
+        total = sum(parts)
+        if total > self.peak_rss_kib:
+            self.peak_rss_kib = total
+            self.peak_rss_parts = parts
+        return total
+
+    def wait_idle(self, timeout: float = 120.0) -> float:
+        """Wait until no connection is queued or being answered; the seconds waited.
+
+        When wrk stops it drops its connections, but the requests already sent
+        stay in the listen queue and the sync workers still answer them: without
+        this wait they would eat into the next run's time.
+        """
+        started = time.monotonic()
+        while _busy_connections(self.port) and time.monotonic() - started < timeout:
+            self.sample()
+            time.sleep(0.1)
+        return time.monotonic() - started
+
+    def hwm_kib(self) -> int:
+        return sum(_status_kib(pid, "VmHWM") for pid in self.pids())
+
+
+_control_socket_support: dict[str, bool] = {}
+
+
+def _gunicorn_has_control_socket(gunicorn: str) -> bool:
+    if gunicorn not in _control_socket_support:
+        shown = subprocess.run(  # noqa: S603 (our own fixed command line)
+            [gunicorn, "--help"], capture_output=True, text=True, check=False
+        ).stdout
+        _control_socket_support[gunicorn] = "--no-control-socket" in shown
+    return _control_socket_support[gunicorn]
+
+
+# --- Signing in over HTTP ---------------------------------------------------------
+
+
+class _CsrfFinder(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.token: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        found = dict(attrs)
+        if tag == "input" and found.get("name") == "csrf_token" and self.token is None:
+            self.token = found.get("value")
+
+
+class Browser:
+    """Just enough of a browser: one request at a time, cookies kept by name.
+
+    Cookies are sent whatever their Secure flag, so signing in works over plain
+    HTTP even if the app marks its cookies Secure.
+    """
+
+    def __init__(self, port: int):
+        self.port = port
+        self.cookies: dict[str, str] = {}
+
+    def cookie_header(self) -> str:
+        return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
+
+    def request(self, method: str, path: str, form: dict[str, str] | None = None
+                ) -> tuple[int, str | None, str]:
+        headers = {"User-Agent": USER_AGENT}
+        if self.cookies:
+            headers["Cookie"] = self.cookie_header()
+        body = None
+        if form is not None:
+            body = urlencode(form)
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        connection = HTTPConnection("127.0.0.1", self.port, timeout=60)
+        try:
+            connection.request(method, path, body=body, headers=headers)
+            response = connection.getresponse()
+            text = response.read().decode("utf-8", errors="replace")
+            for header in response.headers.get_all("Set-Cookie") or []:
+                self._keep(header)
+            return response.status, response.getheader("Location"), text
+        finally:
+            connection.close()
+
+    def get(self, path: str) -> tuple[int, str | None, str]:
+        return self.request("GET", path)
+
+    def _keep(self, set_cookie: str) -> None:
+        pair, _, attributes = set_cookie.partition(";")
+        name, _, value = pair.strip().partition("=")
+        deleted = not value or re.search(r"max-age=0\b", attributes, re.IGNORECASE)
+        if deleted:
+            self.cookies.pop(name, None)
+        else:
+            self.cookies[name] = value
+
+
+def sign_in(port: int, email: str, password: str) -> Browser:
+    browser = Browser(port)
+    status, _location, page = browser.get(LOGIN_PATH)
+    if status != 200:
+        raise BenchError(f"GET {LOGIN_PATH} answered {status}")
+    finder = _CsrfFinder()
+    finder.feed(page)
+    if not finder.token:
+        raise BenchError(f"no csrf_token input on {LOGIN_PATH}")
+    status, location, page = browser.request(
+        "POST", LOGIN_PATH, {"email": email, "password": password, "csrf_token": finder.token}
+    )
+    if status not in (302, 303) or not location:
+        raise BenchError(f"POST {LOGIN_PATH} answered {status}, not a redirect: sign-in failed "
+                         f"(wrong manifest person or password, or the login limit?)")
+    # Follow the redirect once so the "Signed in" message leaves the session:
+    # otherwise every measured request would carry and show it.
+    target = urlsplit(location)
+    browser.get(target.path + (f"?{target.query}" if target.query else ""))
+    if not browser.cookies:
+        raise BenchError("signed in but got no cookies")
+    return browser
+
+
+def check_pages(browser: Browser, pages: dict[str, str]) -> None:
+    failed = []
+    for name, path in pages.items():
+        status, location, _body = browser.get(path)
+        if status != 200:
+            where = f" -> {location}" if location else ""
+            failed.append(f"{name} {path}: {status}{where}")
+    if failed:
+        raise BenchError("pages not answering 200 when signed in:\n  " + "\n  ".join(failed))
+
+
+# --- wrk ------------------------------------------------------------------------
+
+
+@dataclass
+class WrkResult:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    non_2xx_3xx: int
+    socket_errors: dict[str, int] = field(default_factory=dict)
+    peak_rss_mib: float = 0.0
+
+    @property
+    def socket_error_total(self) -> int:
+        return sum(self.socket_errors.values())
+
+    @property
+    def flagged(self) -> bool:
+        return self.non_2xx_3xx > 0 or self.socket_error_total > 0
+
+
+UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+
+
+def _to_ms(number: str, unit: str) -> float:
+    return float(number) * UNIT_MS[unit]
+
+
+def parse_wrk(output: str) -> WrkResult:
+    rate = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
+    if not rate:
+        raise BenchError(f"could not read wrk's output:\n{output}")
+    percentiles = {
+        share: _to_ms(number, unit)
+        for share, number, unit in re.findall(
+            r"^\s*(\d+)%\s+([\d.]+)(us|ms|s|m|h)\s*$", output, re.MULTILINE
+        )
+    }
+    if "50" not in percentiles or "99" not in percentiles:
+        raise BenchError(f"no latency distribution in wrk's output:\n{output}")
+    total = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
+    errors = re.search(r"Socket errors:(.*)$", output, re.MULTILINE)
+    socket_errors = (
+        {kind: int(count) for kind, count in re.findall(r"(\w+) (\d+)", errors.group(1))}
+        if errors else {}
+    )
+    return WrkResult(
+        requests_per_second=float(rate.group(1)),
+        p50_ms=percentiles["50"],
+        p99_ms=percentiles["99"],
+        requests=int(total.group(1)) if total else 0,
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=socket_errors,
+    )
+
+
+def run_wrk(server: Gunicorn, path: str, seconds: int, headers: list[str],
+            latency: bool) -> tuple[str, int]:
+    """Run wrk against `path`; wrk's output and the server's peak RSS (KiB) meanwhile."""
+    argv = [find_tool("wrk"), f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s",
+            "--timeout", WRK_TIMEOUT]
+    if latency:
+        argv.append("--latency")
+    for header in headers:
+        argv += ["-H", header]
+    argv.append(server.base_url + path)
+    wrk = subprocess.Popen(  # noqa: S603 (our own fixed command line)
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    peak = 0
+    try:
+        while wrk.poll() is None:
+            peak = max(peak, server.sample())
+            time.sleep(SAMPLE_EVERY)
+        output = wrk.stdout.read() if wrk.stdout else ""
+    finally:
+        if wrk.poll() is None:
+            wrk.kill()
+        wrk.wait()
+    if wrk.returncode != 0:
+        raise BenchError(f"wrk exited with {wrk.returncode}:\n{output}")
+    waited = server.wait_idle()
+    if waited > 0.5:
+        print(f"    ({waited:.1f} s for the requests left over by wrk to finish)",
+              file=sys.stderr, flush=True)
+    return output, peak
+
+
+def measure(server: Gunicorn, path: str, args, headers: list[str]) -> WrkResult:
+    if args.warmup > 0:
+        run_wrk(server, path, args.warmup, headers, latency=False)
+    output, peak_kib = run_wrk(server, path, args.duration, headers, latency=True)
+    result = parse_wrk(output)
+    result.peak_rss_mib = _mib(peak_kib)
+    return result
+
+
+# --- Queries per request, in-process ------------------------------------------------
+
+
+def _app_database_url(url: str) -> str:
+    """The URL as create_app() sees it when given as DATABASE_URL."""
+    from sqlalchemy.engine import make_url
+
+    from coprod_study import config
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not os.path.isabs(parsed.database):
+            parsed = parsed.set(database=str(SEED_INSTANCE / parsed.database))
+            url = parsed.render_as_string(hide_password=False)
+    return config.from_environment({"DATABASE_URL": url})["SQLALCHEMY_DATABASE_URI"]
+
+
+def count_queries(url: str, email: str, pages: dict[str, str]) -> dict[str, int]:
+    """SQL statements of the second of two GETs of each page, through the test client."""
+    from sqlalchemy import event, select
+
+    from coprod_study import create_app
+    from coprod_study.extensions import db
+    from coprod_study.models import User
+
+    statements: list[str] = []
+
+    def record(_conn, _cursor, statement, *_rest) -> None:
+        statements.append(statement)
+
+    counts: dict[str, int] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        app = create_app({"TESTING": True, "INSTANCE_PATH": folder, "SECRET_KEY": "benchmark",
+                          "SQLALCHEMY_DATABASE_URI": url, "SESSION_COOKIE_SECURE": False})
+        # Only the look-up happens in an app context: requests made inside one would
+        # share its SQLAlchemy session and hide the queries they repeat.
+        with app.app_context():
+            user = db.session.scalar(select(User).where(User.email == email))
+            if user is None:
+                raise BenchError(f"no account {email} in {url}")
+            user_id = user.get_id()
+            engine = db.engine
+        client = app.test_client()
+        with client.session_transaction() as session:
+            session["_user_id"] = user_id
+            session["_fresh"] = True
+            session["auth_at"] = int(time.time())
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            for name, path in pages.items():
+                status = client.get(path).status_code
+                statements.clear()
+                again = client.get(path).status_code
+                if status != 200 or again != 200:
+                    raise BenchError(f"in-process GET {path} answered {status}, then {again}")
+                counts[name] = sum(
+                    1 for statement in statements
+                    if (statement.split(None, 1) or [""])[0].upper() not in TRANSACTION_CONTROL
+                )
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+            engine.dispose()
+    return counts
+
+
+# --- The report ---------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return "unknown"
+    for key in ("model name", "Model", "Hardware", "cpu model", "cpu"):
+        found = re.search(rf"^{key}\s*:\s*(.+)$", text, re.MULTILINE)
+        if found:
+            return found.group(1).strip()
+    return "unknown"
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+@dataclass
+class Row:
+    name: str
+    path: str
+    result: WrkResult
+    queries: int | None = None
+    percent_of_jinja: float | None = None
+
+
+def _errors(result: WrkResult) -> str:
+    parts = []
+    if result.non_2xx_3xx:
+        parts.append(f"non-2xx {result.non_2xx_3xx}")
+    if result.socket_error_total:
+        detail = ", ".join(f"{k} {v}" for k, v in result.socket_errors.items() if v)
+        parts.append(f"socket {result.socket_error_total} ({detail})")
+    return "  ".join(parts) + "  !" if parts else "0"
+
+
+def print_table(rows: list[Row], ceiling: list[Row]) -> None:
+    width = max(len(row.name) for row in rows + ceiling)
+    head = (f"{'page':<{width}}  {'req/s':>8}  {'p50 ms':>8}  {'p99 ms':>8}  {'queries':>7}  "
+            f"{'% jinja':>7}  errors")
+    print(head)
+    print("-" * len(head))
+    for row in [*rows, None, *ceiling]:
+        if row is None:
+            print()
+            continue
+        r = row.result
+        queries = "-" if row.queries is None else str(row.queries)
+        share = "-" if row.percent_of_jinja is None else f"{row.percent_of_jinja:.0f} %"
+        print(f"{row.name:<{width}}  {r.requests_per_second:>8.1f}  {r.p50_ms:>8.1f}  "
+              f"{r.p99_ms:>8.1f}  {queries:>7}  {share:>7}  {_errors(r)}")
+
+
+def check_targets(rows: dict[str, Row], queries: dict[str, int], peak_mib: float
+                  ) -> list[dict]:
+    checks: list[dict] = []
+
+    def add(target: str, passed: bool | None, got: str) -> None:
+        verdict = "SKIP" if passed is None else ("PASS" if passed else "MISS")
+        checks.append({"target": target, "result": verdict, "got": got})
+
+    q20 = rows.get("question_20")
+    add(f"question_20 >= {QUESTION_20_RPS:.0f} req/s",
+        None if q20 is None else q20.result.requests_per_second >= QUESTION_20_RPS,
+        "not run" if q20 is None else f"{q20.result.requests_per_second:.1f} req/s")
+    add(f"question_20 >= {QUESTION_20_SHARE:.0f} % of the Jinja ceiling",
+        None if q20 is None else (q20.percent_of_jinja or 0) >= QUESTION_20_SHARE,
+        "not run" if q20 is None else f"{q20.percent_of_jinja or 0:.1f} %")
+    q200 = rows.get("question_200")
+    add(f"question_200 >= {QUESTION_200_RPS:.0f} req/s",
+        None if q200 is None else q200.result.requests_per_second >= QUESTION_200_RPS,
+        "not run" if q200 is None else f"{q200.result.requests_per_second:.1f} req/s")
+    search = rows.get("search")
+    add(f"search >= {SEARCH_RPS:.0f} req/s with p99 < {SEARCH_P99_MS:.0f} ms",
+        None if search is None else (search.result.requests_per_second >= SEARCH_RPS
+                                     and search.result.p99_ms < SEARCH_P99_MS),
+        "not run" if search is None else (f"{search.result.requests_per_second:.1f} req/s, "
+                                          f"p99 {search.result.p99_ms:.1f} ms"))
+    over = {name: count for name, count in queries.items() if count > MAX_QUERIES}
+    add(f"every page <= {MAX_QUERIES} queries", not over,
+        ", ".join(f"{name} {count}" for name, count in over.items())
+        or f"at most {max(queries.values())}")
+    add(f"master + {WORKERS} workers <= {MAX_RSS_MIB:.0f} MB peak RSS",
+        peak_mib <= MAX_RSS_MIB, f"{peak_mib:.1f} MiB")
+    return checks
+
+
+# --- Main -----------------------------------------------------------------------------
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--manifest", type=Path, default=DEFAULT_MANIFEST,
+                        help=f"written by seed_large.py (default {DEFAULT_MANIFEST})")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
+    parser.add_argument("--warmup", type=int, default=3, help="seconds of warm-up (0: none)")
+    parser.add_argument("--pages", default=None,
+                        help="comma-separated page names from the manifest (default: all)")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+    if args.duration < 1 or args.warmup < 0:
+        parser.error("--duration must be at least 1 and --warmup at least 0")
+    return args
+
+
+def _on_sigterm(_signum, _frame) -> None:
+    # Unwind through the finally blocks, which stop gunicorn and wrk.
+    raise SystemExit(143)
+
+
+def run(args: argparse.Namespace) -> dict:
+    from sqlalchemy.engine import make_url
+
+    if not args.manifest.exists():
+        raise BenchError(f"no manifest at {args.manifest}: run benchmarks/seed_large.py first")
+    manifest = json.loads(args.manifest.read_text())
+    pages: dict[str, str] = manifest["pages"]
+    if args.pages:
+        wanted = [name.strip() for name in args.pages.split(",") if name.strip()]
+        if not wanted:
+            raise BenchError("--pages names no page")
+        unknown = [name for name in wanted if name not in pages]
+        if unknown:
+            raise BenchError(f"unknown pages {', '.join(unknown)}; the manifest has "
+                             f"{', '.join(pages)}")
+        pages = {name: path for name, path in pages.items() if name in wanted}
+    find_tool("wrk")
+    find_tool("gunicorn")
+    url = _app_database_url(manifest["database_url"])
+    dialect = make_url(url).get_backend_name()
+
+    figures: dict = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "machine": os.uname().machine,
+        "cpu_count": os.cpu_count(),
+        "cpu_model": cpu_model(),
+        # Anything else busy on the machine skews every figure below.
+        "load_average": [round(load, 2) for load in os.getloadavg()],
+        "python": sys.version.split()[0],
+        "gunicorn": _version("gunicorn"),
+        "dialect": dialect,
+        "manifest": str(args.manifest),
+        "counts": manifest.get("counts", {}),
+        "settings": {"workers": WORKERS, "threads": THREADS, "connections": CONNECTIONS,
+                     "duration_s": args.duration, "warmup_s": args.warmup},
+    }
+    print(f"date:      {figures['date']}")
+    print(f"machine:   {figures['machine']}, {figures['cpu_count']} CPUs, {figures['cpu_model']}; "
+          f"load average {' '.join(str(load) for load in figures['load_average'])}")
+    print(f"software:  Python {figures['python']}, gunicorn {figures['gunicorn']} "
+          f"({WORKERS} sync workers), wrk -t{THREADS} -c{CONNECTIONS} -d{args.duration}s "
+          f"(warm-up {args.warmup}s)")
+    print(f"database:  {dialect}")
+    print("counts:    " + ", ".join(f"{k} {v:,}" for k, v in figures["counts"].items()))
+    print(flush=True)
+
+    progress = sys.stderr
+    print("counting queries per request in-process ...", file=progress, flush=True)
+    queries = count_queries(url, manifest["email"], pages)
+
+    rows: dict[str, Row] = {}
+    ceiling: dict[str, Row] = {}
+    with tempfile.TemporaryDirectory() as folder:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "SECRET_KEY": "benchmark",
+            "COPROD_INSTANCE_PATH": folder,
+            # Plain HTTP on loopback: the session cookie must not be Secure-only.
+            "COPROD_SECURE_COOKIES": "0",
+            # One sign-in and GETs only, but keep the limits out of the way.
+            "COPROD_LOGIN_FAILURE_LIMIT": "10000/minute",
+            "COPROD_POST_LIMIT": "10000/minute",
+            "COPROD_API_RATE_LIMIT": "1000000/minute",
+        }
+        with Gunicorn("app", "coprod_study:create_app()", env, Path(folder) / "app.log") as app:
+            print(f"starting the app on port {app.port} ...", file=progress, flush=True)
+            app.wait_ready("/healthz", lambda status, body: status == 200 and '"ok"' in body)
+            browser = sign_in(app.port, manifest["email"], manifest["password"])
+            check_pages(browser, pages)
+            headers = [f"Cookie: {browser.cookie_header()}", f"User-Agent: {USER_AGENT}"]
+            for name, path in pages.items():
+                print(f"  {name}: {path}", file=progress, flush=True)
+                rows[name] = Row(name, path, measure(app, path, args, headers), queries[name])
+            # wrk counts a redirect (say, to the sign-in page) as a success: make sure
+            # the session held to the end.
+            check_pages(browser, pages)
+            figures["peak_rss_mib"] = _mib(app.peak_rss_kib)
+            figures["peak_rss_parts_mib"] = [_mib(part) for part in app.peak_rss_parts]
+            figures["hwm_mib"] = _mib(app.hwm_kib())
+            figures["workers_at_end"] = len(app.workers())
+
+        ceiling_env = {**os.environ}
+        log = Path(folder) / "ceiling.log"
+        with Gunicorn("ceiling", "ceiling_app:app", ceiling_env, log, chdir=HERE) as bare:
+            print(f"starting the ceiling app on port {bare.port} ...", file=progress, flush=True)
+            bare.wait_ready("/", lambda status, body: status == 200 and body == "ok")
+            status, _location, _body = Browser(bare.port).get("/jinja")
+            if status != 200:
+                raise BenchError(f"ceiling app: /jinja answered {status}\n{bare.log_tail()}")
+            headers = [f"User-Agent: {USER_AGENT}"]
+            for name, path in CEILING_PAGES.items():
+                print(f"  {name}: {path}", file=progress, flush=True)
+                ceiling[name] = Row(name, path, measure(bare, path, args, headers))
+            figures["ceiling_peak_rss_mib"] = _mib(bare.peak_rss_kib)
+
+    jinja_rps = ceiling[JINJA].result.requests_per_second
+    for row in [*rows.values(), *ceiling.values()]:
+        row.percent_of_jinja = (
+            100 * row.result.requests_per_second / jinja_rps if jinja_rps else None
+        )
+
+    print()
+    print_table(list(rows.values()), list(ceiling.values()))
+    print()
+    print(f"peak RSS, gunicorn master + {WORKERS} workers, over the app's runs: "
+          f"{figures['peak_rss_mib']:.1f} MiB")
+    if figures["peak_rss_parts_mib"]:
+        master, *workers = figures["peak_rss_parts_mib"]
+        print(f"  at the peak: master {master:.1f} MiB, workers "
+              + ", ".join(f"{worker:.1f}" for worker in workers) + " MiB")
+    print(f"sum of VmHWM of master + workers at the end: {figures['hwm_mib']:.1f} MiB")
+    print(f"(ceiling app peak RSS: {figures['ceiling_peak_rss_mib']:.1f} MiB)")
+    if figures["workers_at_end"] != WORKERS:
+        print(f"note: {figures['workers_at_end']} workers at the end, not {WORKERS} "
+              "(a worker was restarted?)")
+    flagged = [row.name for row in rows.values() if row.result.flagged]
+    if flagged:
+        print(f"flagged (errors during the run): {', '.join(flagged)}")
+
+    checks = check_targets(rows, queries, figures["peak_rss_mib"])
+    print()
+    print("targets:")
+    for check in checks:
+        print(f"  {check['result']:<4}  {check['target']}: {check['got']}")
+
+    figures["pages"] = {name: {"path": row.path, "queries": row.queries,
+                               "percent_of_jinja": row.percent_of_jinja, **asdict(row.result)}
+                        for name, row in rows.items()}
+    figures["ceiling"] = {name: {"path": row.path, "percent_of_jinja": row.percent_of_jinja,
+                                 **asdict(row.result)} for name, row in ceiling.items()}
+    figures["targets"] = checks
+    return figures
+
+
+def main() -> int:
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    sys.path.insert(0, str(ROOT))
+    try:
+        figures = run(args)
+    except BenchError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, allow_nan=False, default=str) + "\n")
+        print(f"\nfigures written to {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
