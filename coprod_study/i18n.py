@@ -108,16 +108,32 @@ def set_language_response(response, language: str):
     return response
 
 
+def _babel_state():
+    """Flask-Babel's per-context namespace (it keeps `babel_locale` there), or None."""
+    from flask.globals import _cv_app
+
+    app_ctx = _cv_app.get(None)
+    return None if app_ctx is None else app_ctx.g.__dict__.get("_flask_babel")
+
+
+def per_locale(name: str, build):
+    """`build()`, worked out once per request and language and kept beside Flask-Babel's
+    own locale, so that force_locale (an e-mail in the recipient's language) and
+    flask_babel.refresh() are seen at once."""
+    state = _babel_state()
+    locale = getattr(state, "babel_locale", None)
+    found = getattr(state, name, None)
+    if found is not None and locale is not None and found[0] is locale:
+        return found[1]
+    value = build()
+    state = _babel_state()
+    if state is not None:
+        setattr(state, name, (getattr(state, "babel_locale", None), value))
+    return value
+
+
 def request_translations():
     """The catalog of the current request's language, looked up once per request."""
-    from flask_babel import get_locale, get_translations
+    from flask_babel import get_translations
 
-    if not has_request_context():
-        return get_translations()
-    # Keyed by the locale, so force_locale (e-mail in the recipient's language) still works.
-    locale = get_locale()
-    found = getattr(request, "_coprod_translations", None)
-    if found is None or found[0] is not locale:
-        found = (locale, get_translations())
-        request._coprod_translations = found
-    return found[1]
+    return per_locale("_coprod_translations", get_translations)

@@ -56,19 +56,28 @@ def local_time(value: datetime | None, fmt: str = "datetime") -> str:
 
 
 def _datetime_context():
-    from flask import has_request_context, request
+    from coprod_study.i18n import per_locale
 
-    locale = get_locale()
-    cached = getattr(request, "_coprod_datetime", None) if has_request_context() else None
-    # Keyed by the locale, so force_locale (e-mail in the recipient's language) still works.
-    if cached is None or cached[0] is not locale:
+    def build():
+        locale = get_locale()
         pattern = locale.datetime_formats["medium"].format(
             locale.time_formats["short"].pattern, locale.date_formats["medium"].pattern
         )
-        cached = (locale, get_timezone(), parse_pattern(pattern))
-        if has_request_context():
-            request._coprod_datetime = cached
-    return cached
+        return (locale, get_timezone(), parse_pattern(pattern))
+
+    return per_locale("_coprod_datetime", build)
+
+
+def flag_choices() -> list[tuple[str, str]]:
+    """The flag form's reasons in the reader's language, worked out once per request
+    (every post on a page carries the form)."""
+    from coprod_study.i18n import per_locale
+    from coprod_study.models import FLAG_REASONS
+
+    return per_locale(
+        "_coprod_flag_choices",
+        lambda: [(value, str(text)) for value, text in FLAG_REASONS.items()],
+    )
 
 
 def list_of(items) -> str:
@@ -97,6 +106,7 @@ def init_app(app):
             "site_name": app.config["SITE_NAME"],
             "policy": policy,
             "flag_reasons": FLAG_REASONS,
+            "flag_choices": flag_choices,
             "unread_notifications": (lambda: unread_count(current_user)),
             "current_locale": (lambda: str(get_locale())),
             "interface_languages": LANGUAGES,
