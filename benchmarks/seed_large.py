@@ -52,7 +52,11 @@ HOT_THREAD_POSTS = 40
 COURSE_GROUPS = 5
 QUESTIONS_PER_EPISODE = 5
 
-# Words for made-up posts, so that search has something to find at every frequency.
+# Words for made-up posts. Real writing uses thousands of words with a few very
+# common and most rare (Zipf's law), and search speed depends on how many
+# documents a word is in; so the vocabulary is 4,000 words ranked by frequency:
+# everyday words first, the series' own terms in the middle ranks, made-up
+# words after them.
 COMMON = (
     "care team patient family listen meeting time plan trust share question idea "
     "experience clinic nurse doctor learn voice decision together change service"
@@ -61,10 +65,36 @@ RARE = (
     "coproduction partnership dialysis stewardship microsystem diabetes registry "
     "feedback improvement measurement agenda rehabilitation caregiver asthma"
 ).split()
+SYLLABLES = "ka lo mi re su ta ven dor pil ash ne fo gu hal im ost ry bel".split()
+VOCABULARY_SIZE = 4000
+
+
+def vocabulary(rng: random.Random) -> tuple[list[str], list[float]]:
+    """Words and their cumulative Zipf weights, for random.choices."""
+    made_up: list[str] = []
+    seen = set(COMMON) | set(RARE)
+    while len(made_up) < VOCABULARY_SIZE:
+        word = "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4)))
+        if word not in seen:
+            seen.add(word)
+            made_up.append(word)
+    words = list(COMMON) + made_up[:180] + list(RARE) + made_up[180:]
+    words = words[:VOCABULARY_SIZE]
+    total, cumulative = 0.0, []
+    for rank in range(1, len(words) + 1):
+        total += 1.0 / rank
+        cumulative.append(total)
+    return words, cumulative
+
+
+_WORDS: tuple[list[str], list[float]] | None = None
 
 
 def sentence(rng: random.Random, words: int) -> str:
-    picked = [rng.choice(RARE) if rng.random() < 0.12 else rng.choice(COMMON) for _ in range(words)]
+    global _WORDS
+    if _WORDS is None:
+        _WORDS = vocabulary(random.Random(0))
+    picked = rng.choices(_WORDS[0], cum_weights=_WORDS[1], k=words)
     return " ".join(picked).capitalize() + "."
 
 
@@ -337,7 +367,7 @@ class Seeder:
                     f"/groups/{hot_group['slug']}/episodes/{hot_slug}/questions/1?per_page=200"
                 ),
                 "thread": f"/groups/{hot_group['slug']}/threads/1",
-                "search": "/search?q=partnership+dialysis",
+                "search": "/search?q=dialysis+care",
                 "progress": "/courses/BENCH01/progress",
             },
         }

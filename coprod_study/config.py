@@ -22,6 +22,7 @@ ENVIRONMENT = {
     "COPROD_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "COPROD_PROXY_HOPS": "PROXY_HOPS",
     "COPROD_FLAG_HIDE_THRESHOLD": "FLAG_HIDE_THRESHOLD",
+    "COPROD_POST_FRAGMENT_CACHE": "POST_FRAGMENT_CACHE",
     "COPROD_POST_LIMIT": "POST_LIMIT",
     "COPROD_LOGIN_FAILURE_LIMIT": "LOGIN_FAILURE_LIMIT",
     "COPROD_API_RATE_LIMIT": "API_RATE_LIMIT",
@@ -30,7 +31,7 @@ ENVIRONMENT = {
 }
 
 BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "FETCH_ALLOW_PRIVATE"}
-INTEGER_KEYS = {"SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD"}
+INTEGER_KEYS = {"SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD", "POST_FRAGMENT_CACHE"}
 
 
 def defaults(instance_path: str) -> dict:
@@ -72,6 +73,8 @@ def defaults(instance_path: str) -> dict:
         "API_RATE_LIMIT": "120/minute",
         # Open flags from this many different members hide a post until reviewed.
         "FLAG_HIDE_THRESHOLD": 3,
+        # Rendered posts kept per process (coprod_study.fragments); 0 keeps none.
+        "POST_FRAGMENT_CACHE": 3000,
         "PASSWORD_RESET_MAX_AGE": 3600,
         "PER_PAGE": 20,
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,

@@ -46,9 +46,25 @@ def can_track_listening(user) -> bool:
 # - anyone else sees the public description and a way to join, never content.
 
 
+def _request_cache(name: str) -> dict:
+    """A dict kept on `g` for this request (a fresh one outside an app context).
+
+    Reached without the `g` proxy: a long page asks policy questions thousands of times.
+    """
+    from flask.globals import _cv_app
+
+    app_ctx = _cv_app.get(None)
+    if app_ctx is None:
+        return {}
+    store = app_ctx.g.__dict__
+    cache = store.get(name)
+    if cache is None:
+        cache = store[name] = {}
+    return cache
+
+
 def membership(user, group):
     """The viewer's membership row in `group` (any status), cached per request."""
-    from flask import g, has_app_context
     from sqlalchemy import select
 
     from coprod_study.extensions import db
@@ -56,7 +72,7 @@ def membership(user, group):
 
     if not _signed_in(user):
         return None
-    cache = g.setdefault("_memberships", {}) if has_app_context() else {}
+    cache = _request_cache("_memberships")
     key = (user.id, group.id)
     if key not in cache:
         cache[key] = db.session.scalar(
@@ -69,10 +85,9 @@ def membership(user, group):
 
 def remember_membership(user, group, row) -> None:
     """Seed the per-request cache with a membership loaded together with its group."""
-    from flask import g, has_app_context
 
-    if _signed_in(user) and has_app_context():
-        g.setdefault("_memberships", {})[(user.id, group.id)] = row
+    if _signed_in(user):
+        _request_cache("_memberships")[(user.id, group.id)] = row
 
 
 def forget_memberships() -> None:
@@ -230,15 +245,13 @@ def visible_answers(stmt, viewer, group, *, has_answered: bool, revealed: bool):
 
 def remember_course_role(user, course, role: str | None) -> None:
     """Seed the per-request cache with a role loaded together with its course."""
-    from flask import g, has_app_context
 
-    if _signed_in(user) and has_app_context():
-        g.setdefault("_course_roles", {})[(user.id, course.id)] = role
+    if _signed_in(user):
+        _request_cache("_course_roles")[(user.id, course.id)] = role
 
 
 def course_role(user, course) -> str | None:
     """"educator", "learner" or None for the viewer in `course` (or a course id), cached."""
-    from flask import g, has_app_context
     from sqlalchemy import select
 
     from coprod_study.extensions import db
@@ -247,7 +260,7 @@ def course_role(user, course) -> str | None:
     if not _signed_in(user):
         return None
     course_id = getattr(course, "id", course)
-    cache = g.setdefault("_course_roles", {}) if has_app_context() else {}
+    cache = _request_cache("_course_roles")
     key = (user.id, course_id)
     if key not in cache:
         cache[key] = db.session.scalar(

@@ -68,6 +68,12 @@ def _datetime_context():
     return per_locale("_coprod_datetime", build)
 
 
+def _post_html(group, post, kind: str, can_post: bool):
+    from coprod_study.fragments import post_html
+
+    return post_html(current_user._get_current_object(), group, post, kind, can_post)
+
+
 def flag_choices() -> list[tuple[str, str]]:
     """The flag form's reasons in the reader's language, worked out once per request
     (every post on a page carries the form)."""
@@ -107,6 +113,7 @@ def init_app(app):
             "policy": policy,
             "flag_reasons": FLAG_REASONS,
             "flag_choices": flag_choices,
+            "post_html": _post_html,
             "unread_notifications": (lambda: unread_count(current_user)),
             "current_locale": (lambda: str(get_locale())),
             "interface_languages": LANGUAGES,

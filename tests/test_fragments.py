@@ -1,0 +1,145 @@
+"""Rendered posts kept per process (coprod_study.fragments): found again only by
+readers with the same rights, and never shown once the post has changed."""
+
+import re
+
+import pytest
+from flask import current_app
+
+from coprod_study.extensions import db
+from coprod_study.fragments import CSRF_MARKER, BoundedCache, cache_for
+from coprod_study.models import Post, Reply
+from coprod_study.services import answers as answer_service
+from coprod_study.services import moderation
+from tests import factories as f
+from tests.conftest import login
+
+
+@pytest.fixture
+def circle(sample_catalog):
+    facilitator = f.make_user(name="Fay Facilitator")
+    group = f.make_group(facilitator, name="Circle", allow_anonymous=True)
+    ann = f.add_member(group, f.make_user(name="Ann Anonymous"))
+    bob = f.add_member(group, f.make_user(name="Bob Peer"))
+    cat = f.add_member(group, f.make_user(name="Cat Peer"))
+    episode, question = f.first_question(group)
+    secret = f.make_answer(group, ann, question, "Ann's thought", anonymous=True)
+    f.make_answer(group, bob, question, "Bob's thought")
+    f.make_answer(group, cat, question, "Cat's thought")
+    db.session.add(Reply(answer_id=secret.id, user_id=bob.id, body="Bob replies",
+                         body_html="<p>Bob replies</p>"))
+    db.session.commit()
+    return {
+        "group": group, "facilitator": facilitator, "ann": ann, "bob": bob, "cat": cat,
+        "answer": secret, "url": f"/groups/{group.slug}/episodes/{episode.slug}/questions/1",
+    }
+
+
+def _page(client, person, url):
+    client.post("/auth/logout", data={"csrf_token": _token(client)})
+    client.delete_cookie("session")
+    login(client, person)
+    return client.get(url).get_data(as_text=True)
+
+
+def _token(client):
+    page = client.get("/").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    return found.group(1) if found else ""
+
+
+def test_a_second_reader_with_the_same_rights_gets_the_kept_html(app, client, circle):
+    _page(client, circle["bob"], circle["url"])
+    cache = cache_for(current_app)
+    hits = cache.hits
+    page = _page(client, circle["cat"], circle["url"])
+    # Cat sees Bob's answer and the reply the way Bob's first visit rendered them
+    # for a peer; Bob's own answer differed for Bob (his edit links), not for Cat.
+    assert cache.hits > hits
+    assert "Bob&#39;s thought" in page or "Bob's thought" in page
+
+
+def test_an_anonymous_author_stays_hidden_from_peers_after_a_facilitator_looked(client, circle):
+    facilitator_page = _page(client, circle["facilitator"], circle["url"])
+    assert "Ann Anonymous (anonymous to peers)" in facilitator_page
+    peer_page = _page(client, circle["cat"], circle["url"])
+    assert "Ann Anonymous" not in peer_page
+    assert "Anonymous learner" in peer_page
+
+
+def test_an_edit_or_a_hide_shows_at_once(client, circle):
+    first = _page(client, circle["cat"], circle["url"])
+    assert "Bob replies" in first
+    reply = db.session.query(Reply).filter_by(body="Bob replies").one()
+    answer_service.edit_reply(circle["bob"], reply, "Bob changed his mind")
+    second = client.get(circle["url"]).get_data(as_text=True)
+    assert "Bob changed his mind" in second and "Bob replies" not in second
+    moderation.hide(circle["facilitator"], circle["group"], "reply", reply.id, "Off topic")
+    db.session.commit()
+    third = client.get(circle["url"]).get_data(as_text=True)
+    assert "Bob changed his mind" not in third
+    assert "Hidden by a facilitator." in third
+
+
+def test_forms_in_kept_posts_carry_this_readers_token(client, circle):
+    _page(client, circle["bob"], circle["url"])
+    page = _page(client, circle["cat"], circle["url"])
+    assert CSRF_MARKER not in page
+    tokens = set(re.findall(r'name="csrf_token" value="([^"]+)"', page))
+    assert len(tokens) == 1
+    # The flag form of a kept post works with Cat's session.
+    action = re.search(r'action="(/groups/[^"]+/flag/answer/\d+)"', page).group(1)
+    response = client.post(action, data={"csrf_token": tokens.pop(), "reason": "off_topic"})
+    assert response.status_code == 302
+    assert "Thank you" in client.get(circle["url"]).get_data(as_text=True)
+
+
+def test_the_reader_language_is_part_of_the_key(client, circle):
+    english = _page(client, circle["cat"], circle["url"])
+    assert ">Flag<" in english
+    circle["cat"].language = "sv"
+    db.session.commit()
+    swedish = client.get(circle["url"]).get_data(as_text=True)
+    assert ">Flag<" not in swedish and ">Flagga<" in swedish
+
+
+def test_thread_posts_are_kept_too_and_follow_edits(client, circle):
+    from coprod_study.services import discussion
+
+    thread = discussion.create_thread(
+        circle["facilitator"], circle["group"], title="Week one", body="Opening words"
+    )
+    url = f"/groups/{circle['group'].slug}/threads/{thread.id}"
+    assert "Opening words" in _page(client, circle["bob"], url)
+    post = db.session.query(Post).filter_by(thread_id=thread.id).one()
+    discussion.edit_post(circle["facilitator"], post, "Better opening words")
+    assert "Better opening words" in client.get(url).get_data(as_text=True)
+
+
+def test_the_cache_is_bounded_and_forgets_the_least_recent():
+    cache = BoundedCache(2)
+    cache.put("a", "1")
+    cache.put("b", "2")
+    assert cache.get("a") == "1"
+    cache.put("c", "3")
+    assert cache.get("b") is None and cache.get("a") == "1" and cache.get("c") == "3"
+    assert len(cache) == 2
+    empty = BoundedCache(0)
+    empty.put("a", "1")
+    assert empty.get("a") is None
+
+
+def test_a_cache_of_size_zero_still_renders_every_post(app, client, circle):
+    app.config["POST_FRAGMENT_CACHE"] = 0
+    app.extensions.pop("post_fragments", None)
+    page = _page(client, circle["cat"], circle["url"])
+    assert "Bob&#39;s thought" in page or "Bob's thought" in page
+    assert len(cache_for(app)) == 0
+
+
+def test_a_renamed_author_shows_under_the_new_name(client, circle):
+    assert "Bob Peer" in _page(client, circle["cat"], circle["url"])
+    circle["bob"].display_name = "Robert Peer"
+    db.session.commit()
+    page = client.get(circle["url"]).get_data(as_text=True)
+    assert "Robert Peer" in page and "Bob Peer" not in page
