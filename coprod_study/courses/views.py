@@ -4,6 +4,7 @@ import zoneinfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -500,6 +501,31 @@ def _progress_table(course):
     )
 
 
+class CellWords:
+    """The progress table's words, translated once per page rather than once per cell
+    (300 learners and 12 assignments make 3,600 cells)."""
+
+    def __init__(self):
+        self.listened = _("Listened")
+        self.not_listened = _("Not listened")
+        self.extended = _("(ext.)")
+        self._answered = _("%(answered)s/%(required)s answered")
+        self._timing = {key: str(label) for key, label in progress_service.TIMING_LABELS.items()}
+        self._replies: dict[int, str] = {}
+
+    def answered(self, cell) -> str:
+        return self._answered % {"answered": cell.answered, "required": cell.required}
+
+    def replies(self, count: int) -> str:
+        if count not in self._replies:
+            self._replies[count] = ngettext("%(count)s reply", "%(count)s replies", count,
+                                            count=count)
+        return self._replies[count]
+
+    def timing(self, cell) -> str:
+        return self._timing.get(cell.timing, "")
+
+
 @bp.route("/<code>/progress")
 @login_required
 def progress(code: str):
@@ -511,6 +537,7 @@ def progress(code: str):
         table=table,
         sort_keys=progress_service.SORT_KEYS,
         labels=progress_service.STATUS_LABELS,
+        words=CellWords(),
     )
 
 
