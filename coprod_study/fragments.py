@@ -55,6 +55,10 @@ class BoundedCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
     def __len__(self) -> int:
         return len(self._items)
 
@@ -91,8 +95,12 @@ def _key(viewer, group, post, kind: str, can_post: bool) -> tuple:
             shown)
 
 
-def post_html(viewer, group, post, kind: str, can_post: bool) -> Markup:
-    """The HTML of one answer ('answer'), reply ('reply') or thread post ('post')."""
+def post_html(viewer, group, post, kind: str, can_post: bool, keep_marker: bool = False) -> Markup:
+    """The HTML of one answer ('answer'), reply ('reply') or thread post ('post').
+
+    With `keep_marker` the CSRF marker stays in (the caller keeps the HTML around
+    it and puts the reader's token in at the end).
+    """
     cache = cache_for(current_app)
     key = _key(viewer, group, post, kind, can_post)
     html = cache.get(key)
@@ -102,4 +110,49 @@ def post_html(viewer, group, post, kind: str, can_post: bool) -> Markup:
             post_csrf=CSRF_MARKER,
         )
         cache.put(key, html)
+    if keep_marker:
+        return Markup(html)  # noqa: S704 (rendered by Jinja)
     return Markup(html.replace(CSRF_MARKER, generate_csrf()))  # noqa: S704 (rendered by Jinja)
+
+
+def answers_section(viewer, group, question, state, page: int, per_page: int, render):
+    """One page of a question's answers: (QuestionPage, HTML).
+
+    Readers who see their peers' answers share the page's HTML when they have
+    the same rights over it; one plain query (answers.answers_fingerprint) tells
+    whether the kept HTML still shows the page as it is, so on a hit the answers
+    are neither loaded nor rendered. `render(page)` renders the section, with
+    the CSRF marker in its forms.
+    """
+    from coprod_study.services import answers as answer_service
+
+    cache = cache_for(current_app)
+    fingerprint = None
+    if state.sees_peers:
+        fingerprint = answer_service.answers_fingerprint(
+            viewer, group, question, state, page, per_page
+        )
+    key = None
+    if fingerprint is not None:
+        viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else None
+        key = (
+            "answers", group.id, group.slug, group.allow_anonymous,
+            question.study_question_id, question.group_question_id, question.number,
+            question.prompt, max(1, page), per_page,
+            policy.can_moderate(viewer, group), policy.can_post_in_group(viewer, group),
+            policy.can_see_history(viewer, group),
+            # Their own posts show edit links (and no flag form) to the reader alone.
+            viewer_id if viewer_id in fingerprint.authors else None,
+            str(get_locale()), str(get_timezone()), fingerprint.rows,
+        )
+        html = cache.get(key)
+        if html is not None:
+            page_view = answer_service.page_from_fingerprint(state, fingerprint, page, per_page)
+            return page_view, Markup(html.replace(CSRF_MARKER, generate_csrf()))  # noqa: S704
+    page_view = answer_service.question_page(
+        viewer, group, question, page, per_page, state=state
+    )
+    html = str(render(page_view))
+    if key is not None and page_view.page == max(1, page):
+        cache.put(key, html)
+    return page_view, Markup(html.replace(CSRF_MARKER, generate_csrf()))  # noqa: S704

@@ -68,10 +68,12 @@ def _datetime_context():
     return per_locale("_coprod_datetime", build)
 
 
-def _post_html(group, post, kind: str, can_post: bool):
+def _post_html(group, post, kind: str, can_post: bool, keep_marker: bool = False):
     from coprod_study.fragments import post_html
 
-    return post_html(current_user._get_current_object(), group, post, kind, can_post)
+    return post_html(
+        current_user._get_current_object(), group, post, kind, can_post, keep_marker
+    )
 
 
 def flag_choices() -> list[tuple[str, str]]:

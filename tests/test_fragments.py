@@ -143,3 +143,88 @@ def test_a_renamed_author_shows_under_the_new_name(client, circle):
     db.session.commit()
     page = client.get(circle["url"]).get_data(as_text=True)
     assert "Robert Peer" in page and "Bob Peer" not in page
+
+
+# --- Whole pages of answers ------------------------------------------------------------
+
+
+def _statements(app, client, url):
+    from sqlalchemy import event
+
+    seen = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.split()[0].upper() != "BEGIN":
+            seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        html = client.get(url).get_data(as_text=True)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    return html, len(seen)
+
+
+def test_peers_share_a_kept_page_of_answers_without_loading_them(app, client, circle):
+    _page(client, circle["bob"], circle["url"])
+    _page(client, circle["cat"], circle["url"])
+    cache_for(app).clear()
+    first, loaded = _statements(app, client, circle["url"])
+    again, kept = _statements(app, client, circle["url"])
+    assert again == first.replace(_token_in(first), _token_in(again))
+    # The kept page skips the two queries that load answers and replies.
+    assert kept == loaded - 2
+    assert loaded <= 8
+
+
+def _token_in(html):
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def test_a_new_answer_or_reply_shows_on_a_kept_page_at_once(client, circle):
+    _page(client, circle["cat"], circle["url"])
+    client.get(circle["url"])
+    dan = f.add_member(circle["group"], f.make_user(name="Dan Newcomer"))
+    episode, question = f.first_question(circle["group"])
+    f.make_answer(circle["group"], dan, question, "Dan arrives late")
+    assert "Dan arrives late" in client.get(circle["url"]).get_data(as_text=True)
+    answer = db.session.query(Reply).first().answer
+    answer_service.post_reply(circle["facilitator"], answer, "A word from Fay")
+    assert "A word from Fay" in client.get(circle["url"]).get_data(as_text=True)
+
+
+def test_edit_links_of_a_kept_page_stay_with_their_author(client, circle):
+    from coprod_study.models import Answer
+
+    bob_page = _page(client, circle["bob"], circle["url"])
+    bob_answer = db.session.query(Answer).filter_by(user_id=circle["bob"].id).one()
+    edit = f"/answers/{bob_answer.id}/edit"
+    assert edit in bob_page
+    cat_page = _page(client, circle["cat"], circle["url"])
+    assert edit not in cat_page
+    assert "Endorse" not in cat_page
+    fay_page = _page(client, circle["facilitator"], circle["url"])
+    assert "Endorse" in fay_page and edit not in fay_page
+
+
+def test_the_reply_form_of_a_kept_page_works_for_its_reader(client, circle):
+    _page(client, circle["bob"], circle["url"])
+    page = _page(client, circle["cat"], circle["url"])
+    action = re.search(r'action="(/groups/[^"]+/answers/\d+/replies)"', page).group(1)
+    response = client.post(action, data={"csrf_token": _token_in(page), "body": "Cat agrees"})
+    assert response.status_code == 302
+    assert "Cat agrees" in client.get(circle["url"]).get_data(as_text=True)
+
+
+def test_endorsing_or_a_group_setting_changes_a_kept_page(client, circle):
+    from coprod_study.models import Answer
+
+    page = _page(client, circle["cat"], circle["url"])
+    assert "Endorsed by a facilitator" not in page
+    assert "Reply anonymously to peers" in page
+    bob_answer = db.session.query(Answer).filter_by(user_id=circle["bob"].id).one()
+    answer_service.endorse(circle["facilitator"], bob_answer, True)
+    assert "Endorsed by a facilitator" in client.get(circle["url"]).get_data(as_text=True)
+    circle["group"].allow_anonymous = False
+    db.session.commit()
+    assert "Reply anonymously to peers" not in client.get(circle["url"]).get_data(as_text=True)

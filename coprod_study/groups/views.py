@@ -452,8 +452,21 @@ def _per_page() -> int:
 
 
 def _render_question(group, item, question, form=None, preview=None, status=200):
-    page = answer_service.question_page(
-        current_user, group, question, page=current_page_number(), per_page=_per_page()
+    from coprod_study.fragments import CSRF_MARKER, answers_section
+
+    viewer = current_user._get_current_object()
+    can_post = policy.can_post_in_group(viewer, group)
+    moderator = policy.can_moderate(viewer, group)
+
+    def render_answers(page):
+        return render_template(
+            "groups/_answers.html", group=group, question=question, page=page,
+            can_post=can_post, moderator=moderator, answers_csrf=CSRF_MARKER,
+        )
+
+    state = answer_service.page_state(viewer, group, question)
+    page, answers_html = answers_section(
+        viewer, group, question, state, current_page_number(), _per_page(), render_answers
     )
     if form is None:
         form = AnswerForm()
@@ -470,10 +483,10 @@ def _render_question(group, item, question, form=None, preview=None, status=200)
             form=form,
             preview=preview,
             moment=moment,
-            reply_form=ReplyForm(),
+            answers_html=answers_html,
             action_form=ActionForm(),
-            can_post=policy.can_post_in_group(current_user, group),
-            moderator=policy.can_moderate(current_user, group),
+            can_post=can_post,
+            moderator=moderator,
             page_sizes=answer_service.PAGE_SIZES,
         ),
         status,

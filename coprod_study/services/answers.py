@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, null, select, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -129,16 +129,58 @@ def _shown_answers(viewer, group, question: Question, *, has_answered: bool, rev
     ).order_by(*ANSWER_ORDER)
 
 
-def question_page(
-    viewer, group, question: Question, page: int = 1, per_page: int = ANSWERS_PER_PAGE
-) -> QuestionPage:
-    """One page of answers with their replies, in the same few queries whatever the page size."""
-    own = own_answer(viewer, group, question)
+@dataclass
+class PageState:
+    """What decides which answers a viewer sees on a question."""
+
+    own: Answer | None
+    revealed: bool
+    sees_peers: bool
+
+    @property
+    def has_answered(self) -> bool:
+        return self.own is not None and self.own.deleted_at is None
+
+
+def page_state(viewer, group, question: Question) -> PageState:
+    """The viewer's own answer and whether the answers were revealed, in one query."""
+    revealed_column = (
+        select(QuestionReveal.id)
+        .where(QuestionReveal.group_id == group.id, _question_filter(QuestionReveal, question))
+        .exists()
+        .label("revealed")
+    )
+    if getattr(viewer, "is_authenticated", False):
+        one = select(literal(1).label("one")).subquery()
+        own, revealed = db.session.execute(
+            select(Answer, revealed_column)
+            .select_from(one)
+            .outerjoin(
+                Answer,
+                (Answer.group_id == group.id)
+                & (Answer.user_id == viewer.id)
+                & _question_filter(Answer, question),
+            )
+        ).one()
+    else:
+        own, revealed = None, db.session.scalar(select(revealed_column))
+    from coprod_study.services import courses
+
+    revealed = bool(revealed) or courses.revealed_after_due(group, question)
     has_answered = own is not None and own.deleted_at is None
-    revealed = is_revealed(group, question)
     sees_peers = policy.can_see_peer_answers(
         viewer, group, has_answered=has_answered, revealed=revealed
     )
+    return PageState(own=own, revealed=revealed, sees_peers=sees_peers)
+
+
+def question_page(
+    viewer, group, question: Question, page: int = 1, per_page: int = ANSWERS_PER_PAGE,
+    state: PageState | None = None,
+) -> QuestionPage:
+    """One page of answers with their replies, in the same few queries whatever the page size."""
+    state = state or page_state(viewer, group, question)
+    has_answered, revealed = state.has_answered, state.revealed
     stmt = _shown_answers(viewer, group, question, has_answered=has_answered, revealed=revealed)
     # The page's rows carry the totals (window functions), which saves two count queries.
     stmt = stmt.add_columns(
@@ -160,7 +202,7 @@ def question_page(
         rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
     answers = [row[0] for row in rows]
     shown_count = rows[0][1] if rows else 0
-    if sees_peers:
+    if state.sees_peers:
         answer_count = int(rows[0][2]) if rows else 0
     else:
         answer_count = db.session.scalar(
@@ -173,12 +215,93 @@ def question_page(
     return QuestionPage(
         answers=answers,
         answer_count=answer_count,
-        own=own if has_answered else None,
+        own=state.own if has_answered else None,
         revealed=revealed,
-        sees_peers=sees_peers,
+        sees_peers=state.sees_peers,
         page=page,
         per_page=per_page,
         shown_count=shown_count,
+    )
+
+
+@dataclass
+class Fingerprint:
+    """What one page of answers shows, read without loading the answers: their ids,
+    change stamps, texts and authors' names, and those of their replies."""
+
+    rows: tuple
+    shown_count: int
+    answer_count: int
+    authors: frozenset
+
+
+def answers_fingerprint(
+    viewer, group, question: Question, state: PageState, page: int, per_page: int
+) -> Fingerprint | None:
+    """One plain query; None when the page is empty (past the end, or nothing yet)."""
+    from coprod_study.models import User
+
+    page_ids = (
+        _shown_answers(
+            viewer, group, question, has_answered=state.has_answered, revealed=state.revealed
+        )
+        .with_only_columns(
+            Answer.id,
+            func.count().over().label("shown"),
+            func.sum(case((Answer.deleted_at.is_(None), 1), else_=0)).over().label("live"),
+        )
+        .limit(per_page)
+        .offset((max(1, page) - 1) * per_page)
+        .subquery()
+    )
+    answers = (
+        select(
+            literal("a"), Answer.id, Answer.user_id, Answer.created_at, Answer.edited_at,
+            Answer.deleted_at, Answer.hidden_at, Answer.hidden_reason, Answer.anonymous,
+            Answer.body_html, User.display_name, User.deleted_at, Answer.endorsed_at,
+            Answer.segment_id, Answer.question_text, page_ids.c.shown, page_ids.c.live,
+        )
+        .join(page_ids, page_ids.c.id == Answer.id)
+        .join(User, User.id == Answer.user_id)
+    )
+    replies = (
+        select(
+            literal("r"), Reply.id, Reply.user_id, Reply.created_at, Reply.edited_at,
+            Reply.deleted_at, Reply.hidden_at, Reply.hidden_reason, Reply.anonymous,
+            Reply.body_html, User.display_name, User.deleted_at, null(), Reply.answer_id,
+            null(), null(), null(),
+        )
+        .join(page_ids, page_ids.c.id == Reply.answer_id)
+        .join(User, User.id == Reply.user_id)
+    )
+    rows = sorted(
+        (tuple(row) for row in db.session.execute(union_all(answers, replies))),
+        key=lambda row: (row[0], row[1]),
+    )
+    first = next((row for row in rows if row[0] == "a"), None)
+    if first is None:
+        return None
+    return Fingerprint(
+        rows=tuple(row[:15] for row in rows),
+        shown_count=int(first[15]),
+        answer_count=int(first[16] or 0),
+        authors=frozenset(row[2] for row in rows),
+    )
+
+
+def page_from_fingerprint(
+    state: PageState, fingerprint: Fingerprint, page: int, per_page: int
+) -> QuestionPage:
+    """The page's numbers when its answers come from kept HTML (they are not loaded)."""
+    return QuestionPage(
+        answers=[],
+        answer_count=fingerprint.answer_count,
+        own=state.own if state.has_answered else None,
+        revealed=state.revealed,
+        sees_peers=state.sees_peers,
+        page=max(1, page),
+        per_page=per_page,
+        shown_count=fingerprint.shown_count,
     )
 
 
