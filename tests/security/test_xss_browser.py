@@ -38,6 +38,7 @@ from tests.security.xss_vectors import MARKDOWN_VECTORS, corpus, load_bleach_vec
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SEARCH_BATCH = 50
+ANSWERS_PER_VISIT = 200
 NOTIFICATIONS_PER_PAGE = 30
 SAFE_SCHEMES = ("http", "https", "mailto")
 
@@ -397,10 +398,17 @@ def test_no_vector_executes_on_any_render_path(app, world, live_server, browser,
             shown[label] = shown.get(label, 0) + harness.count(selector)
 
         answers = where["answers"]
-        open_page(f"{live_server}/groups/{answers}/episodes/{episode}/questions/1",
-                  "answer", "article .prose, li .prose, .answer .prose")
-        shown["transcript quote"] = harness.count(".moment-quote")
-        shown["display name"] = harness.count(".author")
+        # Answers come a page at a time; the largest page size takes the fewest visits.
+        for number in range(1, math.ceil(count / ANSWERS_PER_VISIT) + 1):
+            open_page(
+                f"{live_server}/groups/{answers}/episodes/{episode}/questions/1"
+                f"?per_page={ANSWERS_PER_VISIT}&page={number}",
+                "answer", "article .prose, li .prose, .answer .prose",
+            )
+            shown["transcript quote"] = (
+                shown.get("transcript quote", 0) + harness.count(".moment-quote")
+            )
+            shown["display name"] = shown.get("display name", 0) + harness.count(".author")
         open_page(f"{live_server}/groups/{answers}/members", "display name (members)", "tbody tr")
         open_page(f"{live_server}/groups/{where['replies']}/episodes/{episode}/questions/1",
                   "reply", ".prose")
