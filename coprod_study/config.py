@@ -22,7 +22,7 @@ ENVIRONMENT = {
     "COPROD_SECURE_COOKIES": "SESSION_COOKIE_SECURE",
     "COPROD_PROXY_HOPS": "PROXY_HOPS",
     "COPROD_FLAG_HIDE_THRESHOLD": "FLAG_HIDE_THRESHOLD",
-    "COPROD_POST_FRAGMENT_CACHE": "POST_FRAGMENT_CACHE",
+    "COPROD_FRAGMENT_CACHE_MB": "FRAGMENT_CACHE_MB",
     "COPROD_POST_LIMIT": "POST_LIMIT",
     "COPROD_LOGIN_FAILURE_LIMIT": "LOGIN_FAILURE_LIMIT",
     "COPROD_API_RATE_LIMIT": "API_RATE_LIMIT",
@@ -31,7 +31,7 @@ ENVIRONMENT = {
 }
 
 BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "FETCH_ALLOW_PRIVATE"}
-INTEGER_KEYS = {"SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD", "POST_FRAGMENT_CACHE"}
+INTEGER_KEYS = {"SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD", "FRAGMENT_CACHE_MB"}
 
 
 def defaults(instance_path: str) -> dict:
@@ -73,8 +73,9 @@ def defaults(instance_path: str) -> dict:
         "API_RATE_LIMIT": "120/minute",
         # Open flags from this many different members hide a post until reviewed.
         "FLAG_HIDE_THRESHOLD": 3,
-        # Rendered posts kept per process (coprod_study.fragments); 0 keeps none.
-        "POST_FRAGMENT_CACHE": 3000,
+        # Megabytes of rendered posts and answer pages each process keeps
+        # (coprod_study.fragments); 0 keeps none.
+        "FRAGMENT_CACHE_MB": 16,
         "PASSWORD_RESET_MAX_AGE": 3600,
         "PER_PAGE": 20,
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,

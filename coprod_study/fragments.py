@@ -27,14 +27,20 @@ TEMPLATE = "groups/_post.html"
 
 
 class BoundedCache:
-    """A least-recently-used mapping of at most `size` entries, safe across threads."""
+    """A least-recently-used mapping that holds at most `budget` bytes of HTML (its keys
+    are counted as much again: they carry the texts the HTML shows), safe across threads."""
 
-    def __init__(self, size: int):
-        self.size = size
+    def __init__(self, budget: int):
+        self.budget = budget
+        self.used = 0
         self.hits = 0
         self.misses = 0
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
+
+    @staticmethod
+    def cost(value: str) -> int:
+        return 2 * len(value) + 200
 
     def get(self, key):
         with self._lock:
@@ -46,18 +52,24 @@ class BoundedCache:
             self.hits += 1
             return value
 
-    def put(self, key, value) -> None:
-        if self.size <= 0:
+    def put(self, key, value: str) -> None:
+        cost = self.cost(value)
+        if cost > self.budget:
             return
         with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.used -= self.cost(old)
             self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self.used += cost
+            while self.used > self.budget:
+                _key, dropped = self._items.popitem(last=False)
+                self.used -= self.cost(dropped)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.used = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -66,7 +78,8 @@ class BoundedCache:
 def cache_for(app) -> BoundedCache:
     cache = app.extensions.get("post_fragments")
     if cache is None:
-        cache = app.extensions["post_fragments"] = BoundedCache(app.config["POST_FRAGMENT_CACHE"])
+        budget = app.config["FRAGMENT_CACHE_MB"] * 1024 * 1024
+        cache = app.extensions["post_fragments"] = BoundedCache(budget)
     return cache
 
 

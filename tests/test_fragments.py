@@ -116,21 +116,28 @@ def test_thread_posts_are_kept_too_and_follow_edits(client, circle):
     assert "Better opening words" in client.get(url).get_data(as_text=True)
 
 
-def test_the_cache_is_bounded_and_forgets_the_least_recent():
-    cache = BoundedCache(2)
-    cache.put("a", "1")
-    cache.put("b", "2")
-    assert cache.get("a") == "1"
-    cache.put("c", "3")
-    assert cache.get("b") is None and cache.get("a") == "1" and cache.get("c") == "3"
-    assert len(cache) == 2
+def test_the_cache_is_bounded_in_bytes_and_forgets_the_least_recent():
+    item = BoundedCache.cost("x" * 100)
+    cache = BoundedCache(2 * item)
+    cache.put("a", "a" * 100)
+    cache.put("b", "b" * 100)
+    assert cache.get("a") == "a" * 100
+    cache.put("c", "c" * 100)
+    assert cache.get("b") is None and cache.get("a") and cache.get("c")
+    assert len(cache) == 2 and cache.used == 2 * item
+    # Something bigger than the whole budget is not kept, and pushes nothing out.
+    cache.put("huge", "h" * 10_000)
+    assert cache.get("huge") is None and len(cache) == 2
+    # Putting a key again replaces its entry without counting it twice.
+    cache.put("a", "A" * 100)
+    assert cache.get("a") == "A" * 100 and cache.used == 2 * item
     empty = BoundedCache(0)
     empty.put("a", "1")
     assert empty.get("a") is None
 
 
 def test_a_cache_of_size_zero_still_renders_every_post(app, client, circle):
-    app.config["POST_FRAGMENT_CACHE"] = 0
+    app.config["FRAGMENT_CACHE_MB"] = 0
     app.extensions.pop("post_fragments", None)
     page = _page(client, circle["cat"], circle["url"])
     assert "Bob&#39;s thought" in page or "Bob's thought" in page
