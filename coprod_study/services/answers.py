@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, literal, null, select, union_all
+from sqlalchemy import String, case, func, literal, null, select, type_coerce, union_all
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -254,30 +254,32 @@ def answers_fingerprint(
         .offset((max(1, page) - 1) * per_page)
         .subquery()
     )
+    # Times as the database holds them: a fingerprint compares them, it never reads them.
+    def raw(column):
+        return type_coerce(column, String)
+
     answers = (
         select(
-            literal("a"), Answer.id, Answer.user_id, Answer.created_at, Answer.edited_at,
-            Answer.deleted_at, Answer.hidden_at, Answer.hidden_reason, Answer.anonymous,
-            Answer.body_html, User.display_name, User.deleted_at, Answer.endorsed_at,
-            Answer.segment_id, Answer.question_text, page_ids.c.shown, page_ids.c.live,
+            literal("a"), Answer.id, Answer.user_id, raw(Answer.created_at),
+            raw(Answer.edited_at), raw(Answer.deleted_at), raw(Answer.hidden_at),
+            Answer.hidden_reason, Answer.anonymous, Answer.body_html, User.display_name,
+            raw(User.deleted_at), raw(Answer.endorsed_at), Answer.segment_id,
+            Answer.question_text, page_ids.c.shown, page_ids.c.live,
         )
         .join(page_ids, page_ids.c.id == Answer.id)
         .join(User, User.id == Answer.user_id)
     )
     replies = (
         select(
-            literal("r"), Reply.id, Reply.user_id, Reply.created_at, Reply.edited_at,
-            Reply.deleted_at, Reply.hidden_at, Reply.hidden_reason, Reply.anonymous,
-            Reply.body_html, User.display_name, User.deleted_at, null(), Reply.answer_id,
-            null(), null(), null(),
+            literal("r"), Reply.id, Reply.user_id, raw(Reply.created_at),
+            raw(Reply.edited_at), raw(Reply.deleted_at), raw(Reply.hidden_at),
+            Reply.hidden_reason, Reply.anonymous, Reply.body_html, User.display_name,
+            raw(User.deleted_at), null(), Reply.answer_id, null(), null(), null(),
         )
         .join(page_ids, page_ids.c.id == Reply.answer_id)
         .join(User, User.id == Reply.user_id)
     )
-    rows = sorted(
-        (tuple(row) for row in db.session.execute(union_all(answers, replies))),
-        key=lambda row: (row[0], row[1]),
-    )
+    rows = sorted(map(tuple, db.session.execute(union_all(answers, replies))))
     first = next((row for row in rows if row[0] == "a"), None)
     if first is None:
         return None
