@@ -68,11 +68,12 @@ def _init_extensions(app: Flask) -> None:
 
     import coprod_study.services.wording  # noqa: F401  (answers keep the wording they answered)
     from coprod_study import database  # noqa: F401  (registers connection events)
-    from coprod_study.extensions import csrf, db, limiter, login_manager, migrate
+    from coprod_study.database import register_migrations
+    from coprod_study.extensions import csrf, db, limiter, login_manager
     from coprod_study.services import search  # noqa: F401  (keeps the search index in step)
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR), render_as_batch=True)
+    register_migrations(app, db, MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)

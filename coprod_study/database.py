@@ -51,3 +51,75 @@ def _begin_sqlite(connection):
     # A deferred BEGIN that later writes cannot wait on the busy timeout and
     # fails with "database is locked"; IMMEDIATE takes the write lock up front.
     connection.exec_driver_sql("BEGIN IMMEDIATE" if _will_write() else "BEGIN")
+
+
+# --- Migrations -----------------------------------------------------------------------
+#
+# Flask-Migrate brings Alembic (about 11 MB per process). Web workers never
+# migrate, so both load only when a migration runs: `coprod-study db ...`,
+# `init-db`/`serve`, flask_migrate.upgrade() in tests and benchmarks.
+
+
+class LazyMigrations:
+    """app.extensions["migrate"]: Flask-Migrate's configuration, made on first use."""
+
+    def __init__(self, db, directory, **options):
+        self._db = db
+        self._directory = str(directory)
+        self._options = options
+        self._loaded = None
+
+    def _load(self):
+        if self._loaded is None:
+            from flask_migrate import Migrate, _MigrateConfig
+
+            migrate = Migrate(db=self._db, directory=self._directory, **self._options)
+            self._loaded = _MigrateConfig(migrate, self._db, **migrate.alembic_ctx_kwargs)
+        return self._loaded
+
+    def __getattr__(self, name):
+        return getattr(self._load(), name)
+
+
+def _lazy_db_group():
+    import click
+    from flask import g
+    from flask.cli import with_appcontext
+
+    class LazyDbGroup(click.Group):
+        """`coprod-study db ...`: Flask-Migrate's commands, imported when one runs."""
+
+        @staticmethod
+        def _commands():
+            from flask_migrate.cli import db as commands
+
+            return commands
+
+        def list_commands(self, ctx):
+            return self._commands().list_commands(ctx)
+
+        def get_command(self, ctx, name):
+            return self._commands().get_command(ctx, name)
+
+    @with_appcontext
+    def remember_options(directory, x_arg):
+        # What Flask-Migrate's own group does; its commands read these from g.
+        g.directory = directory
+        g.x_arg = x_arg
+
+    return LazyDbGroup(
+        "db",
+        help="Database migrations (Alembic, through Flask-Migrate).",
+        callback=remember_options,
+        params=[
+            click.Option(["-d", "--directory"], default=None,
+                         help="Migration script directory (default: the app's migrations)"),
+            click.Option(["-x", "--x-arg"], multiple=True,
+                         help="Additional arguments consumed by custom env.py scripts"),
+        ],
+    )
+
+
+def register_migrations(app, db, directory) -> None:
+    app.extensions["migrate"] = LazyMigrations(db, directory, render_as_batch=True)
+    app.cli.add_command(_lazy_db_group())

@@ -1,5 +1,6 @@
 """Database safety: SQLite settings, no lost writes, migrations (headers and CSRF: tests/security/)."""
 
+import os
 import threading
 
 import pytest
@@ -122,3 +123,30 @@ def test_models_match_the_migrated_schema(app):
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_web_processes_do_not_load_alembic_but_the_db_commands_work(tmp_path):
+    """Flask-Migrate (and Alembic under it, about 11 MB) loads only when a migration runs."""
+    import subprocess
+    import sys
+
+    env = {**os.environ, "COPROD_INSTANCE_PATH": str(tmp_path / "instance"),
+           "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}", "SECRET_KEY": "cli"}
+    env.pop("TEST_DATABASE_URL", None)
+    script = (
+        "import sys; from coprod_study import create_app; app = create_app(); "
+        "app.test_client().get('/healthz'); "
+        "print('alembic' in sys.modules, 'flask_migrate' in sys.modules)"
+    )
+    loaded = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, timeout=120, check=True)
+    assert loaded.stdout.split() == ["False", "False"]
+    from pathlib import Path
+
+    command = [str(Path(sys.executable).parent / "coprod-study")]
+    subprocess.run([*command, "init-db", "--no-sample"], env=env, check=True, timeout=120,
+                   capture_output=True)
+    current = subprocess.run([*command, "db", "current"], env=env, capture_output=True,
+                             text=True, timeout=120)
+    assert current.returncode == 0, current.stderr[-2000:]
+    assert "(head)" in current.stdout
