@@ -8,9 +8,9 @@ from sqlalchemy import Select, func, select
 from coprod_study.extensions import db
 
 
-@dataclass
-class Page:
-    items: list
+class PageNumbers:
+    """Page arithmetic for anything with `page`, `per_page` and `total`."""
+
     page: int
     per_page: int
     total: int
@@ -26,6 +26,14 @@ class Page:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+
+@dataclass
+class Page(PageNumbers):
+    items: list
+    page: int
+    per_page: int
+    total: int
 
 
 def current_page_number() -> int:

@@ -15,6 +15,7 @@ from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, Rate
 from coprod_study.extensions import db
 from coprod_study.markup import render_markdown
 from coprod_study.models import Answer, QuestionReveal, Reply, Revision
+from coprod_study.pagination import PageNumbers
 from coprod_study.services.groups import Question, check_markdown
 
 
@@ -91,7 +92,7 @@ ANSWER_ORDER = (Answer.endorsed_at.is_(None), Answer.endorsed_at, Answer.created
 
 
 @dataclass
-class QuestionPage:
+class QuestionPage(PageNumbers):
     answers: list[Answer]
     answer_count: int
     own: Answer | None
@@ -103,16 +104,8 @@ class QuestionPage:
     shown_count: int = 0
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.shown_count // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
+    def total(self) -> int:
+        return self.shown_count
 
 
 def _shown_answers(viewer, group, question: Question, *, has_answered: bool, revealed: bool):
