@@ -246,9 +246,8 @@ def question_answers(slug: str, episode_slug: str, number: int):
     episode, question = _question(item, episode_slug, number)
     limit = query_limit()
     after = decode_cursor(int)
-    own = answer_service.own_answer(user, item, question)
-    has_answered = own is not None and own.deleted_at is None
-    revealed = answer_service.is_revealed(item, question)
+    state = answer_service.page_state(user, item, question)
+    has_answered, revealed = state.has_answered, state.revealed
     live_reply = exists().where(Reply.answer_id == Answer.id, Reply.deleted_at.is_(None))
     stmt = (
         policy.visible_answers(

@@ -69,19 +69,24 @@ def own_answer(user, group, question: Question) -> Answer | None:
     )
 
 
-def is_revealed(group, question: Question) -> bool:
+def _reveal_row_exists(group, question: Question):
+    """A facilitator revealed this question's answers (an EXISTS to select)."""
+    return (
+        select(QuestionReveal.id)
+        .where(QuestionReveal.group_id == group.id, _question_filter(QuestionReveal, question))
+        .exists()
+    )
+
+
+def _revealed(group, question: Question, reveal_row: bool) -> bool:
     from coprod_study.services import courses
 
-    revealed = (
-        db.session.scalar(
-            select(QuestionReveal.id).where(
-                QuestionReveal.group_id == group.id, _question_filter(QuestionReveal, question)
-            )
-        )
-        is not None
-    )
     # A course may open a question's answers to the group once its due date passes.
-    return revealed or courses.revealed_after_due(group, question)
+    return bool(reveal_row) or courses.revealed_after_due(group, question)
+
+
+def is_revealed(group, question: Question) -> bool:
+    return _revealed(group, question, db.session.scalar(select(_reveal_row_exists(group, question))))
 
 
 ANSWERS_PER_PAGE = 20
@@ -137,12 +142,7 @@ class PageState:
 
 def page_state(viewer, group, question: Question) -> PageState:
     """The viewer's own answer and whether the answers were revealed, in one query."""
-    revealed_column = (
-        select(QuestionReveal.id)
-        .where(QuestionReveal.group_id == group.id, _question_filter(QuestionReveal, question))
-        .exists()
-        .label("revealed")
-    )
+    revealed_column = _reveal_row_exists(group, question).label("revealed")
     if getattr(viewer, "is_authenticated", False):
         one = select(literal(1).label("one")).subquery()
         own, revealed = db.session.execute(
@@ -157,9 +157,7 @@ def page_state(viewer, group, question: Question) -> PageState:
         ).one()
     else:
         own, revealed = None, db.session.scalar(select(revealed_column))
-    from coprod_study.services import courses
-
-    revealed = bool(revealed) or courses.revealed_after_due(group, question)
+    revealed = _revealed(group, question, revealed)
     has_answered = own is not None and own.deleted_at is None
     sees_peers = policy.can_see_peer_answers(
         viewer, group, has_answered=has_answered, revealed=revealed
@@ -302,12 +300,10 @@ def page_from_fingerprint(
 
 def answer_page_number(viewer, group, question: Question, answer_id: int, per_page: int) -> int:
     """The page of the question on which the viewer finds this answer (1 when it is not shown)."""
-    own = own_answer(viewer, group, question)
+    state = page_state(viewer, group, question)
     ids = list(db.session.scalars(
         _shown_answers(
-            viewer, group, question,
-            has_answered=own is not None and own.deleted_at is None,
-            revealed=is_revealed(group, question),
+            viewer, group, question, has_answered=state.has_answered, revealed=state.revealed
         ).with_only_columns(Answer.id)
     ))
     if answer_id not in ids:
@@ -367,13 +363,7 @@ def can_read_answer(viewer, answer: Answer) -> bool:
         study_question_id=answer.study_question_id,
         group_question_id=answer.group_question_id,
     )
-    own = own_answer(viewer, group, question)
-    return policy.can_see_peer_answers(
-        viewer,
-        group,
-        has_answered=own is not None and own.deleted_at is None,
-        revealed=is_revealed(group, question),
-    )
+    return page_state(viewer, group, question).sees_peers
 
 
 # --- Writing -----------------------------------------------------------------
