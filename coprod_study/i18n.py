@@ -86,6 +86,12 @@ def init_app(app) -> None:
         ),
     )
 
+    @app.before_request
+    def keep_wtforms_catalog():
+        # Flask-WTF reads WTForms' own catalog from disk once per request unless it
+        # finds one here; this one is loaded once per process and language.
+        request.wtforms_translations = WTFORMS_CATALOG
+
     @app.after_request
     def vary_on_language(response):
         # A page's language follows the browser's Accept-Language and the lang
@@ -94,6 +100,36 @@ def init_app(app) -> None:
             response.vary.add("Accept-Language")
             response.vary.add("Cookie")
         return response
+
+
+class WTFormsCatalog:
+    """WTForms' own messages ("This field is required.") in the request's language,
+    each language's catalog read once per process."""
+
+    def __init__(self):
+        self._catalogs = {}
+
+    def _catalog(self):
+        from babel import support
+        from flask_babel import get_locale
+        from wtforms.i18n import messages_path
+
+        locale = get_locale()
+        key = str(locale)
+        catalog = self._catalogs.get(key)
+        if catalog is None:
+            catalog = support.Translations.load(messages_path(), [locale], domain="wtforms")
+            self._catalogs[key] = catalog
+        return catalog
+
+    def ugettext(self, string):
+        return self._catalog().ugettext(string)
+
+    def ungettext(self, singular, plural, n):
+        return self._catalog().ungettext(singular, plural, n)
+
+
+WTFORMS_CATALOG = WTFormsCatalog()
 
 
 def set_language_response(response, language: str):

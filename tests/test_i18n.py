@@ -429,3 +429,37 @@ def test_reset_mail_is_in_the_persons_language(client, app, outbox):
 def test_pages_vary_on_the_language_inputs(client, world):
     response = client.get("/episodes")
     assert {"Accept-Language", "Cookie"} <= set(response.vary)
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("sv", "Inte ett giltigt val"),
+    ("en", "Not a valid choice."),
+])
+def test_wtforms_own_messages_follow_the_reader(client, make_user, monkeypatch, language, message):
+    """WTForms' built-in messages come in the reader's language, from a catalog read
+    once per process and language, not at every request."""
+    from babel import support
+
+    from coprod_study import i18n
+
+    monkeypatch.setattr(i18n, "WTFORMS_CATALOG", i18n.WTFormsCatalog())
+    loads = []
+    real_load = support.Translations.load
+
+    def counting_load(*args, **kwargs):
+        loads.append(kwargs.get("domain"))
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(support.Translations, "load", counting_load)
+    user = make_user(name="Chooser", language=language)
+    login(client, user)
+    for _attempt in range(2):
+        response = post_form(client, "/account", {
+            "display_name": "Chooser", "language": "xx", "time_zone": "UTC",
+            "email_preference": "daily",
+        }, token_from="/account")
+        assert response.status_code == 400
+        assert message in response.get_data(as_text=True)
+    assert loads.count("wtforms") == 1
+    db.session.refresh(user)
+    assert user.language == language

@@ -8,7 +8,6 @@ from urllib.parse import urlsplit
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from icalendar import Calendar, Event
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -89,7 +88,9 @@ def _uid(assignment: Assignment) -> str:
     return f"assignment-{assignment.id}@{host}"
 
 
-def _event(assignment: Assignment, due: datetime, extension_at: datetime | None) -> Event:
+def _event(assignment: Assignment, due: datetime, extension_at: datetime | None):
+    from icalendar import Event  # loaded where a feed is made, not in every worker
+
     course = assignment.course
     episode = assignment.episode
     base = current_app.config["BASE_URL"].rstrip("/")
@@ -154,6 +155,8 @@ def _feed(user, course: Course | None) -> bytes:
             )
         )
     }
+    from icalendar import Calendar
+
     calendar = Calendar()
     calendar.add("prodid", f"-//{current_app.config['SITE_NAME']}//Course due dates//EN")
     calendar.add("version", "2.0")

@@ -11,7 +11,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-import feedparser
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -217,6 +216,8 @@ def parse_feed(raw: bytes, base_url: str | None = None) -> tuple[dict, list[Feed
     item_elements = channel_element.findall("item")
     if not item_elements:
         raise FeedError(["The feed has no episodes (no <item> elements)."])
+
+    import feedparser  # loaded where a feed is read, not in every worker
 
     parsed = feedparser.parse(io.BytesIO(raw), sanitize_html=True, resolve_relative_uris=True)
     if len(parsed.entries) != len(item_elements):

@@ -4,7 +4,6 @@ import io
 import re
 from dataclasses import dataclass
 
-import webvtt
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -114,6 +113,8 @@ def parse(filename: str, raw: bytes) -> tuple[str, list[ParsedSegment]]:
     text = _decode(raw)
     fmt = detect_format(filename, text)
     count = check(text, fmt)
+    import webvtt  # loaded where a transcript is read, not in every worker
+
     try:
         captions = webvtt.from_buffer(io.StringIO(text), format=fmt)
     except Exception as error:  # the library's own complaint, after ours found none
