@@ -30,8 +30,10 @@ class BoundedCache:
     """A least-recently-used mapping that holds at most `budget` bytes of HTML (its keys
     are counted as much again: they carry the texts the HTML shows), safe across threads."""
 
-    def __init__(self, budget: int):
+    def __init__(self, budget: int, cost=None):
         self.budget = budget
+        if cost is not None:
+            self.cost = cost
         self.used = 0
         self.hits = 0
         self.misses = 0

@@ -58,6 +58,7 @@ from coprod_study.models.transcripts import (
     Chapter,
     ContentTranslation,
     SearchDocument,
+    SearchGeneration,
     Transcript,
     TranscriptSegment,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "Chapter",
     "ContentTranslation",
     "SearchDocument",
+    "SearchGeneration",
     "Transcript",
     "TranscriptSegment",
     "COURSE_ROLES",

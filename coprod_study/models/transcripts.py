@@ -97,3 +97,16 @@ class SearchDocument(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+
+
+class SearchGeneration(Base):
+    """One row whose number goes up whenever search documents are changed or removed.
+
+    With the highest document id (which a new document raises) it tells a process
+    whether results it kept for a search still stand (services/search.py).
+    """
+
+    __tablename__ = "search_generation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)

@@ -7,8 +7,10 @@ the same transaction; `coprod-study reindex` rebuilds them from scratch.
 """
 
 import re
+from collections import namedtuple
 from dataclasses import dataclass, field
 
+from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -24,6 +26,7 @@ from sqlalchemy import (
     select,
     table,
     text,
+    update,
 )
 from sqlalchemy.orm import Session, joinedload
 
@@ -38,6 +41,7 @@ from coprod_study.models import (
     Reference,
     Reply,
     SearchDocument,
+    SearchGeneration,
     StudyGroup,
     StudyQuestion,
     Takeaway,
@@ -63,6 +67,9 @@ KIND_LABELS = {
     "reply": _l("Replies"),
 }
 GROUP_KINDS = ("thread", "post", "answer", "reply")
+GENERATION_ID = 1
+# Kept results per process: about 1 KiB a search of 60 hits.
+KEPT_RESULTS_BYTES = 4 * 1024 * 1024
 
 
 # --- Keeping documents in step -----------------------------------------------------
@@ -173,6 +180,10 @@ def _sync(session, flush_context) -> None:
                 SearchDocument.kind == KINDS[type(obj)], SearchDocument.ref_id == obj.id
             )
         )
+    # A new document raises the highest id; any other change raises the generation,
+    # so kept results (see _kept_matches) are never served past it.
+    if removed or any(obj not in session.new for obj in changed):
+        _raise_generation(connection)
     rows = [row for row in (_row(session, obj) for obj in changed) if row is not None]
     if rows:
         connection.execute(insert(SearchDocument), rows)
@@ -181,9 +192,18 @@ def _sync(session, flush_context) -> None:
 event.listen(Session, "after_flush", _sync)
 
 
+def _raise_generation(connection) -> None:
+    connection.execute(
+        update(SearchGeneration)
+        .where(SearchGeneration.id == GENERATION_ID)
+        .values(value=SearchGeneration.value + 1)
+    )
+
+
 def reindex() -> int:
     """Rebuild every search document from the content tables."""
     db.session.execute(delete(SearchDocument))
+    _raise_generation(db.session.connection())
     total = 0
     for model in KINDS:
         batch = []
@@ -235,12 +255,13 @@ class Results:
 
 def _visibility(viewer):
     """A WHERE clause: catalog documents, plus posts in the viewer's groups that
-    post-before-you-see-others lets them read; and the viewer's groups by id."""
+    post-before-you-see-others lets them read; the viewer's groups by id; and a
+    signature that is equal for two viewers exactly when their clauses are."""
     public = SearchDocument.group_id.is_(None)
     if not getattr(viewer, "is_authenticated", False):
-        return public, {}
+        return public, {}, ("public",)
     if policy.has_site_role(viewer, "admin"):
-        return SearchDocument.id.is_not(None), {}
+        return SearchDocument.id.is_not(None), {}, ("all",)
     rows = db.session.execute(
         select(StudyGroup, Membership)
         .join(Membership, Membership.group_id == StudyGroup.id)
@@ -250,11 +271,11 @@ def _visibility(viewer):
         policy.remember_membership(viewer, group, membership)
     groups = {group.id: group for group, _membership in rows}
     if not groups:
-        return public, groups
+        return public, groups, ("public",)
     gated = [g.id for g in groups.values() if g.post_first and not policy.can_moderate(viewer, g)]
     member_docs = SearchDocument.group_id.in_(list(groups))
     if not gated:
-        return or_(public, member_docs), groups
+        return or_(public, member_docs), groups, ("groups", tuple(sorted(groups)))
     # The questions whose answers the viewer may read: answered by them, or revealed.
     answered = select(Answer.group_id, Answer.study_question_id, Answer.group_question_id).where(
         Answer.user_id == viewer.id, Answer.group_id.in_(gated), Answer.deleted_at.is_(None)
@@ -276,7 +297,9 @@ def _visibility(viewer):
             ),
         ),
     )
-    return clause, groups
+    signature = ("gated", tuple(sorted(groups)), tuple(sorted(gated)), viewer.id,
+                 tuple(sorted(open_refs)))
+    return clause, groups, signature
 
 
 def _mark(snippet: str) -> Markup:
@@ -290,14 +313,26 @@ def _segment_join():
     return and_(SearchDocument.kind == "segment", TranscriptSegment.id == SearchDocument.ref_id)
 
 
-def _matches(words: list[str], visible, limit: int):
+# What a hit needs of its document; kept results hold these, never ORM objects.
+Match = namedtuple("Match", "kind ref_id group_id episode_id language title snippet start_ms")
+MATCH_COLUMNS = (
+    SearchDocument.kind,
+    SearchDocument.ref_id,
+    SearchDocument.group_id,
+    SearchDocument.episode_id,
+    SearchDocument.language,
+    SearchDocument.title,
+)
+
+
+def _matches(words: list[str], visible, limit: int) -> list[Match]:
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
         tsquery = func.websearch_to_tsquery("simple", " ".join(words))
         tsv = literal_column("search_documents.tsv")
         stmt = (
             select(
-                SearchDocument,
+                *MATCH_COLUMNS,
                 func.ts_headline(
                     "simple",
                     func.coalesce(SearchDocument.title, "") + " " + SearchDocument.body,
@@ -311,14 +346,14 @@ def _matches(words: list[str], visible, limit: int):
             .order_by(func.ts_rank(tsv, tsquery).desc(), SearchDocument.id.desc())
             .limit(limit)
         )
-        return db.session.execute(stmt).all()
+        return [Match(*row) for row in db.session.execute(stmt)]
     # Every word quoted: FTS5 sees phrases of plain tokens, never operators.
     match = " ".join(f'"{word}"' for word in words)
     fts = table("search_fts", column("rowid"))
     engine_table = literal_column("search_fts")
     stmt = (
         select(
-            SearchDocument,
+            *MATCH_COLUMNS,
             func.snippet(engine_table, -1, "[[", "]]", "…", 16),
             TranscriptSegment.start_ms,
         )
@@ -328,7 +363,49 @@ def _matches(words: list[str], visible, limit: int):
         .order_by(func.bm25(engine_table, 5.0, 1.0), SearchDocument.id.desc())
         .limit(limit)
     )
-    return db.session.execute(stmt).all()
+    return [Match(*row) for row in db.session.execute(stmt)]
+
+
+def _results_cache():
+    from coprod_study.fragments import BoundedCache
+
+    cache = current_app.extensions.get("search_results")
+    if cache is None:
+        cache = current_app.extensions["search_results"] = BoundedCache(
+            KEPT_RESULTS_BYTES, cost=_results_cost
+        )
+    return cache
+
+
+def _results_cost(matches: tuple) -> int:
+    return 200 + sum(200 + len(m.title) + len(m.snippet or "") for m in matches)
+
+
+def _kept_matches(words: list[str], visible, signature: tuple, limit: int) -> tuple:
+    """The matches, from results kept in this process when nothing searchable has
+    changed since: no document is newer than the highest id they were found
+    with, and the generation (raised at every change or removal) is the same.
+
+    The full-text query is most of a search's time when a word is common, and
+    people repeat searches (paging back, refining, the same topic in a group).
+    """
+    newest, generation = db.session.execute(
+        select(
+            func.max(SearchDocument.id),
+            select(SearchGeneration.value)
+            .where(SearchGeneration.id == GENERATION_ID)
+            .scalar_subquery(),
+        )
+    ).one()
+    if generation is None:  # a database without the row: never keep anything
+        return tuple(_matches(words, visible, limit))
+    key = (db.engine.dialect.name, tuple(words), signature, limit, newest, generation)
+    cache = _results_cache()
+    kept = cache.get(key)
+    if kept is None:
+        kept = tuple(_matches(words, visible, limit))
+        cache.put(key, kept)
+    return kept
 
 
 def search(viewer, query: str, limit: int = RESULT_LIMIT) -> Results:
@@ -336,8 +413,8 @@ def search(viewer, query: str, limit: int = RESULT_LIMIT) -> Results:
     results = Results(query=" ".join(words))
     if not words:
         return results
-    visible, groups = _visibility(viewer)
-    rows = _matches(words, visible, limit)
+    visible, groups, signature = _visibility(viewer)
+    rows = _kept_matches(words, visible, signature, limit)
     if not rows:
         return results
     hits = _hits(viewer, rows, groups)
@@ -349,17 +426,17 @@ def search(viewer, query: str, limit: int = RESULT_LIMIT) -> Results:
 
 def _hits(viewer, rows, groups: dict) -> dict[str, list[Hit]]:
     """Hits for the matched documents, loading what they show in as few queries as may be."""
-    by_kind: dict[str, list] = {}
-    for document, snippet, _start in rows:
-        by_kind.setdefault(document.kind, []).append((document, snippet))
-    episode_ids = {d.episode_id for d, _, _ in rows if d.episode_id}
+    by_kind: dict[str, list[Match]] = {}
+    for match in rows:
+        by_kind.setdefault(match.kind, []).append(match)
+    episode_ids = {m.episode_id for m in rows if m.episode_id}
     episodes = {}
     if episode_ids:
         episodes = {
             e.id: e
             for e in db.session.scalars(select(Episode).where(Episode.id.in_(episode_ids)))
         }
-    missing = {d.group_id for d, _, _ in rows if d.group_id and d.group_id not in groups}
+    missing = {m.group_id for m in rows if m.group_id and m.group_id not in groups}
     if missing:
         groups = {
             **groups,
@@ -370,7 +447,7 @@ def _hits(viewer, rows, groups: dict) -> dict[str, list[Hit]]:
         }
     loaded = {}
     for kind, model in (("answer", Answer), ("reply", Reply), ("post", Post)):
-        ids = [d.ref_id for d, _ in by_kind.get(kind, [])]
+        ids = [m.ref_id for m in by_kind.get(kind, [])]
         if ids:
             loaded[kind] = {
                 o.id: o
@@ -379,12 +456,12 @@ def _hits(viewer, rows, groups: dict) -> dict[str, list[Hit]]:
                 )
             }
     # A thread's hit needs only its id and title, which its document carries.
-    loaded["thread"] = {d.ref_id: d for d, _ in by_kind.get("thread", [])}
-    segments = {d.ref_id: start_ms for d, _, start_ms in rows if start_ms is not None}
+    loaded["thread"] = {m.ref_id: m for m in by_kind.get("thread", [])}
+    segments = {m.ref_id: m.start_ms for m in rows if m.start_ms is not None}
     out: dict[str, list[Hit]] = {}
     for kind, items in by_kind.items():
-        for document, snippet in items:
-            hit = _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments)
+        for match in items:
+            hit = _hit(viewer, kind, match, match.snippet, episodes, groups, loaded, segments)
             if hit is not None:
                 out.setdefault(kind, []).append(hit)
     return out
@@ -398,6 +475,8 @@ def _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments) ->
         obj = loaded.get(kind, {}).get(document.ref_id)
         if group is None or obj is None:
             return None
+        if getattr(obj, "deleted_at", None) or getattr(obj, "hidden_at", None):
+            return None  # its document is gone too; never show it, whatever was kept
         if kind == "thread":
             url = path_for("discussion.thread", slug=group.slug, thread_id=document.ref_id)
             return Hit(kind, document.title, marked, url, group.name)
