@@ -197,3 +197,31 @@ def test_a_reveal_opens_kept_results_to_readers_who_have_not_answered(world):
     assert "answer" not in kinds(world["ann"], "kaleidoscope")
     answer_service.reveal(world["facilitator"], world["group"], world["question"])
     assert "answer" in kinds(world["ann"], "kaleidoscope")
+
+
+def test_search_page_runs_few_queries_whatever_it_finds(client, world, count_queries):
+    """At most 8 statements for a first search, fewer when it is found again, with
+    answers, replies, thread posts and catalog documents among the hits."""
+
+    def page_queries():
+        with count_queries() as statements:
+            page = client.get("/search?q=kaleidoscope").get_data(as_text=True)
+        counted = [s for s in statements if s.split()[0].upper() not in ("BEGIN", "COMMIT")]
+        return len(counted), page
+
+    group, question = world["group"], world["question"]
+    thread = discussion.create_thread(world["facilitator"], group, title="Kaleidoscope", body="x")
+    for number in range(12):
+        member = f.add_member(group)
+        discussion.reply(member, thread, f"kaleidoscope post {number}")
+        answer = answer_service.post_answer(member, group, question, f"kaleidoscope answer {number}")
+        answer_service.post_reply(member, answer, f"kaleidoscope reply {number}")
+    login(client, world["ann"])
+    client.get("/search")  # shows (and so clears) the "Signed in" message
+    answer_service.post_answer(world["ann"], group, question, "Ann's kaleidoscope")
+    first, page = page_queries()
+    again, page_again = page_queries()
+    for kind in ("reply", "post", "answer"):
+        assert page.count(f"kaleidoscope</mark> {kind}") == 12
+    assert first <= 8 and again == first - 1
+    assert page_again == page

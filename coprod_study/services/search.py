@@ -253,29 +253,52 @@ class Results:
         return sum(len(hits) for hits in self.groups.values())
 
 
-def _visibility(viewer):
-    """A WHERE clause: catalog documents, plus posts in the viewer's groups that
-    post-before-you-see-others lets them read; the viewer's groups by id; and a
-    signature that is equal for two viewers exactly when their clauses are."""
+@dataclass
+class Visibility:
+    """What a viewer may find: `clause` (a WHERE clause), their groups by id, a
+    `signature` equal for two viewers exactly when their clauses are, and the
+    index's stamp when it came with the groups (see _kept_matches)."""
+
+    clause: object
+    groups: dict
+    signature: tuple
+    stamp: tuple | None = None
+
+
+def _stamp_columns():
+    """The highest document id and the generation, as two columns of any query."""
+    return (
+        select(func.max(SearchDocument.id)).scalar_subquery().label("newest_document"),
+        select(SearchGeneration.value)
+        .where(SearchGeneration.id == GENERATION_ID)
+        .scalar_subquery()
+        .label("generation"),
+    )
+
+
+def _visibility(viewer) -> Visibility:
+    """Catalog documents, plus posts in the viewer's groups that
+    post-before-you-see-others lets them read."""
     public = SearchDocument.group_id.is_(None)
     if not getattr(viewer, "is_authenticated", False):
-        return public, {}, ("public",)
+        return Visibility(public, {}, ("public",))
     if policy.has_site_role(viewer, "admin"):
-        return SearchDocument.id.is_not(None), {}, ("all",)
+        return Visibility(SearchDocument.id.is_not(None), {}, ("all",))
     rows = db.session.execute(
-        select(StudyGroup, Membership)
+        select(StudyGroup, Membership, *_stamp_columns())
         .join(Membership, Membership.group_id == StudyGroup.id)
         .where(Membership.user_id == viewer.id, Membership.status == "active")
     ).all()
-    for group, membership in rows:
+    for group, membership, *_stamp in rows:
         policy.remember_membership(viewer, group, membership)
-    groups = {group.id: group for group, _membership in rows}
+    groups = {row[0].id: row[0] for row in rows}
     if not groups:
-        return public, groups, ("public",)
+        return Visibility(public, groups, ("public",))
+    stamp = tuple(rows[0][2:])
     gated = [g.id for g in groups.values() if g.post_first and not policy.can_moderate(viewer, g)]
     member_docs = SearchDocument.group_id.in_(list(groups))
     if not gated:
-        return or_(public, member_docs), groups, ("groups", tuple(sorted(groups)))
+        return Visibility(or_(public, member_docs), groups, ("groups", tuple(sorted(groups))), stamp)
     # The questions whose answers the viewer may read: answered by them, or revealed.
     answered = select(Answer.group_id, Answer.study_question_id, Answer.group_question_id).where(
         Answer.user_id == viewer.id, Answer.group_id.in_(gated), Answer.deleted_at.is_(None)
@@ -299,7 +322,7 @@ def _visibility(viewer):
     )
     signature = ("gated", tuple(sorted(groups)), tuple(sorted(gated)), viewer.id,
                  tuple(sorted(open_refs)))
-    return clause, groups, signature
+    return Visibility(clause, groups, signature, stamp)
 
 
 def _mark(snippet: str) -> Markup:
@@ -381,29 +404,25 @@ def _results_cost(matches: tuple) -> int:
     return 200 + sum(200 + len(m.title) + len(m.snippet or "") for m in matches)
 
 
-def _kept_matches(words: list[str], visible, signature: tuple, limit: int) -> tuple:
+def _kept_matches(words: list[str], visibility: Visibility, limit: int) -> tuple:
     """The matches, from results kept in this process when nothing searchable has
     changed since: no document is newer than the highest id they were found
     with, and the generation (raised at every change or removal) is the same.
 
     The full-text query is most of a search's time when a word is common, and
     people repeat searches (paging back, refining, the same topic in a group).
+    The stamp is read before the matches, never after: results are kept under
+    a stamp no newer than what they saw.
     """
-    newest, generation = db.session.execute(
-        select(
-            func.max(SearchDocument.id),
-            select(SearchGeneration.value)
-            .where(SearchGeneration.id == GENERATION_ID)
-            .scalar_subquery(),
-        )
-    ).one()
+    stamp = visibility.stamp or tuple(db.session.execute(select(*_stamp_columns())).one())
+    newest, generation = stamp
     if generation is None:  # a database without the row: never keep anything
-        return tuple(_matches(words, visible, limit))
-    key = (db.engine.dialect.name, tuple(words), signature, limit, newest, generation)
+        return tuple(_matches(words, visibility.clause, limit))
+    key = (db.engine.dialect.name, tuple(words), visibility.signature, limit, newest, generation)
     cache = _results_cache()
     kept = cache.get(key)
     if kept is None:
-        kept = tuple(_matches(words, visible, limit))
+        kept = tuple(_matches(words, visibility.clause, limit))
         cache.put(key, kept)
     return kept
 
@@ -413,11 +432,11 @@ def search(viewer, query: str, limit: int = RESULT_LIMIT) -> Results:
     results = Results(query=" ".join(words))
     if not words:
         return results
-    visible, groups, signature = _visibility(viewer)
-    rows = _kept_matches(words, visible, signature, limit)
+    visibility = _visibility(viewer)
+    rows = _kept_matches(words, visibility, limit)
     if not rows:
         return results
-    hits = _hits(viewer, rows, groups)
+    hits = _hits(viewer, rows, visibility.groups)
     for kind in KIND_LABELS:
         if hits.get(kind):
             results.groups[kind] = hits[kind]
