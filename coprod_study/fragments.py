@@ -134,10 +134,11 @@ def answers_section(viewer, group, question, state, page: int, per_page: int, re
     """One page of a question's answers: (QuestionPage, HTML).
 
     Readers who see their peers' answers share the page's HTML when they have
-    the same rights over it; one plain query (answers.answers_fingerprint) tells
+    the same rights over it; two plain queries (answers.answers_fingerprint) tell
     whether the kept HTML still shows the page as it is, so on a hit the answers
     are neither loaded nor rendered. `render(page)` renders the section, with
-    the CSRF marker in its forms.
+    the CSRF marker in its forms. On a miss the answers the fingerprint named
+    are loaded in one more query.
     """
     from coprod_study.services import answers as answer_service
 
@@ -164,9 +165,12 @@ def answers_section(viewer, group, question, state, page: int, per_page: int, re
         if html is not None:
             page_view = answer_service.page_from_fingerprint(state, fingerprint, page, per_page)
             return page_view, Markup(html.replace(CSRF_MARKER, generate_csrf()))  # noqa: S704
-    page_view = answer_service.question_page(
-        viewer, group, question, page, per_page, state=state
-    )
+    if fingerprint is not None:
+        page_view = answer_service.page_from_ids(state, fingerprint, page, per_page)
+    else:
+        page_view = answer_service.question_page(
+            viewer, group, question, page, per_page, state=state
+        )
     html = str(render(page_view))
     if key is not None and page_view.page == max(1, page):
         cache.put(key, html)

@@ -1,12 +1,23 @@
 """Answers to study questions inside a group, their replies, edits and reveals."""
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import String, case, func, literal, null, select, type_coerce, union_all
+from sqlalchemy import (
+    String,
+    bindparam,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -224,62 +235,93 @@ class Fingerprint:
     shown_count: int
     answer_count: int
     authors: frozenset
+    # The page's answers, in page order.
+    ids: tuple = ()
 
 
-def answers_fingerprint(
-    viewer, group, question: Question, state: PageState, page: int, per_page: int
-) -> Fingerprint | None:
-    """One plain query; None when the page is empty (past the end, or nothing yet)."""
+@functools.cache
+def _fingerprint_fields():
+    """The fields a page of answers shows, for the answers whose ids are given (and
+    their replies): one statement built once per process, since building it is
+    most of what reading them costs."""
     from coprod_study.models import User
 
-    page_ids = (
-        _shown_answers(
-            viewer, group, question, has_answered=state.has_answered, revealed=state.revealed
-        )
-        .with_only_columns(
-            Answer.id,
-            func.count().over().label("shown"),
-            func.sum(case((Answer.deleted_at.is_(None), 1), else_=0)).over().label("live"),
-        )
-        .limit(per_page)
-        .offset((max(1, page) - 1) * per_page)
-        .subquery()
-    )
     # Times as the database holds them: a fingerprint compares them, it never reads them.
     def raw(column):
         return type_coerce(column, String)
 
+    ids = bindparam("ids", expanding=True)
     answers = (
         select(
             literal("a"), Answer.id, Answer.user_id, raw(Answer.created_at),
             raw(Answer.edited_at), raw(Answer.deleted_at), raw(Answer.hidden_at),
             Answer.hidden_reason, Answer.anonymous, Answer.body_html, User.display_name,
             raw(User.deleted_at), raw(Answer.endorsed_at), Answer.segment_id,
-            Answer.question_text, page_ids.c.shown, page_ids.c.live,
+            Answer.question_text,
         )
-        .join(page_ids, page_ids.c.id == Answer.id)
         .join(User, User.id == Answer.user_id)
+        .where(Answer.id.in_(ids))
     )
     replies = (
         select(
             literal("r"), Reply.id, Reply.user_id, raw(Reply.created_at),
             raw(Reply.edited_at), raw(Reply.deleted_at), raw(Reply.hidden_at),
             Reply.hidden_reason, Reply.anonymous, Reply.body_html, User.display_name,
-            raw(User.deleted_at), null(), Reply.answer_id, null(), null(), null(),
+            raw(User.deleted_at), null(), Reply.answer_id, null(),
         )
-        .join(page_ids, page_ids.c.id == Reply.answer_id)
         .join(User, User.id == Reply.user_id)
+        .where(Reply.answer_id.in_(ids))
     )
-    rows = sorted(map(tuple, db.session.execute(union_all(answers, replies))))
-    first = next((row for row in rows if row[0] == "a"), None)
-    if first is None:
+    return union_all(answers, replies)
+
+
+def answers_fingerprint(
+    viewer, group, question: Question, state: PageState, page: int, per_page: int
+) -> Fingerprint | None:
+    """Two plain queries (the page's answer ids, then what they show); None when
+    the page is empty (past the end, or nothing yet)."""
+    page_ids = db.session.execute(
+        _shown_answers(
+            viewer, group, question, has_answered=state.has_answered, revealed=state.revealed
+        )
+        .with_only_columns(
+            Answer.id,
+            func.count().over(),
+            func.sum(case((Answer.deleted_at.is_(None), 1), else_=0)).over(),
+        )
+        .limit(per_page)
+        .offset((max(1, page) - 1) * per_page)
+    ).all()
+    if not page_ids:
         return None
+    rows = sorted(map(tuple, db.session.execute(
+        _fingerprint_fields(), {"ids": [row[0] for row in page_ids]}
+    )))
     return Fingerprint(
-        rows=tuple(row[:15] for row in rows),
-        shown_count=int(first[15]),
-        answer_count=int(first[16] or 0),
+        rows=tuple(rows),
+        shown_count=int(page_ids[0][1]),
+        answer_count=int(page_ids[0][2] or 0),
         authors=frozenset(row[2] for row in rows),
+        ids=tuple(row[0] for row in page_ids),
     )
+
+
+def page_from_ids(
+    state: PageState, fingerprint: Fingerprint, page: int, per_page: int
+) -> QuestionPage:
+    """The page the fingerprint read, loaded for rendering: its answers with their
+    authors, replies and the replies' authors, in one query."""
+    loaded = {
+        answer.id: answer
+        for answer in db.session.scalars(
+            select(Answer)
+            .options(joinedload(Answer.author), joinedload(Answer.replies).joinedload(Reply.author))
+            .where(Answer.id.in_(fingerprint.ids))
+        ).unique()
+    }
+    page_view = page_from_fingerprint(state, fingerprint, page, per_page)
+    page_view.answers = [loaded[answer_id] for answer_id in fingerprint.ids if answer_id in loaded]
+    return page_view
 
 
 def page_from_fingerprint(
