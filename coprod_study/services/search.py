@@ -68,6 +68,7 @@ KIND_LABELS = {
 }
 GROUP_KINDS = ("thread", "post", "answer", "reply")
 GENERATION_ID = 1
+GENERATION_STALE = "search_generation_stale"  # a key of Session.info
 # Kept results per process: about 1 KiB a search of 60 hits.
 KEPT_RESULTS_BYTES = 4 * 1024 * 1024
 
@@ -180,16 +181,31 @@ def _sync(session, flush_context) -> None:
                 SearchDocument.kind == KINDS[type(obj)], SearchDocument.ref_id == obj.id
             )
         )
-    # A new document raises the highest id; any other change raises the generation,
-    # so kept results (see _kept_matches) are never served past it.
+    # A new document raises the highest id; any other change raises the generation
+    # (at commit, see below), so kept results (_kept_matches) are never served past it.
     if removed or any(obj not in session.new for obj in changed):
-        _raise_generation(connection)
+        session.info[GENERATION_STALE] = True
     rows = [row for row in (_row(session, obj) for obj in changed) if row is not None]
     if rows:
         connection.execute(insert(SearchDocument), rows)
 
 
+def _raise_generation_at_commit(session) -> None:
+    """The generation's row is taken last in a transaction, once, just before it
+    commits: writers queue on it only for the length of a commit, and never while
+    they hold it and wait for another row."""
+    session.flush()
+    if session.info.pop(GENERATION_STALE, False):
+        _raise_generation(session.connection())
+
+
+def _forget_stale_generation(session, _transaction=None) -> None:
+    session.info.pop(GENERATION_STALE, None)
+
+
 event.listen(Session, "after_flush", _sync)
+event.listen(Session, "before_commit", _raise_generation_at_commit)
+event.listen(Session, "after_rollback", _forget_stale_generation)
 
 
 def _raise_generation(connection) -> None:
