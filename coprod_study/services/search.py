@@ -21,6 +21,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     literal_column,
     or_,
     select,
@@ -169,8 +170,30 @@ def _row(session, obj) -> dict | None:
     }
 
 
+# The attributes each kind's document is made from (_document reads these): a
+# change elsewhere (a thread's last activity, a pin) leaves the document alone.
+SOURCES = {
+    Answer: ("body", "deleted_at", "hidden_at", "group_id", "user_id",
+             "study_question_id", "group_question_id"),
+    Reply: ("body", "deleted_at", "hidden_at", "user_id", "answer_id"),
+    Post: ("body", "deleted_at", "hidden_at", "user_id", "thread_id"),
+    Thread: ("title", "group_id", "episode_id"),
+    Episode: ("title", "summary"),
+    StudyQuestion: ("prompt", "episode_id"),
+    Takeaway: ("text", "episode_id"),
+    Reference: ("citation", "episode_id"),
+    TranscriptSegment: ("speaker", "text", "transcript_id"),
+}
+
+
+def _document_changed(obj) -> bool:
+    state = inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in SOURCES[type(obj)])
+
+
 def _sync(session, flush_context) -> None:
-    changed = [o for o in (*session.new, *session.dirty) if type(o) in KINDS]
+    changed = [o for o in session.new if type(o) in KINDS]
+    changed += [o for o in session.dirty if type(o) in KINDS and _document_changed(o)]
     removed = [o for o in session.deleted if type(o) in KINDS]
     if not changed and not removed:
         return
