@@ -244,10 +244,10 @@ def visible_answers(stmt, viewer, group, *, has_answered: bool, revealed: bool):
 
 
 def remember_course_role(user, course, role: str | None) -> None:
-    """Seed the per-request cache with a role loaded together with its course."""
+    """Seed the per-request cache with a role loaded together with its course (or id)."""
 
     if _signed_in(user):
-        _request_cache("_course_roles")[(user.id, course.id)] = role
+        _request_cache("_course_roles")[(user.id, getattr(course, "id", course))] = role
 
 
 def course_role(user, course) -> str | None:

@@ -630,6 +630,50 @@ def test_answers_are_revealed_after_the_due_date_when_asked(
     assert answer_service.is_revealed(plain, f.first_question(plain, episode(1))[1]) is False
 
 
+def test_an_extension_keeps_the_others_answers_closed_until_its_own_date(
+    app, course_setup, count_queries
+):
+    """Reveal after due opens the answers at the course's date, but not to a learner
+    whose extension runs later and who has not answered yet."""
+    from coprod_study.models import Extension
+
+    s = course_setup
+    group = f.make_course_group(s["course"], s["educator"], "Teal")
+    carl = f.enrol(s["course"], f.make_user(name="Carl Learner"))
+    for person in (s["ann"], s["bob"], carl):
+        f.place(s["course"], group, person)
+    assignment = f.make_assignment(
+        s["course"], episode(1), due_in=timedelta(hours=-1), opens_in=timedelta(days=-3),
+        reveal_after_due=True,
+    )
+    extension = Extension(assignment_id=assignment.id, user_id=s["ann"].id,
+                          due_at=datetime.now(UTC) + timedelta(days=2))
+    db.session.add(extension)
+    db.session.commit()
+    item, question = f.first_question(group, episode(1))
+    f.make_answer(group, s["bob"], question, "Bob's considered answer")
+    url = f"/groups/{group.slug}/episodes/{item.slug}/questions/1"
+    ann, carl_client = signed_in(app, s["ann"]), signed_in(app, carl)
+    assert "considered answer" in carl_client.get(url).get_data(as_text=True)
+    assert "considered answer" not in ann.get(url).get_data(as_text=True)
+    # A co-educator (no membership: the course makes them its groups' facilitator)
+    # reads a course group's question in at most 8 statements, even when the page
+    # of answers is not kept and must be loaded.
+    from coprod_study.fragments import cache_for
+
+    educator = signed_in(app, s["co"])
+    educator.get(url)
+    cache_for(app).clear()
+    with count_queries() as statements:
+        page = educator.get(url).get_data(as_text=True)
+    assert "considered answer" in page
+    assert len([q for q in statements if q.split()[0].upper() != "BEGIN"]) <= 8
+    # Once Ann's own date has passed, she reads them too.
+    extension.due_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    assert "considered answer" in ann.get(url).get_data(as_text=True)
+
+
 # --- What learners see: the course page and "My due dates" -------------------------------------
 
 

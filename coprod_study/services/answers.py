@@ -152,12 +152,18 @@ class PageState:
 
 
 def page_state(viewer, group, question: Question) -> PageState:
-    """The viewer's own answer and whether the answers were revealed, in one query."""
-    revealed_column = _reveal_row_exists(group, question).label("revealed")
+    """The viewer's own answer and whether the answers were revealed (by a facilitator,
+    or by the course once the viewer's due date passed), in one query."""
+    from coprod_study.services import courses
+
+    columns = [_reveal_row_exists(group, question).label("revealed")]
+    after_due = courses.revealed_after_due_clause(group, question, viewer)
+    if after_due is not None:
+        columns.append(after_due.label("after_due"))
     if getattr(viewer, "is_authenticated", False):
         one = select(literal(1).label("one")).subquery()
-        own, revealed = db.session.execute(
-            select(Answer, revealed_column)
+        own, *reveals = db.session.execute(
+            select(Answer, *columns)
             .select_from(one)
             .outerjoin(
                 Answer,
@@ -167,8 +173,8 @@ def page_state(viewer, group, question: Question) -> PageState:
             )
         ).one()
     else:
-        own, revealed = None, db.session.scalar(select(revealed_column))
-    revealed = _revealed(group, question, revealed)
+        own, reveals = None, db.session.execute(select(*columns)).one()
+    revealed = any(reveals)
     has_answered = own is not None and own.deleted_at is None
     sees_peers = policy.can_see_peer_answers(
         viewer, group, has_answered=has_answered, revealed=revealed

@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, func, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -966,10 +966,13 @@ def remove_extension(actor, assignment: Assignment, user_id: int) -> None:
 # --- Reveal after the due date ------------------------------------------------------
 
 
-def revealed_after_due(group, question, now: datetime | None = None) -> bool:
-    """Has the course's due date for this question's episode passed, with reveal on?"""
+def revealed_after_due_clause(group, question, viewer=None, now: datetime | None = None):
+    """An EXISTS that is true once the group's course opens this question's answers:
+    an assignment of its episode asks for it and its due date has passed. For a
+    learner with an extension the date is theirs, so a later deadline never comes
+    with the others' answers. None for a group outside any course."""
     if getattr(group, "course_id", None) is None:
-        return False
+        return None
     if question.study_question_id is not None:
         episode_id = select(StudyQuestion.episode_id).where(
             StudyQuestion.id == question.study_question_id
@@ -978,12 +981,22 @@ def revealed_after_due(group, question, now: datetime | None = None) -> bool:
         episode_id = select(GroupQuestion.episode_id).where(
             GroupQuestion.id == question.group_question_id
         )
-    found = db.session.scalar(
-        select(Assignment.id).where(
-            Assignment.course_id == group.course_id,
-            Assignment.episode_id == episode_id.scalar_subquery(),
-            Assignment.reveal_after_due.is_(True),
-            Assignment.due_at <= (now or now_utc()),
-        )
+    found = select(Assignment.id).where(
+        Assignment.course_id == group.course_id,
+        Assignment.episode_id == episode_id.scalar_subquery(),
+        Assignment.reveal_after_due.is_(True),
     )
-    return found is not None
+    due = Assignment.due_at
+    if getattr(viewer, "is_authenticated", False):
+        found = found.outerjoin(
+            Extension, (Extension.assignment_id == Assignment.id) & (Extension.user_id == viewer.id)
+        )
+        due = case((Extension.due_at > Assignment.due_at, Extension.due_at), else_=Assignment.due_at)
+    return found.where(due <= (now or now_utc())).exists()
+
+
+def revealed_after_due(group, question, now: datetime | None = None, viewer=None) -> bool:
+    """Has the course's due date for this question's episode passed (for `viewer`,
+    counting their extension), with reveal on?"""
+    clause = revealed_after_due_clause(group, question, viewer, now)
+    return clause is not None and bool(db.session.scalar(select(clause)))

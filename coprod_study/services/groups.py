@@ -18,6 +18,7 @@ from coprod_study.extensions import db
 from coprod_study.markup import MAX_MARKDOWN_LENGTH, render_markdown
 from coprod_study.models import (
     JOIN_POLICIES,
+    CourseMember,
     Episode,
     GroupQuestion,
     Membership,
@@ -91,7 +92,8 @@ def check_markdown(text: str, field: str = "body") -> str:
 
 
 def get_group(slug: str, viewer=None) -> StudyGroup:
-    """The group at `slug`; with a signed-in `viewer`, their membership comes in the same query.
+    """The group at `slug`; with a signed-in `viewer`, their membership (and their role
+    in the group's course) comes in the same query.
 
     :raise NotFound: when no group has this slug.
     """
@@ -100,18 +102,25 @@ def get_group(slug: str, viewer=None) -> StudyGroup:
         if group is None:
             raise NotFound(_("There is no such group."))
         return group
+    # The viewer's part in the group's course too: its educators facilitate it.
     row = db.session.execute(
-        select(StudyGroup, Membership)
+        select(StudyGroup, Membership, CourseMember.role)
         .outerjoin(
             Membership,
             (Membership.group_id == StudyGroup.id) & (Membership.user_id == viewer.id),
+        )
+        .outerjoin(
+            CourseMember,
+            (CourseMember.course_id == StudyGroup.course_id) & (CourseMember.user_id == viewer.id),
         )
         .where(StudyGroup.slug == slug)
     ).first()
     if row is None:
         raise NotFound(_("There is no such group."))
-    group, membership = row
+    group, membership, course_role = row
     policy.remember_membership(viewer, group, membership)
+    if group.course_id is not None:
+        policy.remember_course_role(viewer, group.course_id, course_role)
     return group
 
 
