@@ -711,3 +711,36 @@ def test_learners_see_their_assignments_and_what_is_left(app, course_setup):
 def test_the_site_nav_links_to_courses(app, course_setup):
     page = signed_in(app, course_setup["ann"]).get("/").get_data(as_text=True)
     assert 'href="/courses"' in page
+
+
+def test_course_page_runs_few_queries_whatever_the_course_size(app, course_setup, count_queries):
+    s = course_setup
+    course = s["course"]
+
+    def statements(user):
+        client = signed_in(app, user)
+        client.get(f"/courses/{course.code}")
+        with count_queries() as sent:
+            page = client.get(f"/courses/{course.code}").get_data(as_text=True)
+        return len([q for q in sent if q.split()[0].upper() != "BEGIN"]), page
+
+    group = f.make_course_group(course, s["educator"], "Indigo")
+    f.place(course, group, s["ann"])
+    f.make_assignment(course, episode(1))
+    small = statements(s["educator"]), statements(s["ann"])
+    for number in range(12):
+        other = f.make_course_group(course, s["educator"], f"Group {number}")
+        for _ in range(3):
+            f.place(course, other, f.enrol(course, f.make_user()))
+    f.make_assignment(course, episode(2))
+    f.enrol(course, f.make_user(name="Second Educator"), role="educator")
+    (educator_count, educator_page), (learner_count, learner_page) = (
+        statements(s["educator"]), statements(s["ann"])
+    )
+    assert educator_count == small[0][0] and learner_count == small[1][0]
+    assert educator_count <= 8 and learner_count <= 8
+    # What the counts cover is on the page: groups with their learners, both
+    # assignments, the educators; the learner sees their own group.
+    assert "Group 11" in educator_page and "Second Educator" in educator_page
+    assert "(3 learners)" in educator_page and "Indigo</a> (1 learner)" in educator_page
+    assert "Indigo" in learner_page

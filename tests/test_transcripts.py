@@ -175,3 +175,41 @@ def test_thread_reply_quotes_a_moment(client, sample_catalog):
     plain = discussion.create_thread(facilitator, group, title="No episode", body="Go")
     with pytest.raises(DomainError, match="not about an episode"):
         discussion.reply(facilitator, plain, "quoting", segment_id=segment.id)
+
+
+def _statements(client, count_queries, path, **headers):
+    client.get(path, headers=headers)
+    with count_queries() as sent:
+        page = client.get(path, headers=headers).get_data(as_text=True)
+    return len([q for q in sent if q.split()[0].upper() != "BEGIN"]), page
+
+
+def test_transcript_and_moment_pages_run_few_queries(client, sample_catalog, count_queries):
+    """A transcript page in either language, and a moment page whatever the number of
+    the reader's groups (each with its own questions), in at most 8 statements."""
+    episode = episode_one()
+    segment = db.session.scalar(
+        select(TranscriptSegment).join(Transcript).where(Transcript.episode_id == episode.id)
+    )
+    ann = f.make_user(name="Ann")
+    first = f.make_group(name="Moments 0")
+    f.add_member(first, ann)
+    login(client, ann)
+    transcript = f"/episodes/{episode.slug}/transcript"
+    moment = f"/episodes/{episode.slug}/moments/{segment.id}"
+    english, english_page = _statements(client, count_queries, transcript + "?lang=en")
+    swedish, swedish_page = _statements(client, count_queries, transcript + "?lang=sv",
+                                        **{"Accept-Language": "sv"})
+    assert english <= 8 and swedish <= 8
+    assert segment.text in english_page and 'lang="sv"' in swedish_page
+    one_group, _page = _statements(client, count_queries, moment)
+    from coprod_study.services import groups as group_service
+
+    for number in range(1, 6):
+        facilitator = f.make_user()
+        group = f.make_group(facilitator, name=f"Moments {number}")
+        f.add_member(group, ann)
+        group_service.add_extra_question(facilitator, group, episode, f"Our own question {number}")
+    six_groups, moment_page = _statements(client, count_queries, moment)
+    assert six_groups == one_group <= 8
+    assert "Moments 5" in moment_page and "Our own question 5" in moment_page

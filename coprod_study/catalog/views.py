@@ -38,6 +38,28 @@ def _episode_list_stmt():
     )
 
 
+def get_episode_basics(slug: str, *, questions: bool = False) -> Episode:
+    """Load an episode without its guests, references and takeaways, for pages that
+    show only its title (with `questions`: its study questions too). The takeaways
+    come along when the page's language is not the original, for its translations.
+
+    :raise 404: when no episode has this slug.
+    """
+    options = []
+    if questions or str(get_locale()) != translations.ORIGINAL_LANGUAGE:
+        options.append(joinedload(Episode.questions))
+    if str(get_locale()) != translations.ORIGINAL_LANGUAGE:
+        options.append(selectinload(Episode.takeaways))
+    episode = (
+        db.session.scalars(select(Episode).options(*options).where(Episode.slug == slug))
+        .unique()
+        .first()
+    )
+    if episode is None:
+        abort(404)
+    return episode
+
+
 def get_episode(slug: str) -> Episode:
     """Load an episode with everything its page shows.
 
@@ -207,7 +229,7 @@ def _transcript_language(episode, available: list[str]) -> str | None:
 
 @bp.route("/episodes/<slug>/transcript")
 def transcript(slug: str):
-    item = get_episode(slug)
+    item = get_episode_basics(slug)
     available = transcript_service.languages(item)
     language = _transcript_language(item, available)
     if request.args.get("lang") and request.args["lang"] not in available:
@@ -253,19 +275,23 @@ def moment(slug: str, segment_id: int):
     from coprod_study.services import discussion
     from coprod_study.services import groups as group_service
 
-    item = get_episode(slug)
+    item = get_episode_basics(slug, questions=True)
     try:
         segment = transcript_service.segment_for_episode(item.id, segment_id)
     except DomainError:
         abort(404)
-    groups = [g for g, m in group_service.my_groups(current_user) if m.status == "active"]
-    extras = {g.id: group_service.extra_questions(g, [item.id]) for g in groups}
+    groups = []
+    for group, membership in group_service.my_groups(current_user):
+        policy.remember_membership(current_user, group, membership)
+        if membership.status == "active":
+            groups.append(group)
+    extras = group_service.extra_questions_by_group([g.id for g in groups], [item.id])
     return render_template(
         "catalog/moment.html",
         episode=item,
         segment=segment,
         groups=groups,
-        questions={g.id: group_service.questions_for(item, extras[g.id]) for g in groups},
+        questions={g.id: group_service.questions_for(item, extras.get(g.id, [])) for g in groups},
         threads=discussion.episode_threads([g.id for g in groups], item.id),
         format_time=transcript_service.format_time,
     )

@@ -154,7 +154,8 @@ def _render_show(course, status=200, **forms):
     user = _user()
     manager = policy.can_manage_course(current_user, course)
     groups = course_service.course_groups(course)
-    placed = course_service.learner_groups(course)
+    rows = course_service.placements(course)
+    placed = course_service.learner_groups(course, rows)
     context = {
         "course": course,
         "manager": manager,
@@ -171,13 +172,15 @@ def _render_show(course, status=200, **forms):
             choose.group_id.data = placed[user.id].id
         context["choose_form"] = choose
     if manager:
+        members = course_service.members_by_role(course)
+        learners = members.get("learner", [])
         context.update(
             assignments=course_service.assignments(course),
-            learners=course_service.members(course, "learner"),
-            educators=course_service.members(course, "educator"),
+            learners=learners,
+            educators=members.get("educator", []),
             invites=course_service.pending_invites(course),
             placed=placed,
-            group_counts=course_service.group_counts(course),
+            group_counts=course_service.group_counts(rows, learners),
             group_choices=[(0, _("Not in a group"))] + [(g.id, g.name) for g in groups],
             learners_form=forms.get("learners_form") or AddLearnersForm(),
             educator_form=forms.get("educator_form") or AddEducatorForm(),

@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from coprod_study import policy, throttle
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
@@ -200,15 +200,22 @@ def all_courses_stmt():
 
 
 def members(course: Course, role: str) -> list[CourseMember]:
-    return list(
-        db.session.scalars(
-            select(CourseMember)
-            .options(selectinload(CourseMember.user))
-            .join(User, User.id == CourseMember.user_id)
-            .where(CourseMember.course_id == course.id, CourseMember.role == role)
-            .order_by(func.lower(User.display_name), User.id)
-        )
+    return members_by_role(course).get(role, [])
+
+
+def members_by_role(course: Course) -> dict[str, list[CourseMember]]:
+    """The course's learners and educators with their accounts, by role, in one query."""
+    by_role: dict[str, list[CourseMember]] = {}
+    rows = db.session.scalars(
+        select(CourseMember)
+        .join(CourseMember.user)
+        .options(contains_eager(CourseMember.user))
+        .where(CourseMember.course_id == course.id)
+        .order_by(func.lower(User.display_name), User.id)
     )
+    for member in rows:
+        by_role.setdefault(member.role, []).append(member)
+    return by_role
 
 
 def learner_ids_stmt(course_id):
@@ -228,32 +235,35 @@ def course_groups(course: Course) -> list[StudyGroup]:
     )
 
 
-def learner_groups(course: Course) -> dict[int, StudyGroup]:
-    """Each placed learner's group in this course (one query)."""
-    rows = db.session.execute(
-        select(Membership.user_id, StudyGroup)
-        .join(StudyGroup, StudyGroup.id == Membership.group_id)
-        .where(StudyGroup.course_id == course.id, Membership.status == "active")
-        .order_by(StudyGroup.name, StudyGroup.id)
-    )
+def placements(course: Course) -> list[tuple[int, StudyGroup]]:
+    """(person id, group) for every active membership of the course's groups, one query."""
+    return [
+        (user_id, group)
+        for user_id, group in db.session.execute(
+            select(Membership.user_id, StudyGroup)
+            .join(StudyGroup, StudyGroup.id == Membership.group_id)
+            .where(StudyGroup.course_id == course.id, Membership.status == "active")
+            .order_by(StudyGroup.name, StudyGroup.id)
+        )
+    ]
+
+
+def learner_groups(course: Course, rows=None) -> dict[int, StudyGroup]:
+    """Each placed learner's group in this course (from `placements`)."""
     placed: dict[int, StudyGroup] = {}
-    for user_id, group in rows:
+    for user_id, group in placements(course) if rows is None else rows:
         placed.setdefault(user_id, group)
     return placed
 
 
-def group_counts(course: Course) -> dict[int, int]:
-    rows = db.session.execute(
-        select(Membership.group_id, func.count())
-        .join(StudyGroup, StudyGroup.id == Membership.group_id)
-        .where(
-            StudyGroup.course_id == course.id,
-            Membership.status == "active",
-            Membership.user_id.in_(learner_ids_stmt(course.id)),
-        )
-        .group_by(Membership.group_id)
-    )
-    return dict(rows.all())
+def group_counts(rows, learners) -> dict[int, int]:
+    """Learners per group, from `placements` rows and the course's learner members."""
+    learner_ids = {member.user_id for member in learners}
+    counts: dict[int, int] = {}
+    for user_id, group in rows:
+        if user_id in learner_ids:
+            counts[group.id] = counts.get(group.id, 0) + 1
+    return counts
 
 
 # --- Creating and changing courses ------------------------------------------------
@@ -715,7 +725,7 @@ def assignments(course: Course) -> list[Assignment]:
     return list(
         db.session.scalars(
             select(Assignment)
-            .options(selectinload(Assignment.episode).selectinload(Episode.questions))
+            .options(joinedload(Assignment.episode).selectinload(Episode.questions))
             .where(Assignment.course_id == course.id)
             .order_by(Assignment.due_at, Assignment.id)
         )

@@ -545,6 +545,22 @@ def extra_questions(group, episode_ids: list[int] | None = None) -> list[GroupQu
     return list(db.session.scalars(stmt.order_by(GroupQuestion.position, GroupQuestion.id)))
 
 
+def extra_questions_by_group(
+    group_ids: list[int], episode_ids: list[int]
+) -> dict[int, list[GroupQuestion]]:
+    """The extra questions of several groups on these episodes, by group, in one query."""
+    found: dict[int, list[GroupQuestion]] = {}
+    if not group_ids:
+        return found
+    for question in db.session.scalars(
+        select(GroupQuestion)
+        .where(GroupQuestion.group_id.in_(group_ids), GroupQuestion.episode_id.in_(episode_ids))
+        .order_by(GroupQuestion.position, GroupQuestion.id)
+    ):
+        found.setdefault(question.group_id, []).append(question)
+    return found
+
+
 def questions_for(episode: Episode, extras: list[GroupQuestion]) -> list[Question]:
     questions = [
         Question(

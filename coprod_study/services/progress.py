@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
+from coprod_study import policy
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
@@ -250,6 +251,8 @@ def my_cells(user, course: Course | None = None, now: datetime | None = None) ->
     """The person's assignments as a learner (in one course, or all), soonest due first."""
     if not getattr(user, "is_authenticated", False):
         return []
+    if course is not None and policy.course_role(user, course) != "learner":
+        return []  # an educator of the course has no assignments of their own in it
     now = now or now_utc()
     mine = select(CourseMember.course_id).where(
         CourseMember.user_id == user.id, CourseMember.role == "learner"
