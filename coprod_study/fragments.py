@@ -28,7 +28,8 @@ TEMPLATE = "groups/_post.html"
 
 class BoundedCache:
     """A least-recently-used mapping that holds at most `budget` bytes of HTML (its keys
-    are counted as much again: they carry the texts the HTML shows), safe across threads."""
+    are counted as much again: they carry the texts the HTML shows), safe across threads.
+    `cost` measures other kinds of value (search keeps its results in one)."""
 
     def __init__(self, budget: int, cost=None):
         self.budget = budget
