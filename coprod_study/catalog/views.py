@@ -38,18 +38,16 @@ def _episode_list_stmt():
     )
 
 
-def get_episode_basics(slug: str, *, questions: bool = False) -> Episode:
-    """Load an episode without its guests, references and takeaways, for pages that
-    show only its title (with `questions`: its study questions too). The takeaways
-    come along when the page's language is not the original, for its translations.
+def get_episode_for_texts(slug: str) -> Episode:
+    """Load an episode without its guests and references, for a page that shows its
+    title: its questions and takeaways come along only when the page's language
+    is not the original, for their translations (translations.for_episode).
 
     :raise 404: when no episode has this slug.
     """
     options = []
-    if questions or str(get_locale()) != translations.ORIGINAL_LANGUAGE:
-        options.append(joinedload(Episode.questions))
     if str(get_locale()) != translations.ORIGINAL_LANGUAGE:
-        options.append(selectinload(Episode.takeaways))
+        options = [joinedload(Episode.questions), selectinload(Episode.takeaways)]
     episode = (
         db.session.scalars(select(Episode).options(*options).where(Episode.slug == slug))
         .unique()
@@ -229,7 +227,7 @@ def _transcript_language(episode, available: list[str]) -> str | None:
 
 @bp.route("/episodes/<slug>/transcript")
 def transcript(slug: str):
-    item = get_episode_basics(slug)
+    item = get_episode_for_texts(slug)
     available = transcript_service.languages(item)
     language = _transcript_language(item, available)
     if request.args.get("lang") and request.args["lang"] not in available:
@@ -275,7 +273,7 @@ def moment(slug: str, segment_id: int):
     from coprod_study.services import discussion
     from coprod_study.services import groups as group_service
 
-    item = get_episode_basics(slug, questions=True)
+    item = group_service.get_episode(slug)  # its questions: the moment can become an answer
     try:
         segment = transcript_service.segment_for_episode(item.id, segment_id)
     except DomainError:

@@ -551,26 +551,7 @@ def _answer(group, answer_id: int):
 
 def _question_url(group, answer) -> str:
     """The question page an answer belongs to."""
-    from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
-
-    from coprod_study.extensions import db
-    from coprod_study.models import Episode, GroupQuestion, StudyQuestion
-
-    if answer.study_question_id is not None:
-        episode_id = select(StudyQuestion.episode_id).where(
-            StudyQuestion.id == answer.study_question_id
-        )
-    else:
-        episode_id = select(GroupQuestion.episode_id).where(
-            GroupQuestion.id == answer.group_question_id
-        )
-    # The episode and its questions in one query.
-    item = db.session.scalars(
-        select(Episode)
-        .options(joinedload(Episode.questions))
-        .where(Episode.id == episode_id.scalar_subquery())
-    ).unique().one()
+    item = group_service.episode_of_answer(answer)
     extras = group_service.extra_questions(group, [item.id])
     for q in group_service.questions_for(item, extras):
         if q.study_question_id == answer.study_question_id and (

@@ -89,15 +89,13 @@ def _reveal_row_exists(group, question: Question):
     )
 
 
-def _revealed(group, question: Question, reveal_row: bool) -> bool:
+def is_revealed(group, question: Question) -> bool:
+    """Revealed to the whole group: by a facilitator, or by the course's due date."""
     from coprod_study.services import courses
 
-    # A course may open a question's answers to the group once its due date passes.
-    return bool(reveal_row) or courses.revealed_after_due(group, question)
-
-
-def is_revealed(group, question: Question) -> bool:
-    return _revealed(group, question, db.session.scalar(select(_reveal_row_exists(group, question))))
+    return bool(db.session.scalar(select(_reveal_row_exists(group, question)))) or (
+        courses.revealed_after_due(group, question)
+    )
 
 
 ANSWERS_PER_PAGE = 20

@@ -29,15 +29,13 @@ from coprod_study.models import (
     CourseMember,
     Episode,
     Extension,
-    GroupQuestion,
     Membership,
     StudyGroup,
-    StudyQuestion,
     User,
 )
 from coprod_study.services import audit, notifications
 from coprod_study.services.accounts import normalize_email, valid_time_zone
-from coprod_study.services.groups import check_markdown
+from coprod_study.services.groups import check_markdown, question_episode_id
 from coprod_study.services.groups import create_group as _create_group
 
 MAX_TITLE = 200
@@ -983,17 +981,10 @@ def revealed_after_due_clause(group, question, viewer=None, now: datetime | None
     with the others' answers. None for a group outside any course."""
     if getattr(group, "course_id", None) is None:
         return None
-    if question.study_question_id is not None:
-        episode_id = select(StudyQuestion.episode_id).where(
-            StudyQuestion.id == question.study_question_id
-        )
-    else:
-        episode_id = select(GroupQuestion.episode_id).where(
-            GroupQuestion.id == question.group_question_id
-        )
+    episode_id = question_episode_id(question.study_question_id, question.group_question_id)
     found = select(Assignment.id).where(
         Assignment.course_id == group.course_id,
-        Assignment.episode_id == episode_id.scalar_subquery(),
+        Assignment.episode_id == episode_id,
         Assignment.reveal_after_due.is_(True),
     )
     due = Assignment.due_at

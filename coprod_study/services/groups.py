@@ -539,24 +539,21 @@ def group_episodes(group) -> list[Episode]:
 
 
 def extra_questions(group, episode_ids: list[int] | None = None) -> list[GroupQuestion]:
-    stmt = select(GroupQuestion).where(GroupQuestion.group_id == group.id)
-    if episode_ids is not None:
-        stmt = stmt.where(GroupQuestion.episode_id.in_(episode_ids))
-    return list(db.session.scalars(stmt.order_by(GroupQuestion.position, GroupQuestion.id)))
+    return extra_questions_by_group([group.id], episode_ids).get(group.id, [])
 
 
 def extra_questions_by_group(
-    group_ids: list[int], episode_ids: list[int]
+    group_ids: list[int], episode_ids: list[int] | None = None
 ) -> dict[int, list[GroupQuestion]]:
-    """The extra questions of several groups on these episodes, by group, in one query."""
+    """The extra questions of several groups (on these episodes, or all), by group,
+    in one query."""
     found: dict[int, list[GroupQuestion]] = {}
     if not group_ids:
         return found
-    for question in db.session.scalars(
-        select(GroupQuestion)
-        .where(GroupQuestion.group_id.in_(group_ids), GroupQuestion.episode_id.in_(episode_ids))
-        .order_by(GroupQuestion.position, GroupQuestion.id)
-    ):
+    stmt = select(GroupQuestion).where(GroupQuestion.group_id.in_(group_ids))
+    if episode_ids is not None:
+        stmt = stmt.where(GroupQuestion.episode_id.in_(episode_ids))
+    for question in db.session.scalars(stmt.order_by(GroupQuestion.position, GroupQuestion.id)):
         found.setdefault(question.group_id, []).append(question)
     return found
 
@@ -587,20 +584,45 @@ def questions_for(episode: Episode, extras: list[GroupQuestion]) -> list[Questio
     return questions
 
 
-def get_episode(slug: str) -> Episode:
+def _episode_with_questions(condition) -> Episode:
     from sqlalchemy.orm import joinedload
 
     # One episode and its few questions: one query with a join.
     episode = (
-        db.session.scalars(
-            select(Episode).options(joinedload(Episode.questions)).where(Episode.slug == slug)
-        )
+        db.session.scalars(select(Episode).options(joinedload(Episode.questions)).where(condition))
         .unique()
         .first()
     )
     if episode is None:
         raise NotFound(_("There is no such episode."))
     return episode
+
+
+def get_episode(slug: str) -> Episode:
+    return _episode_with_questions(Episode.slug == slug)
+
+
+def question_episode_id(study_question_id: int | None, group_question_id: int | None):
+    """The id of the episode a question (the catalog's or a group's) is about, as a
+    scalar subquery."""
+    if study_question_id is not None:
+        return (
+            select(StudyQuestion.episode_id)
+            .where(StudyQuestion.id == study_question_id)
+            .scalar_subquery()
+        )
+    return (
+        select(GroupQuestion.episode_id)
+        .where(GroupQuestion.id == group_question_id)
+        .scalar_subquery()
+    )
+
+
+def episode_of_answer(answer) -> Episode:
+    """The episode (with its questions) of the question an answer answers."""
+    return _episode_with_questions(
+        Episode.id == question_episode_id(answer.study_question_id, answer.group_question_id)
+    )
 
 
 def get_question(group, episode: Episode, number: int) -> Question:

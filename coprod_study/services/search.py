@@ -214,9 +214,8 @@ def _sync(session, flush_context) -> None:
 
 
 def _raise_generation_at_commit(session) -> None:
-    """The generation's row is taken last in a transaction, once, just before it
-    commits: writers queue on it only for the length of a commit, and never while
-    they hold it and wait for another row."""
+    """The generation's row is raised once per transaction, just before it commits,
+    so writers hold it only while they commit."""
     session.flush()
     if session.info.pop(GENERATION_STALE, False):
         _raise_generation(session.connection())
