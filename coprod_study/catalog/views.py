@@ -278,11 +278,7 @@ def moment(slug: str, segment_id: int):
         segment = transcript_service.segment_for_episode(item.id, segment_id)
     except DomainError:
         abort(404)
-    groups = []
-    for group, membership in group_service.my_groups(current_user):
-        policy.remember_membership(current_user, group, membership)
-        if membership.status == "active":
-            groups.append(group)
+    groups = [g for g, m in group_service.my_groups(current_user) if m.status == "active"]
     extras = group_service.extra_questions_by_group([g.id for g in groups], [item.id])
     return render_template(
         "catalog/moment.html",

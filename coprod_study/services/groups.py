@@ -225,7 +225,10 @@ def my_groups(user) -> list[tuple[StudyGroup, Membership]]:
         .where(Membership.user_id == user.id, Membership.status.in_(["active", "pending"]))
         .order_by(StudyGroup.name)
     )
-    return [(group, member) for group, member in rows]
+    found = [(group, member) for group, member in rows]
+    for group, member in found:
+        policy.remember_membership(user, group, member)
+    return found
 
 
 def joinable_groups_stmt(user):
