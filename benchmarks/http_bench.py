@@ -106,6 +106,19 @@ def _status_kib(pid: int, key: str) -> int:
     return 0
 
 
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: the process's own pages plus its share of the pages it
+    shares (a page three processes hold counts a third in each); 0 when unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0
+
+
 def _children(pid: int) -> list[int]:
     """Child processes of `pid`, from task/*/children or else by scanning /proc."""
     listed = list(Path(f"/proc/{pid}/task").glob("*/children"))
@@ -191,6 +204,7 @@ class Gunicorn:
         self.process: subprocess.Popen | None = None
         self.peak_rss_kib = 0
         self.peak_rss_parts: list[int] = []
+        self.peak_pss_kib = 0
 
     @property
     def base_url(self) -> str:
@@ -253,11 +267,13 @@ class Gunicorn:
 
     def sample(self) -> int:
         """Sum of VmRSS over master and workers now, in KiB; keeps the peak."""
-        parts = [_status_kib(pid, "VmRSS") for pid in self.pids()]
+        pids = self.pids()
+        parts = [_status_kib(pid, "VmRSS") for pid in pids]
         total = sum(parts)
         if total > self.peak_rss_kib:
             self.peak_rss_kib = total
             self.peak_rss_parts = parts
+        self.peak_pss_kib = max(self.peak_pss_kib, sum(_pss_kib(pid) for pid in pids))
         return total
 
     def wait_idle(self, timeout: float = 120.0) -> float:
@@ -788,6 +804,7 @@ def run(args: argparse.Namespace) -> dict:
             check_pages(browser, pages)
             figures["peak_rss_mib"] = _mib(app.peak_rss_kib)
             figures["peak_rss_parts_mib"] = [_mib(part) for part in app.peak_rss_parts]
+            figures["peak_pss_mib"] = _mib(app.peak_pss_kib)
             figures["hwm_mib"] = _mib(app.hwm_kib())
             figures["workers_at_end"] = len(app.workers())
 
@@ -820,6 +837,8 @@ def run(args: argparse.Namespace) -> dict:
         master, *workers = figures["peak_rss_parts_mib"]
         print(f"  at the peak: master {master:.1f} MiB, workers "
               + ", ".join(f"{worker:.1f}" for worker in workers) + " MiB")
+    print(f"peak PSS (each shared page counted once), master + {WORKERS} workers: "
+          f"{figures['peak_pss_mib']:.1f} MiB")
     print(f"sum of VmHWM of master + workers at the end: {figures['hwm_mib']:.1f} MiB")
     print(f"(ceiling app peak RSS: {figures['ceiling_peak_rss_mib']:.1f} MiB)")
     if figures["workers_at_end"] != WORKERS:

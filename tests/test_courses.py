@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from coprod_study import policy
 from coprod_study.extensions import db
 from coprod_study.models import (
+    Answer,
     Assignment,
     AuditEntry,
     Course,
@@ -391,6 +392,73 @@ def test_a_course_group_shows_only_assigned_episodes(app, course_setup):
     page = signed_in(app, s["educator"]).get(f"/groups/{group.slug}").get_data(as_text=True)
     assert episode(2).title in page and episode(4).title in page
     assert episode(1).title not in page
+
+
+def test_an_unassigned_episode_is_not_open_in_a_course_group(app, course_setup):
+    """The group page lists only assigned episodes; their direct URLs, the API, the
+    thread form and the moment page hold to the same rule."""
+    from coprod_study.models import Transcript, TranscriptSegment
+    from tests.api_support import auth, is_problem
+
+    s = course_setup
+    group = f.make_course_group(s["course"], s["educator"], "Indigo")
+    f.place(s["course"], group, s["ann"])
+    assignment = f.make_assignment(s["course"], episode(2))
+    assigned, unassigned = episode(2), episode(1)
+    ann, educator = signed_in(app, s["ann"]), signed_in(app, s["educator"])
+    base = f"/groups/{group.slug}/episodes"
+    for client in (ann, educator):
+        assert client.get(f"{base}/{assigned.slug}").status_code == 200
+        assert client.get(f"{base}/{assigned.slug}/questions/1").status_code == 200
+        assert client.get(f"{base}/{unassigned.slug}").status_code == 404
+        assert client.get(f"{base}/{unassigned.slug}/questions/1").status_code == 404
+    # Answering an unassigned episode's question writes nothing.
+    response = post_form(
+        ann, f"{base}/{unassigned.slug}/questions/1", {"body": "Early thoughts"},
+        token_from=f"{base}/{assigned.slug}/questions/1",
+    )
+    assert response.status_code == 404
+    assert count(Answer, Answer.group_id == group.id) == 0
+    # Nor can a facilitator add a question of the group's own to it.
+    response = post_form(
+        educator, f"{base}/{unassigned.slug}/questions", {"prompt": "Why now?"},
+        token_from=f"{base}/{assigned.slug}",
+    )
+    assert response.status_code == 404
+    # The API answers 404 as well.
+    api = app.test_client()
+    headers = auth(s["ann"], "read")
+    api_base = f"/api/v1/groups/{group.slug}/episodes"
+    assert api.get(f"{api_base}/{assigned.slug}/questions", headers=headers).status_code == 200
+    missing = api.get(f"{api_base}/{unassigned.slug}/questions", headers=headers)
+    assert is_problem(missing, 404)
+    assert api.get(
+        f"{api_base}/{unassigned.slug}/questions/1/answers", headers=headers
+    ).status_code == 404
+    # A thread can be about an assigned episode only.
+    form_page = educator.get(f"/groups/{group.slug}/threads/new").get_data(as_text=True)
+    assert f'value="{assigned.id}"' in form_page
+    assert f'value="{unassigned.id}"' not in form_page
+    # The moment page (episode 1 has the sample transcript) offers the group once the
+    # course assigns the episode.
+    segment_id = db.session.scalar(
+        select(TranscriptSegment.id).join(Transcript)
+        .where(Transcript.episode_id == unassigned.id).order_by(TranscriptSegment.id)
+    )
+    moment = f"/episodes/{unassigned.slug}/moments/{segment_id}"
+    page = ann.get(moment).get_data(as_text=True)
+    assert "Discuss this moment" in page and "Indigo" not in page
+    f.make_assignment(s["course"], unassigned)
+    assert "Indigo" in ann.get(moment).get_data(as_text=True)
+    # An answer left behind when the assignment moves to another episode links to the
+    # group's page, not to the episode the group no longer studies.
+    item, question = f.first_question(group, assigned)
+    answer = f.make_answer(group, s["ann"], question, "Before the change")
+    assignment.episode_id = episode(3).id
+    db.session.commit()
+    response = ann.get(f"/groups/{group.slug}/answers/{answer.id}")
+    assert response.status_code == 302
+    assert response.headers["Location"].split("#")[0].endswith(f"/groups/{group.slug}")
 
 
 def test_educators_place_and_move_learners(app, course_setup):

@@ -177,16 +177,16 @@ def group_members(slug: str):
 # --- Questions and answers -----------------------------------------------------------
 
 
-def _episode(slug: str) -> Episode:
+def _episode(group, slug: str) -> Episode:
     check_slug(slug)
     try:
-        return group_service.get_episode(slug)
+        return group_service.get_group_episode(group, slug)
     except NotFound as error:
         raise ApiError(404, error.message) from error
 
 
 def _question(group, episode_slug: str, number: int):
-    item = _episode(episode_slug)
+    item = _episode(group, episode_slug)
     try:
         return item, group_service.get_question(group, item, number)
     except NotFound as error:
@@ -196,7 +196,7 @@ def _question(group, episode_slug: str, number: int):
 @bp.route("/groups/<slug>/episodes/<episode_slug>/questions")
 def group_questions(slug: str, episode_slug: str):
     item = load_group(slug)
-    episode = _episode(episode_slug)
+    episode = _episode(item, episode_slug)
     limit = query_limit()
     after = decode_cursor(int)
     questions = group_service.questions_for(

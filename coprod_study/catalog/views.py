@@ -278,7 +278,9 @@ def moment(slug: str, segment_id: int):
         segment = transcript_service.segment_for_episode(item.id, segment_id)
     except DomainError:
         abort(404)
-    groups = [g for g, m in group_service.my_groups(current_user) if m.status == "active"]
+    groups = group_service.groups_studying(
+        [g for g, m in group_service.my_groups(current_user) if m.status == "active"], item
+    )
     extras = group_service.extra_questions_by_group([g.id for g in groups], [item.id])
     return render_template(
         "catalog/moment.html",

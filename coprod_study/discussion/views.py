@@ -35,7 +35,7 @@ def new_thread(slug: str):
     require_moderator(group)
     form = ThreadForm()
     form.episode.choices = [(0, _("No episode"))] + [
-        (row.id, f"{row.number}. {row.title}") for row in discussion.episode_choices()
+        (row.id, f"{row.number}. {row.title}") for row in discussion.episode_choices(group)
     ]
     if request.method == "GET" and request.args.get("episode", "").isdigit():
         form.episode.data = int(request.args["episode"])

@@ -313,9 +313,9 @@ def reset_invite(slug: str):
 # --- Episodes and questions ----------------------------------------------------------
 
 
-def _episode(slug: str):
+def _episode(group, slug: str):
     try:
-        return group_service.get_episode(slug)
+        return group_service.get_group_episode(group, slug)
     except DomainError:
         abort(404)
 
@@ -323,7 +323,7 @@ def _episode(slug: str):
 @bp.route("/<slug>/episodes/<episode_slug>")
 def episode(slug: str, episode_slug: str):
     group = load_group(slug)
-    item = _episode(episode_slug)
+    item = _episode(group, episode_slug)
     extras = group_service.extra_questions(group, [item.id])
     questions = group_service.questions_for(item, extras)
     from coprod_study.services.transcripts import moments_discussed
@@ -346,7 +346,7 @@ def episode(slug: str, episode_slug: str):
 def add_question(slug: str, episode_slug: str):
     group = load_group(slug)
     require_moderator(group)
-    item = _episode(episode_slug)
+    item = _episode(group, episode_slug)
     form = QuestionForm()
     if form.validate_on_submit():
         try:
@@ -420,7 +420,7 @@ def move_question(slug: str, question_id: int):
 
 
 def _question(group, episode_slug: str, number: int):
-    item = _episode(episode_slug)
+    item = _episode(group, episode_slug)
     try:
         return item, group_service.get_question(group, item, number)
     except DomainError:
@@ -550,8 +550,12 @@ def _answer(group, answer_id: int):
 
 
 def _question_url(group, answer) -> str:
-    """The question page an answer belongs to."""
-    item = group_service.episode_of_answer(answer)
+    """The question page an answer belongs to (the group's page when the group no
+    longer studies its episode)."""
+    try:
+        item = group_service.episode_of_answer(answer, group)
+    except DomainError:
+        return url_for("groups.show", slug=group.slug)
     extras = group_service.extra_questions(group, [item.id])
     for q in group_service.questions_for(item, extras):
         if q.study_question_id == answer.study_question_id and (

@@ -478,10 +478,18 @@ def mark_read(user, thread: Thread, last_post_id: int) -> None:
         db.session.rollback()
 
 
-def episode_choices():
+def episode_choices(group):
+    """The episodes a thread of this group can be about: those the group studies."""
     from coprod_study.models import Episode
+    from coprod_study.services.groups import studied_in
 
-    return list(db.session.execute(select(Episode.id, Episode.number, Episode.title).order_by(Episode.number)))
+    return list(
+        db.session.execute(
+            select(Episode.id, Episode.number, Episode.title)
+            .where(studied_in(group))
+            .order_by(Episode.number)
+        )
+    )
 
 
 def episode_threads(group_ids: list[int], episode_id: int) -> list[Thread]:

@@ -527,17 +527,29 @@ class Question:
         return ("g", self.group_question_id)
 
 
-def group_episodes(group) -> list[Episode]:
-    from sqlalchemy.orm import joinedload
+def studied_in(group):
+    """The condition on Episode for the episodes a group studies: every episode, or
+    for a course's group only those the course assigns."""
+    from sqlalchemy import true
 
     from coprod_study.models import Assignment
 
+    if group.course_id is None:
+        return true()
+    return Episode.id.in_(
+        select(Assignment.episode_id).where(Assignment.course_id == group.course_id)
+    )
+
+
+def group_episodes(group) -> list[Episode]:
+    from sqlalchemy.orm import joinedload
+
     # Episodes with their dimension and questions in one query (a few hundred rows).
-    stmt = select(Episode).options(joinedload(Episode.questions), joinedload(Episode.dimension))
-    if group.course_id is not None:
-        # A course's group studies what the course assigns, nothing else.
-        assigned = select(Assignment.episode_id).where(Assignment.course_id == group.course_id)
-        stmt = stmt.where(Episode.id.in_(assigned))
+    stmt = (
+        select(Episode)
+        .options(joinedload(Episode.questions), joinedload(Episode.dimension))
+        .where(studied_in(group))
+    )
     return list(db.session.scalars(stmt.order_by(Episode.number)).unique())
 
 
@@ -605,6 +617,32 @@ def get_episode(slug: str) -> Episode:
     return _episode_with_questions(Episode.slug == slug)
 
 
+def get_group_episode(group, slug: str) -> Episode:
+    """An episode as a group studies it.
+
+    :raise NotFound: no such episode, or the group's course does not assign it.
+    """
+    return _episode_with_questions((Episode.slug == slug) & studied_in(group))
+
+
+def groups_studying(groups: list, episode: Episode) -> list:
+    """Those of `groups` that study `episode` (one query when a course's group is among
+    them, none otherwise)."""
+    from coprod_study.models import Assignment
+
+    course_ids = {group.course_id for group in groups if group.course_id is not None}
+    assigning = set()
+    if course_ids:
+        assigning = set(
+            db.session.scalars(
+                select(Assignment.course_id).where(
+                    Assignment.course_id.in_(course_ids), Assignment.episode_id == episode.id
+                )
+            )
+        )
+    return [group for group in groups if group.course_id is None or group.course_id in assigning]
+
+
 def question_episode_id(study_question_id: int | None, group_question_id: int | None):
     """The id of the episode a question (the catalog's or a group's) is about, as a
     scalar subquery."""
@@ -621,10 +659,14 @@ def question_episode_id(study_question_id: int | None, group_question_id: int | 
     )
 
 
-def episode_of_answer(answer) -> Episode:
-    """The episode (with its questions) of the question an answer answers."""
+def episode_of_answer(answer, group) -> Episode:
+    """The episode (with its questions) of the question an answer answers.
+
+    :raise NotFound: the group (the answer's) no longer studies that episode.
+    """
     return _episode_with_questions(
-        Episode.id == question_episode_id(answer.study_question_id, answer.group_question_id)
+        (Episode.id == question_episode_id(answer.study_question_id, answer.group_question_id))
+        & studied_in(group)
     )
 
 
