@@ -412,6 +412,9 @@ def test_an_unassigned_episode_is_not_open_in_a_course_group(app, course_setup):
         assert client.get(f"{base}/{assigned.slug}/questions/1").status_code == 200
         assert client.get(f"{base}/{unassigned.slug}").status_code == 404
         assert client.get(f"{base}/{unassigned.slug}/questions/1").status_code == 404
+    said = ann.get(f"{base}/{unassigned.slug}").get_data(as_text=True)
+    assert "Indigo studies the episodes its course assigns" in said
+    assert "its course assigns" not in ann.get(f"{base}/no-such-episode").get_data(as_text=True)
     # Answering an unassigned episode's question writes nothing.
     response = post_form(
         ann, f"{base}/{unassigned.slug}/questions/1", {"body": "Early thoughts"},
@@ -490,6 +493,80 @@ def test_educators_place_and_move_learners(app, course_setup):
     # Taking a learner out of every group.
     assert post_form(client, path, {"group_id": 0}, token_from=token_page).status_code == 302
     assert count(Membership, Membership.user_id == s["ann"].id) == 0
+
+
+def test_an_educator_removes_a_learner_and_a_learner_leaves(app, course_setup):
+    from coprod_study.models import Extension
+
+    s = course_setup
+    code = s["course"].code
+    group = f.make_course_group(s["course"], s["educator"], "Amber")
+    for person in (s["ann"], s["bob"]):
+        f.place(s["course"], group, person)
+    assignment = f.make_assignment(s["course"], episode(1))
+    for person in (s["ann"], s["bob"]):
+        db.session.add(Extension(assignment_id=assignment.id, user_id=person.id,
+                                 due_at=assignment.due_at + timedelta(days=2)))
+    item, question = f.first_question(group, episode(1))
+    f.make_answer(group, s["ann"], question, "Ann stays on record")
+    db.session.add(Notification(user_id=s["ann"].id, kind="reply", message="Unread in Amber",
+                                url=f"/groups/{group.slug}", group_id=group.id))
+    db.session.commit()
+    # Ann is in another course too, which her removal leaves alone.
+    other = f.make_course(f.make_user(role="educator"))
+    f.enrol(other, s["ann"])
+
+    educator = signed_in(app, s["co"])
+    response = post_form(educator, f"/courses/{code}/learners/{s['ann'].id}/remove", {},
+                         token_from=f"/courses/{code}")
+    assert response.status_code == 302
+    assert role_in(s["course"], s["ann"]) is None and role_in(other, s["ann"]) == "learner"
+    assert count(Membership, Membership.user_id == s["ann"].id) == 0
+    assert count(Extension, Extension.user_id == s["ann"].id) == 0
+    assert count(Extension, Extension.user_id == s["bob"].id) == 1
+    assert count(Answer, Answer.user_id == s["ann"].id) == 1
+    assert count(Notification, Notification.user_id == s["ann"].id,
+                 Notification.message == "Unread in Amber") == 0
+    assert count(Notification, Notification.user_id == s["ann"].id,
+                 Notification.message.contains("no longer a learner")) == 1
+    assert count(AuditEntry, AuditEntry.action == "course.learner_removed",
+                 AuditEntry.subject_user_id == s["ann"].id) == 1
+    flashed = educator.get(f"/courses/{code}").get_data(as_text=True)
+    assert "Ann Learner is no longer a learner of the course." in flashed
+    page = educator.get(f"/courses/{code}").get_data(as_text=True)
+    assert "Ann Learner" not in page and "Bob Learner" in page
+    progress = educator.get(f"/courses/{code}/progress").get_data(as_text=True)
+    assert "Ann Learner" not in progress
+    ann = signed_in(app, s["ann"])
+    assert ann.get(f"/courses/{code}").status_code == 404
+    assert ann.get(f"/groups/{group.slug}").status_code == 404
+    # Removing her again, or removing an educator, is a 404 that writes nothing.
+    for user_id in (s["ann"].id, s["co"].id):
+        assert post_form(educator, f"/courses/{code}/learners/{user_id}/remove", {},
+                         token_from=f"/courses/{code}").status_code == 404
+    assert role_in(s["course"], s["co"]) == "educator"
+
+    # Bob cannot remove anyone; he can leave.
+    bob = signed_in(app, s["bob"])
+    carl = f.enrol(s["course"], f.make_user(name="Carl Learner"))
+    assert post_form(bob, f"/courses/{code}/learners/{carl.id}/remove", {},
+                     token_from=f"/courses/{code}").status_code == 403
+    assert role_in(s["course"], carl) == "learner"
+    page = bob.get(f"/courses/{code}").get_data(as_text=True)
+    assert f'action="/courses/{code}/leave"' in page
+    response = post_form(bob, f"/courses/{code}/leave", {}, token_from=f"/courses/{code}")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/courses")
+    assert role_in(s["course"], s["bob"]) is None
+    assert count(Membership, Membership.user_id == s["bob"].id) == 0
+    assert count(AuditEntry, AuditEntry.action == "course.left",
+                 AuditEntry.subject_user_id == s["bob"].id) == 1
+    # An educator has nothing to leave this way.
+    assert post_form(educator, f"/courses/{code}/leave", {},
+                     token_from=f"/courses/{code}").status_code == 403
+    # Enrolling again with the code brings Bob back.
+    db.session.refresh(s["course"])
+    post_form(bob, "/courses/enrol", {"code": s["course"].enrol_code}, token_from="/courses")
+    assert role_in(s["course"], s["bob"]) == "learner"
 
 
 def test_learners_choose_a_group_only_when_the_course_lets_them(app, course_setup):

@@ -318,6 +318,35 @@ def place(code: str, user_id: int):
     return redirect(url_for("courses.show", code=course.code) + "#learners")
 
 
+@bp.route("/<code>/learners/<int:user_id>/remove", methods=["POST"])
+@login_required
+def remove_learner(code: str, user_id: int):
+    course = load_course(code, manage=True)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        learner = course_service.remove_learner(_user(), course, user_id)
+    except DomainError as error:
+        abort(error.status)
+    flash(_("%(name)s is no longer a learner of the course.", name=learner.display_name),
+          "success")
+    return redirect(url_for("courses.show", code=course.code) + "#learners")
+
+
+@bp.route("/<code>/leave", methods=["POST"])
+@login_required
+def leave(code: str):
+    course = load_course(code)
+    if not policy.is_course_learner(current_user, course):
+        abort(403)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    course_service.remove_learner(_user(), course, current_user.id)
+    flash(_("You have left %(course)s. Your answers stay with its groups.", course=course.title),
+          "success")
+    return redirect(url_for("courses.index"))
+
+
 @bp.route("/<code>/enrol-code", methods=["POST"])
 @login_required
 def reset_enrol_code(code: str):

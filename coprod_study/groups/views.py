@@ -314,10 +314,8 @@ def reset_invite(slug: str):
 
 
 def _episode(group, slug: str):
-    try:
-        return group_service.get_group_episode(group, slug)
-    except DomainError:
-        abort(404)
+    # A NotFound from the service is shown as a 404 with its message.
+    return group_service.get_group_episode(group, slug)
 
 
 @bp.route("/<slug>/episodes/<episode_slug>")

@@ -706,6 +706,55 @@ def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> 
     return group
 
 
+def remove_learner(actor, course: Course, user_id: int) -> User:
+    """A learner leaves the course, or one of its educators takes them off it.
+
+    They leave the course's groups (their answers stay, as when someone leaves a
+    group), lose its unread notifications and their extensions, and drop out of the
+    progress table. Enrolling again with the code, or being added again, brings them
+    back with their answers.
+
+    :raise Forbidden: someone else, not an educator of the course, tries.
+    :raise NotFound: the person is not a learner of the course.
+    """
+    leaving = actor.id == user_id
+    if not leaving:
+        _require_manager(actor, course)
+    row = _membership(course, user_id)
+    if row is None or row.role != "learner":
+        raise NotFound(_("This person is not a learner of the course."))
+    learner = row.user
+    course_groups_ids = select(StudyGroup.id).where(StudyGroup.course_id == course.id)
+    notifications.withdraw_for_groups(course_groups_ids, user_id)
+    _move(course, user_id, None)
+    db.session.execute(
+        delete(Extension).where(
+            Extension.user_id == user_id,
+            Extension.assignment_id.in_(
+                select(Assignment.id).where(Assignment.course_id == course.id)
+            ),
+        )
+    )
+    db.session.delete(row)
+    audit.record(
+        actor,
+        "course.left" if leaving else "course.learner_removed",
+        subject=learner,
+        target=course,
+        details={"code": course.code},
+    )
+    if not leaving:
+        notifications.notify(
+            [user_id],
+            "course",
+            _l("You are no longer a learner of %(course)s.", course=course.title),
+            "/courses",
+        )
+    db.session.commit()
+    policy.forget_memberships()  # and the course roles
+    return learner
+
+
 def choose_group(user, course: Course, group_id: int) -> StudyGroup:
     if not policy.can_choose_group(user, course):
         raise Forbidden(_("In this course the educators place learners in groups."))

@@ -622,7 +622,20 @@ def get_group_episode(group, slug: str) -> Episode:
 
     :raise NotFound: no such episode, or the group's course does not assign it.
     """
-    return _episode_with_questions((Episode.slug == slug) & studied_in(group))
+    try:
+        return _episode_with_questions((Episode.slug == slug) & studied_in(group))
+    except NotFound:
+        if group.course_id is not None and db.session.scalar(
+            select(Episode.id).where(Episode.slug == slug)
+        ):
+            raise NotFound(
+                _(
+                    "%(group)s studies the episodes its course assigns, and this one is "
+                    "not assigned.",
+                    group=group.name,
+                )
+            ) from None
+        raise
 
 
 def groups_studying(groups: list, episode: Episode) -> list:

@@ -143,10 +143,15 @@ def withdraw(target_type: str, target_id: int) -> None:
 
 def withdraw_for_member(group, user_id: int) -> None:
     """A person who lost access to a group loses its unread notifications too."""
+    withdraw_for_groups([group.id], user_id)
+
+
+def withdraw_for_groups(group_ids, user_id: int) -> None:
+    """The same for several groups (a list of ids or a select of them)."""
     db.session.execute(
         Notification.__table__.delete().where(
             Notification.user_id == user_id,
-            Notification.group_id == group.id,
+            Notification.group_id.in_(group_ids),
             Notification.read_at.is_(None),
         )
     )

@@ -150,6 +150,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("courses.index", "GET"):                        "L     200   200   200   200   200   200   200   200   200",
     ("courses.invite", "GET"):                       "200   200   200   200   200   200   200   200   200   200",
     ("courses.invite", "POST"):                      "400   302+  404   404   404   404   404   404   404   404",
+    ("courses.leave", "POST"):                       "L     404   404   302+  404   404   404   404   403   403",
     ("courses.new", "GET"):                          "L     403   403   403   403   403   403   200   200   200",
     ("courses.new", "POST"):                         "L     403   403   403   403   403   403   302+  409   409",
     ("courses.new_assignment", "GET"):               "L     404   404   403   404   404   404   404   200   200",
@@ -161,6 +162,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("courses.progress", "GET"):                     "L     404   404   403   404   404   404   404   200   200",
     ("courses.progress_csv", "GET"):                 "L     404   404   403   404   404   404   404   200   200",
     ("courses.remove_extension", "POST"):            "L     404   404   403   404   404   404   404   302+  404",
+    # The educator has removed the learner by the time the admin asks.
+    ("courses.remove_learner", "POST"):              "L     404   404   403   404   404   404   404   302+  404",
     ("courses.reset_enrol_code", "POST"):            "L     404   404   403   404   404   404   404   302+  302+",
     ("courses.revoke_calendar_link", "POST"):        "L     404   404   302+  404   404   404   404   404   404",
     ("courses.settings", "GET"):                     "L     404   404   403   404   404   404   404   200   200",
