@@ -372,6 +372,19 @@ def test_educators_make_course_groups_and_facilitate_all_of_them(app, course_set
     assert signed_in(app, f.make_user()).get(f"/groups/{group.slug}").status_code == 404
 
 
+def test_a_course_groups_members_page_names_the_course_educators(app, course_setup):
+    s = course_setup
+    group = f.make_course_group(s["course"], s["educator"], "Violet")
+    f.place(s["course"], group, s["ann"])
+    page = signed_in(app, s["ann"]).get(f"/groups/{group.slug}/members").get_data(as_text=True)
+    educators = page.split('id="course-educators"')[1].split("</section>")[0]
+    assert "Eda Educator" in educators and "Cole Coeducator" in educators
+    assert "Ann Learner" not in educators
+    plain = f.make_group(s["educator"])
+    page = signed_in(app, s["educator"]).get(f"/groups/{plain.slug}/members")
+    assert 'id="course-educators"' not in page.get_data(as_text=True)
+
+
 def test_a_learner_cannot_make_course_groups(app, course_setup):
     s = course_setup
     client = signed_in(app, s["ann"])

@@ -242,10 +242,13 @@ def settings(slug: str):
 @bp.route("/<slug>/members")
 def members(slug: str):
     group = load_group(slug)
+    from coprod_study.services.courses import group_educators
+
     rows = group_service.members(group)
     return render_template(
         "groups/members.html",
         group=group,
+        educators=group_educators(group),
         active=[m for m in rows if m.status == "active"],
         pending=[m for m in rows if m.status == "pending"],
         removed=[m for m in rows if m.status == "removed"],

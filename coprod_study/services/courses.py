@@ -216,6 +216,21 @@ def members_by_role(course: Course) -> dict[str, list[CourseMember]]:
     return by_role
 
 
+def group_educators(group) -> list[User]:
+    """The educators of a course's group's course (they facilitate it without being
+    members); none for a group outside a course."""
+    if group.course_id is None:
+        return []
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(CourseMember, CourseMember.user_id == User.id)
+            .where(CourseMember.course_id == group.course_id, CourseMember.role == "educator")
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
 def learner_ids_stmt(course_id):
     """The learners of a course (or of several, given a select of course ids)."""
     if isinstance(course_id, int):
