@@ -199,6 +199,46 @@ def test_a_reveal_opens_kept_results_to_readers_who_have_not_answered(world):
     assert "answer" in kinds(world["ann"], "kaleidoscope")
 
 
+@pytest.mark.parametrize("extra", [False, True], ids=["catalog question", "group's question"])
+def test_a_reveal_after_the_due_date_opens_results_as_the_question_page_does(
+    sample_catalog, extra
+):
+    """A course's reveal after due opens the answers in search too, at each learner's
+    own date: not before the due date, not without the reveal, not during an extension."""
+    from datetime import UTC, datetime, timedelta
+
+    from coprod_study.models import Extension
+    from coprod_study.services import groups as group_service
+
+    educator = f.make_user(role="educator")
+    course = f.make_course(educator)
+    group = f.make_course_group(course, educator, "Course searchers")
+    ann, bob, cy = (f.enrol(course, f.make_user(name=name)) for name in ("Ann", "Bob", "Cy"))
+    for person in (ann, bob, cy):
+        f.place(course, group, person)
+    episode, question = f.first_question(group)
+    assignment = f.make_assignment(course, episode, due_in=timedelta(days=1),
+                                   reveal_after_due=True)
+    if extra:
+        group_service.add_extra_question(educator, group, episode, "What would you ask?")
+        question = group_service.questions_for(
+            episode, group_service.extra_questions(group, [episode.id])
+        )[-1]
+    answer_service.post_answer(bob, group, question, "Bob writes about periscope listening")
+    db.session.add(Extension(assignment_id=assignment.id, user_id=cy.id,
+                             due_at=datetime.now(UTC) + timedelta(days=3)))
+    db.session.commit()
+    assert "answer" not in kinds(ann, "periscope")
+    assignment.due_at = datetime.now(UTC) - timedelta(minutes=1)
+    db.session.commit()
+    assert "answer" in kinds(ann, "periscope")
+    assert "answer" not in kinds(cy, "periscope")  # her own date is still ahead
+    assert answer_service.is_revealed(group, question) is True
+    assignment.reveal_after_due = False
+    db.session.commit()
+    assert "answer" not in kinds(ann, "periscope")
+
+
 def test_search_page_runs_few_queries_whatever_it_finds(client, world, count_queries):
     """At most 8 statements for a first search, fewer when it is found again, with
     answers, replies, thread posts and catalog documents among the hits."""

@@ -1060,6 +1060,36 @@ def revealed_after_due_clause(group, question, viewer=None, now: datetime | None
     return found.where(due <= (now or now_utc())).exists()
 
 
+def revealed_after_due_questions(group_ids: list[int], viewer, now: datetime | None = None):
+    """The questions of these groups whose answers their course has opened to `viewer`
+    by a reveal after the due date (their own extension's date when later), as
+    selects of (group id, study question id, group question id) rows for a union."""
+    from sqlalchemy import Integer, null
+
+    from coprod_study.models import GroupQuestion, StudyQuestion
+
+    due = case((Extension.due_at > Assignment.due_at, Extension.due_at), else_=Assignment.due_at)
+    assigned = (Assignment.course_id == StudyGroup.course_id) & Assignment.reveal_after_due.is_(True)
+    extended = (Extension.assignment_id == Assignment.id) & (Extension.user_id == viewer.id)
+    passed = [StudyGroup.id.in_(group_ids), due <= (now or now_utc())]
+    none = null().cast(Integer)
+    catalog = (
+        select(StudyGroup.id, StudyQuestion.id, none)
+        .join(Assignment, assigned)
+        .join(StudyQuestion, StudyQuestion.episode_id == Assignment.episode_id)
+        .outerjoin(Extension, extended)
+        .where(*passed)
+    )
+    own = (
+        select(StudyGroup.id, none, GroupQuestion.id)
+        .join(GroupQuestion, GroupQuestion.group_id == StudyGroup.id)
+        .join(Assignment, assigned & (Assignment.episode_id == GroupQuestion.episode_id))
+        .outerjoin(Extension, extended)
+        .where(*passed)
+    )
+    return [catalog, own]
+
+
 def revealed_after_due(group, question, now: datetime | None = None, viewer=None) -> bool:
     """Has the course's due date for this question's episode passed (for `viewer`,
     counting their extension), with reveal on?"""

@@ -337,14 +337,19 @@ def _visibility(viewer) -> Visibility:
     member_docs = SearchDocument.group_id.in_(list(groups))
     if not gated:
         return Visibility(or_(public, member_docs), groups, ("groups", tuple(sorted(groups))), stamp)
-    # The questions whose answers the viewer may read: answered by them, or revealed.
+    # The questions whose answers the viewer may read: answered by them, revealed by a
+    # facilitator or, in a course, revealed after the due date.
     answered = select(Answer.group_id, Answer.study_question_id, Answer.group_question_id).where(
         Answer.user_id == viewer.id, Answer.group_id.in_(gated), Answer.deleted_at.is_(None)
     )
     revealed = select(
         QuestionReveal.group_id, QuestionReveal.study_question_id, QuestionReveal.group_question_id
     ).where(QuestionReveal.group_id.in_(gated))
-    opened = db.session.execute(answered.union_all(revealed)).all()
+    from coprod_study.services.courses import revealed_after_due_questions
+
+    in_courses = [g for g in gated if groups[g].course_id is not None]
+    after_due = revealed_after_due_questions(in_courses, viewer) if in_courses else []
+    opened = db.session.execute(answered.union_all(revealed, *after_due)).all()
     open_refs = {_question_ref(*row) for row in opened}
     clause = or_(
         public,
