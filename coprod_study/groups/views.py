@@ -241,9 +241,9 @@ def settings(slug: str):
 
 @bp.route("/<slug>/members")
 def members(slug: str):
-    group = load_group(slug)
     from coprod_study.services.courses import group_educators
 
+    group = load_group(slug)
     rows = group_service.members(group)
     return render_template(
         "groups/members.html",
