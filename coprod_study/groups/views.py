@@ -1,7 +1,10 @@
 """Views for /groups: thin wrappers that ask policy and call services."""
 
+from dataclasses import dataclass
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from coprod_study import policy
@@ -162,16 +165,61 @@ def show(slug: str):
         return _public_page(group)
     episodes = group_service.group_episodes(group)
     extras = group_service.extra_questions(group)
-    per_episode = [(e, group_service.questions_for(e, extras)) for e in episodes]
+    counts, answered = answer_service.answer_summary(current_user, group)
     return render_template(
         "groups/show.html",
         group=group,
-        episodes=per_episode,
-        **_answer_summary(group),
+        episodes=_episode_rows(group, episodes, extras, counts, answered),
         membership=policy.membership(current_user, group),
         leave_form=ActionForm(),
         threads=discussion.thread_list(current_user, group),
     )
+
+
+@dataclass
+class EpisodeRow:
+    """An episode on the group page: its link, and each question's number, prompt,
+    link and answer count in words."""
+
+    episode: object
+    url: str
+    questions: list[tuple[int, str, str, str]]
+    done: int
+
+
+def _episode_rows(group, episodes, extras, counts, answered) -> list[EpisodeRow]:
+    """The group page lists every question of every episode the group studies (250
+    for 50 episodes): links and counts are made here, each count's wording once, so
+    the template only prints them."""
+    wording: dict[tuple[int, bool], str] = {}
+
+    def counted(count: int, mine: bool) -> str:
+        if (count, mine) not in wording:
+            wording[count, mine] = (
+                ngettext("%(count)s answer, answered by you",
+                         "%(count)s answers, answered by you", count, count=count)
+                if mine
+                else ngettext("%(count)s answer", "%(count)s answers", count, count=count)
+            )
+        return wording[count, mine]
+
+    rows = []
+    for episode in episodes:
+        url = url_for("groups.episode", slug=group.slug, episode_slug=episode.slug)
+        questions = group_service.questions_for(episode, extras)
+        rows.append(
+            EpisodeRow(
+                episode,
+                url,
+                [
+                    (q.number, q.prompt, f"{url}/questions/{q.number}",
+                     counted(counts.get(q.key, 0), q.key in answered))
+                    for q in questions
+                ],
+                sum(1 for q in questions if q.key in answered),
+            )
+        )
+    return rows
 
 
 @bp.route("/<slug>/join", methods=["POST"])

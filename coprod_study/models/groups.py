@@ -123,7 +123,12 @@ class Answer(Base):
         CheckConstraint(
             "(study_question_id IS NULL) <> (group_question_id IS NULL)", name="one_question"
         ),
-        Index("ix_answers_group_study_question", "group_id", "study_question_id"),
+        # Covers a group's answer counts per question and the reader's own (the group
+        # and episode pages read it without touching the rows).
+        Index(
+            "ix_answers_group_summary",
+            "group_id", "study_question_id", "group_question_id", "user_id", "deleted_at",
+        ),
         Index("ix_answers_group_group_question", "group_id", "group_question_id"),
     )
 

@@ -357,20 +357,26 @@ def answer_page_number(viewer, group, question: Question, answer_id: int, per_pa
     return ids.index(answer_id) // per_page + 1
 
 
-def answer_summary(viewer, group) -> tuple[dict[tuple[str, int], int], set[tuple[str, int]]]:
-    """Per question key ("s" or "g", id): the number of (not deleted) answers in the
-    group, and the keys the viewer answered, in one query."""
-    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else -1
-    rows = db.session.execute(
+def answer_summary_stmt(group_id: int, viewer_id: int):
+    """Answer counts per question in a group, and whether the viewer wrote one: read
+    from the index ix_answers_group_summary alone."""
+    return (
         select(
             Answer.study_question_id,
             Answer.group_question_id,
             func.count(),
             func.max(case((Answer.user_id == viewer_id, 1), else_=0)),
         )
-        .where(Answer.group_id == group.id, Answer.deleted_at.is_(None))
+        .where(Answer.group_id == group_id, Answer.deleted_at.is_(None))
         .group_by(Answer.study_question_id, Answer.group_question_id)
     )
+
+
+def answer_summary(viewer, group) -> tuple[dict[tuple[str, int], int], set[tuple[str, int]]]:
+    """Per question key ("s" or "g", id): the number of (not deleted) answers in the
+    group, and the keys the viewer answered, in one query."""
+    viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else -1
+    rows = db.session.execute(answer_summary_stmt(group.id, viewer_id))
     counts: dict[tuple[str, int], int] = {}
     answered: set[tuple[str, int]] = set()
     for study_id, extra_id, count, mine in rows:

@@ -542,12 +542,22 @@ def studied_in(group):
 
 
 def group_episodes(group) -> list[Episode]:
-    from sqlalchemy.orm import joinedload
+    """The episodes the group page lists, with their dimension and questions, in one
+    query (a few hundred rows) of only the columns the list shows."""
+    from sqlalchemy.orm import joinedload, load_only
 
-    # Episodes with their dimension and questions in one query (a few hundred rows).
+    from coprod_study.models import Dimension
+
     stmt = (
         select(Episode)
-        .options(joinedload(Episode.questions), joinedload(Episode.dimension))
+        .options(
+            load_only(Episode.slug, Episode.number, Episode.title, Episode.dimension_id),
+            joinedload(Episode.questions).load_only(
+                StudyQuestion.episode_id, StudyQuestion.position, StudyQuestion.prompt,
+                StudyQuestion.audiences,
+            ),
+            joinedload(Episode.dimension).load_only(Dimension.name),
+        )
         .where(studied_in(group))
     )
     return list(db.session.scalars(stmt.order_by(Episode.number)).unique())
