@@ -530,8 +530,15 @@ def test_an_educator_removes_a_learner_and_a_learner_leaves(app, course_setup):
     f.enrol(other, s["ann"])
 
     educator = signed_in(app, s["co"])
-    response = post_form(educator, f"/courses/{code}/learners/{s['ann'].id}/remove", {},
-                         token_from=f"/courses/{code}")
+    remove = f"/courses/{code}/learners/{s['ann'].id}/remove"
+    # The course page links to a page that says what removing changes; it changes nothing.
+    assert f'href="{remove}"' in educator.get(f"/courses/{code}").get_data(as_text=True)
+    confirm = educator.get(remove).get_data(as_text=True)
+    assert "Remove Ann Learner from Course With Groups?" in confirm
+    assert "Ann Learner leaves Amber; their answers stay there." in confirm
+    assert "Their extension is dropped." in confirm
+    assert role_in(s["course"], s["ann"]) == "learner"
+    response = post_form(educator, remove, {}, token_from=f"/courses/{code}")
     assert response.status_code == 302
     assert role_in(s["course"], s["ann"]) is None and role_in(other, s["ann"]) == "learner"
     assert count(Membership, Membership.user_id == s["ann"].id) == 0
@@ -566,7 +573,11 @@ def test_an_educator_removes_a_learner_and_a_learner_leaves(app, course_setup):
                      token_from=f"/courses/{code}").status_code == 403
     assert role_in(s["course"], carl) == "learner"
     page = bob.get(f"/courses/{code}").get_data(as_text=True)
-    assert f'action="/courses/{code}/leave"' in page
+    assert f'href="/courses/{code}/leave"' in page
+    confirm = bob.get(f"/courses/{code}/leave").get_data(as_text=True)
+    assert "Leave Course With Groups?" in confirm and "You leave Amber" in confirm
+    assert f'action="/courses/{code}/leave"' in confirm
+    assert role_in(s["course"], s["bob"]) == "learner"
     response = post_form(bob, f"/courses/{code}/leave", {}, token_from=f"/courses/{code}")
     assert response.status_code == 302 and response.headers["Location"].endswith("/courses")
     assert role_in(s["course"], s["bob"]) is None

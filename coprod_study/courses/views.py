@@ -318,28 +318,45 @@ def place(code: str, user_id: int):
     return redirect(url_for("courses.show", code=course.code) + "#learners")
 
 
-@bp.route("/<code>/learners/<int:user_id>/remove", methods=["POST"])
+@bp.route("/<code>/learners/<int:user_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_learner(code: str, user_id: int):
+    """An educator takes a learner off the course, after a page that says what that
+    changes."""
     course = load_course(code, manage=True)
-    if not ActionForm().validate_on_submit():
-        abort(400)
     try:
-        learner = course_service.remove_learner(_user(), course, user_id)
-    except DomainError as error:
-        abort(error.status)
-    flash(_("%(name)s is no longer a learner of the course.", name=learner.display_name),
-          "success")
+        leaving = course_service.departure(course, user_id)
+    except DomainError:
+        abort(404)
+    form = ActionForm()
+    if request.method == "GET":
+        return render_template(
+            "courses/leave.html", course=course, departure=leaving, form=form,
+            yourself=False, action=url_for("courses.remove_learner", code=code, user_id=user_id),
+        )
+    if not form.validate_on_submit():
+        abort(400)
+    course_service.remove_learner(_user(), course, user_id)
+    flash(_("%(name)s is no longer a learner of the course.",
+            name=leaving.learner.display_name), "success")
     return redirect(url_for("courses.show", code=course.code) + "#learners")
 
 
-@bp.route("/<code>/leave", methods=["POST"])
+@bp.route("/<code>/leave", methods=["GET", "POST"])
 @login_required
 def leave(code: str):
+    """A learner leaves the course, after a page that says what that changes."""
     course = load_course(code)
     if not policy.is_course_learner(current_user, course):
         abort(403)
-    if not ActionForm().validate_on_submit():
+    leaving = course_service.departure(course, current_user.id)
+    form = ActionForm()
+    if request.method == "GET":
+        return render_template(
+            "courses/leave.html", course=course, departure=leaving, form=form,
+            yourself=True, action=url_for("courses.leave", code=code),
+        )
+    if not form.validate_on_submit():
         abort(400)
     course_service.remove_learner(_user(), course, current_user.id)
     flash(_("You have left %(course)s. Your answers stay with its groups.", course=course.title),

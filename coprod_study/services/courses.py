@@ -721,6 +721,41 @@ def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> 
     return group
 
 
+@dataclass
+class Departure:
+    """What taking a learner off a course changes, shown before it is done."""
+
+    learner: User
+    groups: list[StudyGroup]
+    extensions: int
+
+
+def departure(course: Course, user_id: int) -> Departure:
+    """:raise NotFound: the person is not a learner of the course."""
+    row = _membership(course, user_id)
+    if row is None or row.role != "learner":
+        raise NotFound(_("This person is not a learner of the course."))
+    groups = list(
+        db.session.scalars(
+            select(StudyGroup)
+            .join(Membership, Membership.group_id == StudyGroup.id)
+            .where(
+                StudyGroup.course_id == course.id,
+                Membership.user_id == user_id,
+                Membership.status.in_(["active", "pending"]),
+            )
+            .order_by(StudyGroup.name)
+        )
+    )
+    extensions = db.session.scalar(
+        select(func.count())
+        .select_from(Extension)
+        .join(Assignment, Assignment.id == Extension.assignment_id)
+        .where(Assignment.course_id == course.id, Extension.user_id == user_id)
+    )
+    return Departure(row.user, groups, extensions)
+
+
 def remove_learner(actor, course: Course, user_id: int) -> User:
     """A learner leaves the course, or one of its educators takes them off it.
 

@@ -122,6 +122,8 @@ def seed():
         "moderation": f"{group_url}/moderation",
         "course": f"/courses/{course.code}",
         "progress": f"/courses/{course.code}/progress",
+        "leave course": f"/courses/{course.code}/leave",
+        "remove learner": f"/courses/{course.code}/learners/{learner.id}/remove",
         "notifications": "/notifications",
         "search": "/search?q=respect",
         "account": "/account",
@@ -144,9 +146,9 @@ PUBLIC = ["home", "catalog", "episode", "transcript", "groups", "group", "search
 SIGNED_IN = PUBLIC + ["notifications", "account"]
 MATRIX = {
     "visitor": PUBLIC + ["login", "register"],
-    "learner": SIGNED_IN + ["question", "thread", "course"],
+    "learner": SIGNED_IN + ["question", "thread", "course", "leave course"],
     "facilitator": SIGNED_IN + ["question", "thread", "moderation"],
-    "educator": SIGNED_IN + ["course", "progress"],
+    "educator": SIGNED_IN + ["course", "progress", "remove learner"],
     "admin": ["admin users"],
 }
 # Pages also checked after sending their form empty, so that their errors show.

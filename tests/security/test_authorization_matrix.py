@@ -150,6 +150,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("courses.index", "GET"):                        "L     200   200   200   200   200   200   200   200   200",
     ("courses.invite", "GET"):                       "200   200   200   200   200   200   200   200   200   200",
     ("courses.invite", "POST"):                      "400   302+  404   404   404   404   404   404   404   404",
+    ("courses.leave", "GET"):                        "L     404   404   200   404   404   404   404   403   403",
     ("courses.leave", "POST"):                       "L     404   404   302+  404   404   404   404   403   403",
     ("courses.new", "GET"):                          "L     403   403   403   403   403   403   200   200   200",
     ("courses.new", "POST"):                         "L     403   403   403   403   403   403   302+  409   409",
@@ -162,6 +163,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("courses.progress", "GET"):                     "L     404   404   403   404   404   404   404   200   200",
     ("courses.progress_csv", "GET"):                 "L     404   404   403   404   404   404   404   200   200",
     ("courses.remove_extension", "POST"):            "L     404   404   403   404   404   404   404   302+  404",
+    ("courses.remove_learner", "GET"):               "L     404   404   403   404   404   404   404   200   200",
     # The educator has removed the learner by the time the admin asks.
     ("courses.remove_learner", "POST"):              "L     404   404   403   404   404   404   404   302+  404",
     ("courses.reset_enrol_code", "POST"):            "L     404   404   403   404   404   404   404   302+  302+",
