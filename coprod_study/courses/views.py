@@ -318,6 +318,14 @@ def place(code: str, user_id: int):
     return redirect(url_for("courses.show", code=course.code) + "#learners")
 
 
+def _confirm_departure(course, leaving, *, yourself: bool, action: str):
+    """The page that says what leaving the course changes, before the POST does it."""
+    return render_template(
+        "courses/leave.html", course=course, departure=leaving, form=ActionForm(),
+        yourself=yourself, action=action,
+    )
+
+
 @bp.route("/<code>/learners/<int:user_id>/remove", methods=["GET", "POST"])
 @login_required
 def remove_learner(code: str, user_id: int):
@@ -328,13 +336,12 @@ def remove_learner(code: str, user_id: int):
         leaving = course_service.departure(course, user_id)
     except DomainError:
         abort(404)
-    form = ActionForm()
     if request.method == "GET":
-        return render_template(
-            "courses/leave.html", course=course, departure=leaving, form=form,
-            yourself=False, action=url_for("courses.remove_learner", code=code, user_id=user_id),
+        return _confirm_departure(
+            course, leaving, yourself=False,
+            action=url_for("courses.remove_learner", code=code, user_id=user_id),
         )
-    if not form.validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     course_service.remove_learner(_user(), course, user_id)
     flash(_("%(name)s is no longer a learner of the course.",
@@ -349,14 +356,12 @@ def leave(code: str):
     course = load_course(code)
     if not policy.is_course_learner(current_user, course):
         abort(403)
-    leaving = course_service.departure(course, current_user.id)
-    form = ActionForm()
     if request.method == "GET":
-        return render_template(
-            "courses/leave.html", course=course, departure=leaving, form=form,
-            yourself=True, action=url_for("courses.leave", code=code),
+        return _confirm_departure(
+            course, course_service.departure(course, current_user.id), yourself=True,
+            action=url_for("courses.leave", code=code),
         )
-    if not form.validate_on_submit():
+    if not ActionForm().validate_on_submit():
         abort(400)
     course_service.remove_learner(_user(), course, current_user.id)
     flash(_("You have left %(course)s. Your answers stay with its groups.", course=course.title),

@@ -226,7 +226,7 @@ def group_educators(group) -> list[User]:
             select(User)
             .join(CourseMember, CourseMember.user_id == User.id)
             .where(CourseMember.course_id == group.course_id, CourseMember.role == "educator")
-            .order_by(User.display_name, User.id)
+            .order_by(func.lower(User.display_name), User.id)
         )
     )
 
@@ -410,6 +410,14 @@ def _membership(course: Course, user_id: int) -> CourseMember | None:
             CourseMember.course_id == course.id, CourseMember.user_id == user_id
         )
     )
+
+
+def _learner_row(course: Course, user_id: int) -> CourseMember:
+    """:raise NotFound: the person is not a learner of the course."""
+    row = _membership(course, user_id)
+    if row is None or row.role != "learner":
+        raise NotFound(_("This person is not a learner of the course."))
+    return row
 
 
 def enrol(user, code: str) -> Course:
@@ -692,9 +700,7 @@ def _move(course: Course, user_id: int, group: StudyGroup | None) -> None:
 def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> StudyGroup | None:
     """An educator puts a learner in a group, moves them, or (group 0) takes them out."""
     _require_manager(actor, course)
-    row = _membership(course, user_id)
-    if row is None or row.role != "learner":
-        raise NotFound(_("This person is not a learner of the course."))
+    row = _learner_row(course, user_id)
     group = _course_group(course, group_id) if group_id else None
     _move(course, user_id, group)
     audit.record(
@@ -732,9 +738,7 @@ class Departure:
 
 def departure(course: Course, user_id: int) -> Departure:
     """:raise NotFound: the person is not a learner of the course."""
-    row = _membership(course, user_id)
-    if row is None or row.role != "learner":
-        raise NotFound(_("This person is not a learner of the course."))
+    row = _learner_row(course, user_id)
     groups = list(
         db.session.scalars(
             select(StudyGroup)
@@ -770,9 +774,7 @@ def remove_learner(actor, course: Course, user_id: int) -> User:
     leaving = actor.id == user_id
     if not leaving:
         _require_manager(actor, course)
-    row = _membership(course, user_id)
-    if row is None or row.role != "learner":
-        raise NotFound(_("This person is not a learner of the course."))
+    row = _learner_row(course, user_id)
     learner = row.user
     course_groups_ids = select(StudyGroup.id).where(StudyGroup.course_id == course.id)
     notifications.withdraw_for_groups(course_groups_ids, user_id)
@@ -1088,11 +1090,17 @@ def revealed_after_due_clause(group, question, viewer=None, now: datetime | None
     )
     due = Assignment.due_at
     if getattr(viewer, "is_authenticated", False):
-        found = found.outerjoin(
-            Extension, (Extension.assignment_id == Assignment.id) & (Extension.user_id == viewer.id)
-        )
-        due = case((Extension.due_at > Assignment.due_at, Extension.due_at), else_=Assignment.due_at)
+        extended, due = _own_due_date(viewer)
+        found = found.outerjoin(Extension, extended)
     return found.where(due <= (now or now_utc())).exists()
+
+
+def _own_due_date(viewer):
+    """The join to `viewer`'s extension of an assignment, and their due date: the
+    extension's when it is later than the assignment's."""
+    extended = (Extension.assignment_id == Assignment.id) & (Extension.user_id == viewer.id)
+    due = case((Extension.due_at > Assignment.due_at, Extension.due_at), else_=Assignment.due_at)
+    return extended, due
 
 
 def revealed_after_due_questions(group_ids: list[int], viewer, now: datetime | None = None):
@@ -1103,9 +1111,8 @@ def revealed_after_due_questions(group_ids: list[int], viewer, now: datetime | N
 
     from coprod_study.models import GroupQuestion, StudyQuestion
 
-    due = case((Extension.due_at > Assignment.due_at, Extension.due_at), else_=Assignment.due_at)
+    extended, due = _own_due_date(viewer)
     assigned = (Assignment.course_id == StudyGroup.course_id) & Assignment.reveal_after_due.is_(True)
-    extended = (Extension.assignment_id == Assignment.id) & (Extension.user_id == viewer.id)
     passed = [StudyGroup.id.in_(group_ids), due <= (now or now_utc())]
     none = null().cast(Integer)
     catalog = (
