@@ -108,3 +108,20 @@ def test_account_post_needs_csrf(client, make_user):
     assert response.status_code == 400
     db.session.refresh(user)
     assert user.display_name == "Original Name"
+
+
+def test_time_zone_list_is_every_known_zone_sorted_and_offered(client, make_user):
+    import zoneinfo
+
+    from coprod_study.services import accounts
+
+    names = accounts.time_zone_names()
+    assert list(names) == sorted(zoneinfo.available_timezones())
+    assert "Europe/Stockholm" in names and "Mars/Olympus" not in names
+    assert accounts.valid_time_zone("Pacific/Auckland")
+    assert not accounts.valid_time_zone("pacific/auckland")
+    login(client, make_user())
+    page = client.get("/account").get_data(as_text=True)
+    offered = page.split('<datalist id="time-zones">', 1)[1].split("</datalist>", 1)[0]
+    assert offered.count("<option ") == len(names)
+    assert '<option value="America/Sao_Paulo">' in offered

@@ -1,7 +1,5 @@
 """Views for /account."""
 
-import zoneinfo
-
 from flask import flash, redirect, render_template, url_for
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
@@ -41,7 +39,7 @@ def profile():
         render_template(
             "account/profile.html",
             form=form,
-            time_zones=sorted(zoneinfo.available_timezones()),
+            time_zones=accounts.time_zone_names(),
             calendar_tokens=calendar_service.active_tokens(user),
             api_tokens=api_tokens.active_tokens(user),
         ),

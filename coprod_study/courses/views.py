@@ -1,6 +1,5 @@
 """Views for /courses: thin wrappers that ask policy and call the course services."""
 
-import zoneinfo
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -32,6 +31,7 @@ from coprod_study.pagination import paginate
 from coprod_study.services import calendar as calendar_service
 from coprod_study.services import courses as course_service
 from coprod_study.services import progress as progress_service
+from coprod_study.services.accounts import time_zone_names
 
 
 def _user():
@@ -60,10 +60,6 @@ def load_course(code: str, *, manage: bool = False):
     if manage and not policy.can_manage_course(current_user, course):
         abort(403)
     return course
-
-
-def _time_zones() -> list[str]:
-    return sorted(zoneinfo.available_timezones())
 
 
 def _form_error(form, error: DomainError) -> None:
@@ -142,7 +138,7 @@ def new():
                   "success")
             return redirect(url_for("courses.show", code=course.code))
     return (
-        render_template("courses/new.html", form=form, time_zones=_time_zones()),
+        render_template("courses/new.html", form=form, time_zones=time_zone_names()),
         _status_of(form),
     )
 
@@ -221,7 +217,7 @@ def settings(code: str):
             return redirect(url_for("courses.show", code=course.code))
     return (
         render_template(
-            "courses/settings.html", course=course, form=form, time_zones=_time_zones()
+            "courses/settings.html", course=course, form=form, time_zones=time_zone_names()
         ),
         _status_of(form),
     )

@@ -189,8 +189,20 @@ def reset_password(user: User, new: str) -> None:
     db.session.commit()
 
 
+@cache
+def time_zone_names() -> tuple[str, ...]:
+    """The IANA time zones this machine knows, sorted. Read once per process: listing
+    them walks the zone database on disk, which took half of the account page."""
+    return tuple(sorted(zoneinfo.available_timezones()))
+
+
+@cache
+def _time_zone_set() -> frozenset[str]:
+    return frozenset(time_zone_names())
+
+
 def valid_time_zone(name: str) -> bool:
-    return name in zoneinfo.available_timezones()
+    return name in _time_zone_set()
 
 
 def update_profile(
