@@ -399,6 +399,36 @@ def test_extra_questions_are_numbered_after_the_catalog_and_reorder(client, samp
     assert client.get(f"/groups/{other.slug}/episodes/{episode.slug}/questions/{base + 1}").status_code == 404
 
 
+def test_get_question_reads_the_groups_own_questions_only_past_the_catalogs(
+    app, sample_catalog, count_queries
+):
+    from coprod_study.errors import NotFound
+
+    facilitator = f.make_user()
+    group = f.make_group(facilitator)
+    episode, _ = f.first_question(group)
+    base = len(episode.questions)
+    for prompt in ("First extra", "Second extra"):
+        group_service.add_extra_question(facilitator, group, episode, prompt)
+    episode = group_service.get_group_episode(group, episode.slug)
+    with count_queries() as statements:
+        first = group_service.get_question(group, episode, 1)
+    assert statements == [] and first.study_question_id == episode.questions[0].id
+    assert [group_service.get_question(group, episode, base + n).prompt for n in (1, 2)] == [
+        "First extra", "Second extra"
+    ]
+    extra = group_service.get_question(group, episode, base + 2)
+    assert extra.number == base + 2 and extra.is_extra and extra.episode_id == episode.id
+    # The same numbering as the episode page's list.
+    listed = group_service.questions_for(episode, group_service.extra_questions(group))
+    assert [(q.number, q.prompt) for q in listed] == [
+        (n, group_service.get_question(group, episode, n).prompt) for n in range(1, base + 3)
+    ]
+    for missing in (0, -1, base + 3):
+        with pytest.raises(NotFound):
+            group_service.get_question(group, episode, missing)
+
+
 def test_members_cannot_add_questions(client, sample_catalog):
     group = f.make_group()
     learner = f.add_member(group)

@@ -694,9 +694,27 @@ def episode_of_answer(answer, group) -> Episode:
 
 
 def get_question(group, episode: Episode, number: int) -> Question:
-    for question in questions_for(episode, extra_questions(group, [episode.id])):
-        if question.number == number:
-            return question
+    """Question `number` of `episode` as `group` numbers them: the catalog's first, so
+    the group's own questions are read only for a number past the catalog's."""
+    catalog_count = len(episode.questions)
+    if 1 <= number <= catalog_count:
+        return questions_for(episode, [])[number - 1]
+    if number > catalog_count:
+        own = db.session.scalars(
+            select(GroupQuestion)
+            .where(GroupQuestion.group_id == group.id, GroupQuestion.episode_id == episode.id)
+            .order_by(GroupQuestion.position, GroupQuestion.id)
+            .offset(number - catalog_count - 1)
+            .limit(1)
+        ).first()
+        if own is not None:
+            return Question(
+                number=number,
+                prompt=own.prompt,
+                audiences=(),
+                group_question_id=own.id,
+                episode_id=episode.id,
+            )
     raise NotFound(_("Episode %(episode)s has no question %(number)s.", episode=episode.number, number=number))
 
 
