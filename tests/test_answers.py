@@ -334,7 +334,7 @@ def test_question_page_query_count_is_constant(client, circle, count_queries):
     # Not counting BEGIN, which SQLite's explicit read transaction adds.
     with count_queries() as statements:
         client.get(circle["url"])
-    assert len([s for s in statements if s.split()[0].upper() != "BEGIN"]) <= 8
+    assert len([s for s in statements if s.split()[0].upper() != "BEGIN"]) <= 7
 
 
 def _add_answers(group, question, total, *, endorsed=()):

@@ -181,7 +181,7 @@ def test_peers_share_a_kept_page_of_answers_without_loading_them(app, client, ci
     assert again == first.replace(_token_in(first), _token_in(again))
     # The kept page skips the query that loads answers, replies and their authors.
     assert kept == loaded - 1
-    assert loaded <= 8
+    assert loaded <= 7
 
 
 def _token_in(html):
