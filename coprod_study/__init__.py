@@ -1,5 +1,6 @@
 """Coproduction Study Companion: study a podcast series on coproduction of health care together."""
 
+import functools
 import os
 from pathlib import Path
 
@@ -85,10 +86,16 @@ def _init_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from sqlalchemy import select
+    from sqlalchemy import bindparam, select
 
     from coprod_study.models import User
     from coprod_study.services.notifications import remember_unread_count, unread_count_column
+
+    @functools.cache
+    def _person_stmt():
+        # Built once per process: building it and working out its cache key cost
+        # more than running it (0.39 ms against 0.14 ms with it built).
+        return select(User, unread_count_column()).where(User.id == bindparam("user_id"))
 
     @login_manager.user_loader
     def load_user(token: str):
@@ -99,9 +106,7 @@ def _init_extensions(app: Flask) -> None:
             return None
         # One query for the person and their unread count, which every page's
         # navigation shows (services.notifications.unread_count reads it).
-        row = db.session.execute(
-            select(User, unread_count_column()).where(User.id == int(user_id))
-        ).first()
+        row = db.session.execute(_person_stmt(), {"user_id": int(user_id)}).first()
         if row is None or row[0].session_version != int(version):
             return None
         user, unread = row

@@ -224,16 +224,27 @@ def author_label(user, group, post) -> str:
     return str(ANONYMOUS_LABEL)
 
 
+def answer_scope(viewer, group, *, has_answered: bool, revealed: bool) -> str:
+    """Which of a group's answers to a question the viewer may read: "all", their
+    "own", or "none"."""
+    if not can_view_group(viewer, group):
+        return "none"
+    if can_see_peer_answers(viewer, group, has_answered=has_answered, revealed=revealed):
+        return "all"
+    return "own"
+
+
 def visible_answers(stmt, viewer, group, *, has_answered: bool, revealed: bool):
     """Filter a select(Answer) to what the viewer may read in this group."""
     from coprod_study.models import Answer
 
     stmt = stmt.where(Answer.group_id == group.id)
-    if not can_view_group(viewer, group):
+    scope = answer_scope(viewer, group, has_answered=has_answered, revealed=revealed)
+    if scope == "none":
         return stmt.where(False)
-    if can_see_peer_answers(viewer, group, has_answered=has_answered, revealed=revealed):
-        return stmt
-    return stmt.where(Answer.user_id == viewer.id)
+    if scope == "own":
+        return stmt.where(Answer.user_id == viewer.id)
+    return stmt
 
 
 # --- Courses ----------------------------------------------------------------

@@ -405,3 +405,56 @@ def test_posting_an_answer_lands_on_the_page_that_shows_it(client, circle):
     mine = db.session.scalar(select(Answer).where(Answer.user_id == circle["a"].id))
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"?page=2#answer-{mine.id}")
+
+
+@pytest.mark.parametrize("own_question", [False, True], ids=["catalog", "group's own"])
+def test_statements_built_once_read_what_the_built_ones_read(app, circle, own_question):
+    """The page's answer ids and the reader's own answer and reveal come from statements
+    built once per process for a reader who sees every answer of a group outside any
+    course; they find the same rows as the statements built for each reader."""
+    from coprod_study.services import groups as group_service
+
+    group, facilitator = circle["group"], circle["facilitator"]
+    question = circle["question"]
+    if own_question:
+        episode = circle["episode"]
+        group_service.add_extra_question(facilitator, group, episode, "What stayed with you?")
+        question = group_service.get_question(group, episode, len(episode.questions) + 1)
+    now = datetime.now(UTC)
+    people = [f.add_member(group) for _ in range(7)]
+    made = [
+        f.make_answer(group, person, question, f"Answer {n}", created_at=now + timedelta(minutes=n))
+        for n, person in enumerate(people)
+    ]
+    made[4].endorsed_at = now
+    made[2].deleted_at = now  # deleted, no replies: not shown
+    made[5].deleted_at = now  # deleted, a live reply: shown
+    db.session.add(Reply(answer_id=made[5].id, user_id=people[0].id, body="r", body_html="r"))
+    revealed_elsewhere = f.make_answer(f.make_group(), f.make_user(), question, "Elsewhere")
+    db.session.commit()
+    viewer = people[1]
+    state = answer_service.page_state(viewer, group, question)
+    assert state.own.id == made[1].id and state.sees_peers and not state.revealed
+    everything = db.session.scalars(
+        answer_service._shown_answers(viewer, group, question, has_answered=True, revealed=False)
+        .with_only_columns(Answer.id)
+    ).all()
+    shown = [answer.id for answer in made if answer is not made[2]]
+    assert everything[0] == made[4].id and set(shown) <= set(everything)
+    assert made[2].id not in everything and len(everything) == len(shown) + (0 if own_question else 2)
+    live = len(everything) - 1  # made[5] is deleted but shown
+    for page, per_page in ((1, 20), (1, 3), (2, 3), (3, 3)):
+        kept = answer_service.answers_fingerprint(viewer, group, question, state, page, per_page)
+        built = everything[(page - 1) * per_page:page * per_page]
+        if not built:  # past the end
+            assert kept is None
+            continue
+        assert list(kept.ids) == built
+        assert (kept.shown_count, kept.answer_count) == (len(everything), live)
+    assert revealed_elsewhere.id not in built
+    # Someone who has not answered sees nothing yet; a reveal opens the answers.
+    newcomer = f.add_member(group)
+    assert answer_service.page_state(newcomer, group, question).own is None
+    answer_service.reveal(facilitator, group, question)
+    opened = answer_service.page_state(newcomer, group, question)
+    assert opened.revealed and opened.sees_peers and opened.own is None

@@ -40,6 +40,21 @@ def _question_filter(model, question: Question):
     return model.group_question_id == question.group_question_id
 
 
+def _question_param(model, group_question: bool):
+    """_question_filter with the question's id as the bound parameter "question_id"
+    (see _question_params), for a statement built once per process for each kind of
+    question: the catalog's, or a group's own."""
+    column = model.group_question_id if group_question else model.study_question_id
+    return column == bindparam("question_id")
+
+
+def _question_params(question: Question) -> tuple[bool, int]:
+    """The kind of question (True for a group's own) and its id, for _question_param."""
+    if question.study_question_id is not None:
+        return False, question.study_question_id
+    return True, question.group_question_id
+
+
 def _clean_body(body: str) -> str:
     body = check_markdown(body, "body")
     if not body:
@@ -89,6 +104,36 @@ def _reveal_row_exists(group, question: Question):
     )
 
 
+def _own_and_revealed(group_id, viewer_id, own_question, reveal_question, *columns):
+    """The viewer's own answer (None when there is none) and whether a facilitator
+    revealed the question, as one row; ids are values or bound parameters."""
+    revealed = (
+        select(QuestionReveal.id)
+        .where(QuestionReveal.group_id == group_id, reveal_question)
+        .exists()
+    )
+    one = select(literal(1).label("one")).subquery()
+    return (
+        select(Answer, revealed.label("revealed"), *columns)
+        .select_from(one)
+        .outerjoin(
+            Answer, (Answer.group_id == group_id) & (Answer.user_id == viewer_id) & own_question
+        )
+    )
+
+
+@functools.cache
+def _own_and_revealed_stmt(group_question: bool):
+    """_own_and_revealed for a group outside any course, built once per process for
+    each kind of question."""
+    return _own_and_revealed(
+        bindparam("group_id"),
+        bindparam("viewer_id"),
+        _question_param(Answer, group_question),
+        _question_param(QuestionReveal, group_question),
+    )
+
+
 def is_revealed(group, question: Question) -> bool:
     """Revealed to the whole group: by a facilitator, or by the course's due date."""
     from coprod_study.services import courses
@@ -122,18 +167,50 @@ class QuestionPage(PageNumbers):
         return self.shown_count
 
 
-def _shown_answers(viewer, group, question: Question, *, has_answered: bool, revealed: bool):
-    """The answers the viewer sees on the page, in page order, as a select()."""
+def _shown(stmt, question_condition):
+    """`stmt` (a select of answers) narrowed to one question's answers that have
+    something to show, in page order."""
     live_reply = (
         select(Reply.id).where(Reply.answer_id == Answer.id, Reply.deleted_at.is_(None)).exists()
     )
+    # A deleted answer with no replies left under it has nothing to show.
+    return stmt.where(question_condition, Answer.deleted_at.is_(None) | live_reply).order_by(
+        *ANSWER_ORDER
+    )
+
+
+def _shown_answers(viewer, group, question: Question, *, has_answered: bool, revealed: bool):
+    """The answers the viewer sees on the page, in page order, as a select()."""
     stmt = policy.visible_answers(
         select(Answer), viewer, group, has_answered=has_answered, revealed=revealed
     )
-    # A deleted answer with no replies left under it has nothing to show.
-    return stmt.where(
-        _question_filter(Answer, question), Answer.deleted_at.is_(None) | live_reply
-    ).order_by(*ANSWER_ORDER)
+    return _shown(stmt, _question_filter(Answer, question))
+
+
+def _page_columns():
+    """A page's answer ids with the list's totals (window functions over the whole list):
+    how many the reader can page through, and how many are not deleted."""
+    return (
+        Answer.id,
+        func.count().over(),
+        func.sum(case((Answer.deleted_at.is_(None), 1), else_=0)).over(),
+    )
+
+
+@functools.cache
+def _page_ids_for_all_stmt(group_question: bool):
+    """_page_columns of one page of a question's answers for a reader who may read
+    them all (policy.answer_scope "all"): the statement _shown_answers makes for
+    that reader, built once per process with the group, question, limit and offset
+    as parameters."""
+    return (
+        _shown(
+            select(*_page_columns()).where(Answer.group_id == bindparam("group_id")),
+            _question_param(Answer, group_question),
+        )
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
 
 
 @dataclass
@@ -154,24 +231,28 @@ def page_state(viewer, group, question: Question) -> PageState:
     or by the course once the viewer's due date passed), in one query."""
     from coprod_study.services import courses
 
-    columns = [_reveal_row_exists(group, question).label("revealed")]
     after_due = courses.revealed_after_due_clause(group, question, viewer)
-    if after_due is not None:
-        columns.append(after_due.label("after_due"))
-    if getattr(viewer, "is_authenticated", False):
-        one = select(literal(1).label("one")).subquery()
+    if not getattr(viewer, "is_authenticated", False):
+        columns = [_reveal_row_exists(group, question).label("revealed")]
+        if after_due is not None:
+            columns.append(after_due.label("after_due"))
+        own, reveals = None, db.session.execute(select(*columns)).one()
+    elif after_due is None:
+        group_question, question_id = _question_params(question)
         own, *reveals = db.session.execute(
-            select(Answer, *columns)
-            .select_from(one)
-            .outerjoin(
-                Answer,
-                (Answer.group_id == group.id)
-                & (Answer.user_id == viewer.id)
-                & _question_filter(Answer, question),
-            )
+            _own_and_revealed_stmt(group_question),
+            {"group_id": group.id, "viewer_id": viewer.id, "question_id": question_id},
         ).one()
     else:
-        own, reveals = None, db.session.execute(select(*columns)).one()
+        own, *reveals = db.session.execute(
+            _own_and_revealed(
+                group.id,
+                viewer.id,
+                _question_filter(Answer, question),
+                _question_filter(QuestionReveal, question),
+                after_due.label("after_due"),
+            )
+        ).one()
     revealed = any(reveals)
     has_answered = own is not None and own.deleted_at is None
     sees_peers = policy.can_see_peer_answers(
@@ -284,18 +365,26 @@ def answers_fingerprint(
 ) -> Fingerprint | None:
     """Two plain queries (the page's answer ids, then what they show); None when
     the page is empty (past the end, or nothing yet)."""
-    page_ids = db.session.execute(
-        _shown_answers(
-            viewer, group, question, has_answered=state.has_answered, revealed=state.revealed
-        )
-        .with_only_columns(
-            Answer.id,
-            func.count().over(),
-            func.sum(case((Answer.deleted_at.is_(None), 1), else_=0)).over(),
-        )
-        .limit(per_page)
-        .offset((max(1, page) - 1) * per_page)
-    ).all()
+    offset = (max(1, page) - 1) * per_page
+    scope = policy.answer_scope(
+        viewer, group, has_answered=state.has_answered, revealed=state.revealed
+    )
+    if scope == "all":
+        group_question, question_id = _question_params(question)
+        page_ids = db.session.execute(
+            _page_ids_for_all_stmt(group_question),
+            {"group_id": group.id, "question_id": question_id, "limit": per_page,
+             "offset": offset},
+        ).all()
+    else:
+        page_ids = db.session.execute(
+            _shown_answers(
+                viewer, group, question, has_answered=state.has_answered, revealed=state.revealed
+            )
+            .with_only_columns(*_page_columns())
+            .limit(per_page)
+            .offset(offset)
+        ).all()
     if not page_ids:
         return None
     rows = sorted(map(tuple, db.session.execute(

@@ -1,5 +1,6 @@
 """Study groups: forming, joining, members and the group's own questions."""
 
+import functools
 import re
 import secrets
 import unicodedata
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 from flask_babel import format_number
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from coprod_study import policy
@@ -91,6 +92,31 @@ def check_markdown(text: str, field: str = "body") -> str:
     return text
 
 
+# Every group page starts with one of these two: they are built once per process, since
+# building a statement and working out its cache key cost more than running it.
+@functools.cache
+def _group_stmt():
+    return select(StudyGroup).where(StudyGroup.slug == bindparam("slug"))
+
+
+@functools.cache
+def _group_with_viewer_stmt():
+    # The viewer's part in the group's course too: its educators facilitate it.
+    viewer_id = bindparam("viewer_id")
+    return (
+        select(StudyGroup, Membership, CourseMember.role)
+        .outerjoin(
+            Membership,
+            (Membership.group_id == StudyGroup.id) & (Membership.user_id == viewer_id),
+        )
+        .outerjoin(
+            CourseMember,
+            (CourseMember.course_id == StudyGroup.course_id) & (CourseMember.user_id == viewer_id),
+        )
+        .where(StudyGroup.slug == bindparam("slug"))
+    )
+
+
 def get_group(slug: str, viewer=None) -> StudyGroup:
     """The group at `slug`; with a signed-in `viewer`, their membership (and their role
     in the group's course) comes in the same query.
@@ -98,22 +124,12 @@ def get_group(slug: str, viewer=None) -> StudyGroup:
     :raise NotFound: when no group has this slug.
     """
     if not getattr(viewer, "is_authenticated", False):
-        group = db.session.scalar(select(StudyGroup).where(StudyGroup.slug == slug))
+        group = db.session.scalar(_group_stmt(), {"slug": slug})
         if group is None:
             raise NotFound(_("There is no such group."))
         return group
-    # The viewer's part in the group's course too: its educators facilitate it.
     row = db.session.execute(
-        select(StudyGroup, Membership, CourseMember.role)
-        .outerjoin(
-            Membership,
-            (Membership.group_id == StudyGroup.id) & (Membership.user_id == viewer.id),
-        )
-        .outerjoin(
-            CourseMember,
-            (CourseMember.course_id == StudyGroup.course_id) & (CourseMember.user_id == viewer.id),
-        )
-        .where(StudyGroup.slug == slug)
+        _group_with_viewer_stmt(), {"slug": slug, "viewer_id": viewer.id}
     ).first()
     if row is None:
         raise NotFound(_("There is no such group."))
@@ -532,13 +548,17 @@ def studied_in(group):
     for a course's group only those the course assigns."""
     from sqlalchemy import true
 
-    from coprod_study.models import Assignment
-
     if group.course_id is None:
         return true()
-    return Episode.id.in_(
-        select(Assignment.episode_id).where(Assignment.course_id == group.course_id)
-    )
+    return _assigned_by(group.course_id)
+
+
+def _assigned_by(course_id):
+    """The condition on Episode for the episodes course `course_id` (a value or a bound
+    parameter) assigns."""
+    from coprod_study.models import Assignment
+
+    return Episode.id.in_(select(Assignment.episode_id).where(Assignment.course_id == course_id))
 
 
 def group_episodes(group) -> list[Episode]:
@@ -627,25 +647,48 @@ def get_episode(slug: str) -> Episode:
     return _episode_with_questions(Episode.slug == slug)
 
 
+@functools.cache
+def _group_episode_stmt(in_course: bool):
+    """An episode by slug with its questions, for a group in a course (only if the
+    course assigns it) or not: built once per process for each."""
+    from sqlalchemy.orm import joinedload
+
+    stmt = (
+        select(Episode)
+        .options(joinedload(Episode.questions))
+        .where(Episode.slug == bindparam("slug"))
+    )
+    if in_course:
+        stmt = stmt.where(_assigned_by(bindparam("course_id")))
+    return stmt
+
+
 def get_group_episode(group, slug: str) -> Episode:
     """An episode as a group studies it.
 
     :raise NotFound: no such episode, or the group's course does not assign it.
     """
-    try:
-        return _episode_with_questions((Episode.slug == slug) & studied_in(group))
-    except NotFound:
-        if group.course_id is not None and db.session.scalar(
-            select(Episode.id).where(Episode.slug == slug)
-        ):
-            raise NotFound(
-                _(
-                    "%(group)s studies the episodes its course assigns, and this one is "
-                    "not assigned.",
-                    group=group.name,
-                )
-            ) from None
-        raise
+    episode = (
+        db.session.scalars(
+            _group_episode_stmt(group.course_id is not None),
+            {"slug": slug, "course_id": group.course_id},
+        )
+        .unique()
+        .first()
+    )
+    if episode is not None:
+        return episode
+    if group.course_id is not None and db.session.scalar(
+        select(Episode.id).where(Episode.slug == slug)
+    ):
+        raise NotFound(
+            _(
+                "%(group)s studies the episodes its course assigns, and this one is "
+                "not assigned.",
+                group=group.name,
+            )
+        )
+    raise NotFound(_("There is no such episode."))
 
 
 def groups_studying(groups: list, episode: Episode) -> list:
