@@ -1,6 +1,5 @@
 """Views for /courses: thin wrappers that ask policy and call the course services."""
 
-
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext

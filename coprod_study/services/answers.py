@@ -34,25 +34,27 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _question_filter(model, question: Question):
-    if question.study_question_id is not None:
-        return model.study_question_id == question.study_question_id
-    return model.group_question_id == question.group_question_id
-
-
-def _question_param(model, group_question: bool):
-    """_question_filter with the question's id as the bound parameter "question_id"
-    (see _question_params), for a statement built once per process for each kind of
-    question: the catalog's, or a group's own."""
-    column = model.group_question_id if group_question else model.study_question_id
-    return column == bindparam("question_id")
-
-
 def _question_params(question: Question) -> tuple[bool, int]:
-    """The kind of question (True for a group's own) and its id, for _question_param."""
+    """The kind of question (True for a group's own) and its id."""
     if question.study_question_id is not None:
         return False, question.study_question_id
     return True, question.group_question_id
+
+
+def _question_column(model, group_question: bool):
+    return model.group_question_id if group_question else model.study_question_id
+
+
+def _question_filter(model, question: Question):
+    group_question, question_id = _question_params(question)
+    return _question_column(model, group_question) == question_id
+
+
+def _question_param(model, group_question: bool):
+    """_question_filter with the question's id as the bound parameter "question_id",
+    for a statement built once per process for each kind of question: the
+    catalog's, or a group's own."""
+    return _question_column(model, group_question) == bindparam("question_id")
 
 
 def _clean_body(body: str) -> str:
@@ -95,23 +97,22 @@ def own_answer(user, group, question: Question) -> Answer | None:
     )
 
 
+def _reveal_exists(group_id, reveal_question):
+    """A facilitator revealed the question's answers in the group (an EXISTS to
+    select); the id is a value or a bound parameter."""
+    return select(QuestionReveal.id).where(
+        QuestionReveal.group_id == group_id, reveal_question
+    ).exists()
+
+
 def _reveal_row_exists(group, question: Question):
-    """A facilitator revealed this question's answers (an EXISTS to select)."""
-    return (
-        select(QuestionReveal.id)
-        .where(QuestionReveal.group_id == group.id, _question_filter(QuestionReveal, question))
-        .exists()
-    )
+    return _reveal_exists(group.id, _question_filter(QuestionReveal, question))
 
 
 def _own_and_revealed(group_id, viewer_id, own_question, reveal_question, *columns):
     """The viewer's own answer (None when there is none) and whether a facilitator
     revealed the question, as one row; ids are values or bound parameters."""
-    revealed = (
-        select(QuestionReveal.id)
-        .where(QuestionReveal.group_id == group_id, reveal_question)
-        .exists()
-    )
+    revealed = _reveal_exists(group_id, reveal_question)
     one = select(literal(1).label("one")).subquery()
     return (
         select(Answer, revealed.label("revealed"), *columns)

@@ -583,6 +583,10 @@ def group_episodes(group) -> list[Episode]:
     return list(db.session.scalars(stmt.order_by(Episode.number)).unique())
 
 
+# A group's own questions on an episode, in the order they are numbered.
+OWN_QUESTION_ORDER = (GroupQuestion.position, GroupQuestion.id)
+
+
 def extra_questions(group, episode_ids: list[int] | None = None) -> list[GroupQuestion]:
     return extra_questions_by_group([group.id], episode_ids).get(group.id, [])
 
@@ -598,7 +602,7 @@ def extra_questions_by_group(
     stmt = select(GroupQuestion).where(GroupQuestion.group_id.in_(group_ids))
     if episode_ids is not None:
         stmt = stmt.where(GroupQuestion.episode_id.in_(episode_ids))
-    for question in db.session.scalars(stmt.order_by(GroupQuestion.position, GroupQuestion.id)):
+    for question in db.session.scalars(stmt.order_by(*OWN_QUESTION_ORDER)):
         found.setdefault(question.group_id, []).append(question)
     return found
 
@@ -616,17 +620,16 @@ def questions_for(episode: Episode, extras: list[GroupQuestion]) -> list[Questio
     ]
     own = [x for x in extras if x.episode_id == episode.id]
     start = len(questions) + 1
-    questions += [
-        Question(
-            number=start + i,
-            prompt=x.prompt,
-            audiences=(),
-            group_question_id=x.id,
-            episode_id=episode.id,
-        )
-        for i, x in enumerate(own)
-    ]
+    questions += [_own_question(episode, x, start + i) for i, x in enumerate(own)]
     return questions
+
+
+def _own_question(episode: Episode, extra: GroupQuestion, number: int) -> Question:
+    """A group's own question, numbered after the catalog's."""
+    return Question(
+        number=number, prompt=extra.prompt, audiences=(), group_question_id=extra.id,
+        episode_id=episode.id,
+    )
 
 
 def _episode_with_questions(condition) -> Episode:
@@ -746,18 +749,12 @@ def get_question(group, episode: Episode, number: int) -> Question:
         own = db.session.scalars(
             select(GroupQuestion)
             .where(GroupQuestion.group_id == group.id, GroupQuestion.episode_id == episode.id)
-            .order_by(GroupQuestion.position, GroupQuestion.id)
+            .order_by(*OWN_QUESTION_ORDER)
             .offset(number - catalog_count - 1)
             .limit(1)
         ).first()
         if own is not None:
-            return Question(
-                number=number,
-                prompt=own.prompt,
-                audiences=(),
-                group_question_id=own.id,
-                episode_id=episode.id,
-            )
+            return _own_question(episode, own, number)
     raise NotFound(_("Episode %(episode)s has no question %(number)s.", episode=episode.number, number=number))
 
 
