@@ -206,7 +206,7 @@ def _episode_rows(group, episodes, extras, counts, answered) -> list[EpisodeRow]
     rows = []
     for episode in episodes:
         url = url_for("groups.episode", slug=group.slug, episode_slug=episode.slug)
-        questions = group_service.questions_for(episode, extras)
+        questions = group_service.listed_questions(episode, extras)
         rows.append(
             EpisodeRow(
                 episode,

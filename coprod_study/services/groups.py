@@ -4,7 +4,7 @@ import functools
 import re
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from flask_babel import format_number
@@ -561,26 +561,58 @@ def _assigned_by(course_id):
     return Episode.id.in_(select(Assignment.episode_id).where(Assignment.course_id == course_id))
 
 
-def group_episodes(group) -> list[Episode]:
-    """The episodes the group page lists, with their dimension and questions, in one
-    query (a few hundred rows) of only the columns the list shows."""
-    from sqlalchemy.orm import joinedload, load_only
+@dataclass
+class ListedEpisode:
+    """An episode as the group page lists it: plain values, not a loaded Episode."""
 
+    id: int
+    slug: str
+    number: int
+    title: str
+    dimension_name: str
+    questions: list[Question] = field(default_factory=list)
+
+
+def group_episodes(group) -> list[ListedEpisode]:
+    """The episodes the group page lists, with their dimension's name and their catalog
+    questions numbered, in one query of plain rows (some 300 for 50 episodes: as ORM
+    objects they cost four times as much to load)."""
     from coprod_study.models import Dimension
 
     stmt = (
-        select(Episode)
-        .options(
-            load_only(Episode.slug, Episode.number, Episode.title, Episode.dimension_id),
-            joinedload(Episode.questions).load_only(
-                StudyQuestion.episode_id, StudyQuestion.position, StudyQuestion.prompt,
-                StudyQuestion.audiences,
-            ),
-            joinedload(Episode.dimension).load_only(Dimension.name),
+        select(
+            Episode.id, Episode.slug, Episode.number, Episode.title, Dimension.name,
+            StudyQuestion.id, StudyQuestion.prompt, StudyQuestion.audiences,
         )
+        .join(Dimension, Dimension.id == Episode.dimension_id)
+        .outerjoin(StudyQuestion, StudyQuestion.episode_id == Episode.id)
         .where(studied_in(group))
+        .order_by(Episode.number, StudyQuestion.position)
     )
-    return list(db.session.scalars(stmt.order_by(Episode.number)).unique())
+    listed: list[ListedEpisode] = []
+    for row in db.session.execute(stmt):
+        episode_id, slug, number, title, dimension_name, question_id, prompt, audiences = row
+        if not listed or listed[-1].id != episode_id:
+            listed.append(ListedEpisode(episode_id, slug, number, title, dimension_name))
+        episode = listed[-1]
+        if question_id is not None:
+            episode.questions.append(
+                Question(
+                    number=len(episode.questions) + 1,
+                    prompt=prompt,
+                    audiences=tuple(audiences or ()),
+                    study_question_id=question_id,
+                    episode_id=episode_id,
+                )
+            )
+    return listed
+
+
+def listed_questions(episode: ListedEpisode, extras: list[GroupQuestion]) -> list[Question]:
+    """A listed episode's questions as the group sees them: the catalog's, then its own."""
+    own = [x for x in extras if x.episode_id == episode.id]
+    start = len(episode.questions) + 1
+    return episode.questions + [_own_question(episode, x, start + i) for i, x in enumerate(own)]
 
 
 # A group's own questions on an episode, in the order they are numbered.
@@ -624,7 +656,7 @@ def questions_for(episode: Episode, extras: list[GroupQuestion]) -> list[Questio
     return questions
 
 
-def _own_question(episode: Episode, extra: GroupQuestion, number: int) -> Question:
+def _own_question(episode: "Episode | ListedEpisode", extra: GroupQuestion, number: int) -> Question:
     """A group's own question, numbered after the catalog's."""
     return Question(
         number=number, prompt=extra.prompt, audiences=(), group_question_id=extra.id,
