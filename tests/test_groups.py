@@ -7,7 +7,7 @@ from flask import url_for
 from sqlalchemy import func, inspect, select, text
 
 from coprod_study.extensions import db
-from coprod_study.models import AuditEntry, GroupQuestion, Membership, StudyGroup
+from coprod_study.models import Answer, AuditEntry, GroupQuestion, Membership, StudyGroup
 from coprod_study.services import groups as group_service
 from tests import factories as f
 from tests.conftest import login, post_form
@@ -350,6 +350,23 @@ def test_group_page_runs_the_same_statements_whatever_it_lists(client, sample_ca
     assert "A Sixth Episode" in big_page and "Sixth 3?" in big_page
     assert "A Sixth Episode" not in small_page
     assert len(big) == len(small) <= 7, big
+
+
+def test_a_missing_question_number_says_so_and_writes_nothing(client, sample_catalog):
+    group = f.make_group()
+    learner = f.add_member(group)
+    episode, _question = f.first_question(group)
+    login(client, learner)
+    base = f"/groups/{group.slug}/episodes/{episode.slug}/questions"
+    for number in (0, len(episode.questions) + 1):
+        response = client.get(f"{base}/{number}")
+        assert response.status_code == 404
+        page = response.get_data(as_text=True)
+        assert f"Episode {episode.number} has no question {number}." in page
+    response = post_form(client, f"{base}/99", {"body": "Lost?", "action": "post"})
+    assert response.status_code == 404
+    assert "has no question 99." in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Answer)) == 0
 
 
 def test_group_episodes_lists_plain_rows_in_order(app):

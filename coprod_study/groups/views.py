@@ -469,11 +469,9 @@ def move_question(slug: str, question_id: int):
 
 
 def _question(group, episode_slug: str, number: int):
+    # No such number: a 404 that says which episode has no such question.
     item = _episode(group, episode_slug)
-    try:
-        return item, group_service.get_question(group, item, number)
-    except DomainError:
-        abort(404)
+    return item, group_service.get_question(group, item, number)
 
 
 def _moment(episode, segment_id):
