@@ -597,12 +597,8 @@ def group_episodes(group) -> list[ListedEpisode]:
         episode = listed[-1]
         if question_id is not None:
             episode.questions.append(
-                Question(
-                    number=len(episode.questions) + 1,
-                    prompt=prompt,
-                    audiences=tuple(audiences or ()),
-                    study_question_id=question_id,
-                    episode_id=episode_id,
+                _catalog_question(
+                    episode_id, len(episode.questions) + 1, question_id, prompt, audiences
                 )
             )
     return listed
@@ -610,9 +606,7 @@ def group_episodes(group) -> list[ListedEpisode]:
 
 def listed_questions(episode: ListedEpisode, extras: list[GroupQuestion]) -> list[Question]:
     """A listed episode's questions as the group sees them: the catalog's, then its own."""
-    own = [x for x in extras if x.episode_id == episode.id]
-    start = len(episode.questions) + 1
-    return episode.questions + [_own_question(episode, x, start + i) for i, x in enumerate(own)]
+    return _with_own(episode.id, episode.questions, extras)
 
 
 # A group's own questions on an episode, in the order they are numbered.
@@ -640,27 +634,35 @@ def extra_questions_by_group(
 
 
 def questions_for(episode: Episode, extras: list[GroupQuestion]) -> list[Question]:
-    questions = [
-        Question(
-            number=index,
-            prompt=q.prompt,
-            audiences=tuple(q.audiences or ()),
-            study_question_id=q.id,
-            episode_id=episode.id,
-        )
-        for index, q in enumerate(episode.questions, start=1)
+    catalog = [
+        _catalog_question(episode.id, number, q.id, q.prompt, q.audiences)
+        for number, q in enumerate(episode.questions, start=1)
     ]
-    own = [x for x in extras if x.episode_id == episode.id]
-    start = len(questions) + 1
-    questions += [_own_question(episode, x, start + i) for i, x in enumerate(own)]
-    return questions
+    return _with_own(episode.id, catalog, extras)
 
 
-def _own_question(episode: "Episode | ListedEpisode", extra: GroupQuestion, number: int) -> Question:
+def _catalog_question(episode_id: int, number: int, question_id: int, prompt: str,
+                      audiences) -> Question:
+    return Question(
+        number=number, prompt=prompt, audiences=tuple(audiences or ()),
+        study_question_id=question_id, episode_id=episode_id,
+    )
+
+
+def _with_own(episode_id: int, catalog: list[Question], extras: list[GroupQuestion]
+              ) -> list[Question]:
+    """The catalog's questions, then the group's own on this episode numbered after them
+    (`extras` may hold other episodes' too)."""
+    own = [x for x in extras if x.episode_id == episode_id]
+    start = len(catalog) + 1
+    return catalog + [_own_question(episode_id, x, start + i) for i, x in enumerate(own)]
+
+
+def _own_question(episode_id: int, extra: GroupQuestion, number: int) -> Question:
     """A group's own question, numbered after the catalog's."""
     return Question(
         number=number, prompt=extra.prompt, audiences=(), group_question_id=extra.id,
-        episode_id=episode.id,
+        episode_id=episode_id,
     )
 
 
@@ -786,7 +788,7 @@ def get_question(group, episode: Episode, number: int) -> Question:
             .limit(1)
         ).first()
         if own is not None:
-            return _own_question(episode, own, number)
+            return _own_question(episode.id, own, number)
     raise NotFound(_("Episode %(episode)s has no question %(number)s.", episode=episode.number, number=number))
 
 
