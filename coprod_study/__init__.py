@@ -74,6 +74,10 @@ def _init_extensions(app: Flask) -> None:
     from coprod_study.services import search  # noqa: F401  (keeps the search index in step)
 
     db.init_app(app)
+    from coprod_study import data_versions
+
+    with app.app_context():
+        data_versions.count_writes(db.engine)
     register_migrations(app, db, MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -23,6 +23,8 @@ ENVIRONMENT = {
     "COPROD_PROXY_HOPS": "PROXY_HOPS",
     "COPROD_FLAG_HIDE_THRESHOLD": "FLAG_HIDE_THRESHOLD",
     "COPROD_FRAGMENT_CACHE_MB": "FRAGMENT_CACHE_MB",
+    "COPROD_PAGE_CACHE_MB": "PAGE_CACHE_MB",
+    "COPROD_PAGE_CACHE_SECONDS": "PAGE_CACHE_SECONDS",
     "COPROD_POST_LIMIT": "POST_LIMIT",
     "COPROD_LOGIN_FAILURE_LIMIT": "LOGIN_FAILURE_LIMIT",
     "COPROD_API_RATE_LIMIT": "API_RATE_LIMIT",
@@ -31,7 +33,10 @@ ENVIRONMENT = {
 }
 
 BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "FETCH_ALLOW_PRIVATE"}
-INTEGER_KEYS = {"SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD", "FRAGMENT_CACHE_MB"}
+INTEGER_KEYS = {
+    "SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD", "FRAGMENT_CACHE_MB", "PAGE_CACHE_MB",
+    "PAGE_CACHE_SECONDS",
+}
 
 
 def defaults(instance_path: str) -> dict:
@@ -76,6 +81,10 @@ def defaults(instance_path: str) -> dict:
         # Megabytes of rendered posts and answer pages each process keeps
         # (coprod_study.fragments); 0 keeps none.
         "FRAGMENT_CACHE_MB": 16,
+        # Megabytes of whole pages each process keeps per reader (coprod_study.page_cache),
+        # and how many seconds one is served at most; 0 MB keeps none.
+        "PAGE_CACHE_MB": 16,
+        "PAGE_CACHE_SECONDS": 30,
         "PASSWORD_RESET_MAX_AGE": 3600,
         "PER_PAGE": 20,
         "MAX_CONTENT_LENGTH": 6 * 1024 * 1024,

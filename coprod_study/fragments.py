@@ -45,10 +45,12 @@ class BoundedCache:
     def cost(value: str) -> int:
         return 2 * len(value) + 200
 
-    def get(self, key):
+    def get(self, key, valid=None):
+        """The value kept under `key`; None (a miss) when there is none, or when
+        `valid(value)` says it may no longer be used."""
         with self._lock:
             value = self._items.get(key)
-            if value is None:
+            if value is None or (valid is not None and not valid(value)):
                 self.misses += 1
                 return None
             self._items.move_to_end(key)

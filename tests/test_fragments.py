@@ -173,6 +173,9 @@ def _statements(app, client, url):
 
 
 def test_peers_share_a_kept_page_of_answers_without_loading_them(app, client, circle):
+    # The layer under whole kept pages (coprod_study.page_cache), which would
+    # otherwise answer the second request without reaching it.
+    app.config["PAGE_CACHE_MB"] = 0
     _page(client, circle["bob"], circle["url"])
     _page(client, circle["cat"], circle["url"])
     cache_for(app).clear()

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 
-from coprod_study import policy
+from coprod_study import page_cache, policy
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
 from coprod_study.groups import bp
@@ -542,10 +542,16 @@ def _render_question(group, item, question, form=None, preview=None, status=200)
 
 @bp.route("/<slug>/episodes/<episode_slug>/questions/<int:number>", methods=["GET", "POST"])
 def question(slug: str, episode_slug: str, number: int):
+    if request.method == "GET":
+        with page_cache.kept_page() as kept:
+            group = load_group(slug)
+            html = kept.find()
+            if html is None:
+                item, current_question = _question(group, episode_slug, number)
+                html = kept.keep(_render_question(group, item, current_question)[0])
+        return html
     group = load_group(slug)
     item, current_question = _question(group, episode_slug, number)
-    if request.method == "GET":
-        return _render_question(group, item, current_question)
     if not current_user.is_authenticated:
         abort(403)
     form = AnswerForm()

@@ -71,8 +71,10 @@ from coprod_study.models.users import (
     User,
     role_rank,
 )
+from coprod_study.models.versions import DataVersion
 
 __all__ = [
+    "DataVersion",
     "TOKEN_SCOPES",
     "ApiToken",
     "INQUIRY_STATUSES",

@@ -1,0 +1,291 @@
+"""Table counters (coprod_study.data_versions) and whole pages kept per reader
+(coprod_study.page_cache): a kept page is served again only to the same reader,
+and never once anything it was built from has been written, from any process."""
+
+import re
+
+import pytest
+from flask import current_app
+from sqlalchemy import create_engine, text
+
+from coprod_study import create_app, data_versions, page_cache
+from coprod_study.extensions import db
+from coprod_study.models import Answer, AuditEntry, Reply, SearchDocument, User
+from coprod_study.services import accounts, groups
+from tests import factories as f
+from tests.conftest import login
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+# --- Which statements write, and which tables they read -----------------------------
+
+
+@pytest.mark.parametrize(
+    ("statement", "tables"),
+    [
+        ("SELECT answers.id FROM answers WHERE answers.id = ?", set()),
+        ("SELECT id FROM answers FOR UPDATE", set()),
+        ("BEGIN IMMEDIATE", set()),
+        ("PRAGMA foreign_keys=ON", set()),
+        ("INSERT INTO answers (body) VALUES (?) RETURNING id", {"answers"}),
+        ('INSERT INTO "users" (email) VALUES (%(email)s)', {"users"}),
+        ("INSERT OR REPLACE INTO thread_reads (user_id) VALUES (?)", {"thread_reads"}),
+        ("  update replies SET body=? WHERE replies.id = ?", {"replies"}),
+        ("UPDATE answers SET body=x.body FROM replies AS x WHERE x.id = answers.id", {"answers"}),
+        ("DELETE FROM notifications WHERE notifications.user_id = ?", {"notifications"}),
+        ("INSERT INTO flags (post_id) SELECT id FROM posts", {"flags"}),
+        ("INSERT INTO memberships (user_id) VALUES (?) ON CONFLICT (user_id) DO UPDATE SET "
+         "role = excluded.role", {"memberships"}),
+        ("WITH gone AS (DELETE FROM replies WHERE id = ? RETURNING id) SELECT count(*) FROM gone",
+         {"replies"}),
+        ("WITH recent AS (SELECT id FROM answers) SELECT * FROM recent", set()),
+        ("CREATE TABLE scratch (id INTEGER)", {"*"}),
+        ("TRUNCATE answers", {"*"}),
+    ],
+)
+def test_each_statement_names_the_tables_it_writes(statement, tables):
+    assert data_versions.written_tables(statement) == tables
+
+
+def test_a_statement_reads_the_known_tables_it_names():
+    known = frozenset({"answers", "replies", "users", "groups", "data_versions"})
+    statement = (
+        "SELECT answers.id, users_1.display_name FROM answers "
+        "JOIN users AS users_1 ON users_1.id = answers.user_id "
+        "WHERE answers.group_id = ? AND answers_total > 0"
+    )
+    assert data_versions.read_tables(statement, known) == {"answers", "users"}
+    assert data_versions.read_tables("SELECT name, version FROM data_versions", known) == set()
+
+
+# --- Counting the writes ------------------------------------------------------------------
+
+
+def _versions():
+    db.session.rollback()
+    versions = data_versions.current_versions(db.session)
+    db.session.rollback()
+    return versions
+
+
+def test_a_commit_raises_the_counter_of_each_table_it_wrote_once(app):
+    before = _versions()
+    person = f.make_user(name="Counted")
+    after = _versions()
+    assert after["users"] == before.get("users", 0) + 1
+    assert after.get("answers", 0) == before.get("answers", 0)
+    # Three writes to one table in one transaction: one more, not three.
+    for n in range(3):
+        db.session.add(AuditEntry(actor_id=person.id, action=f"test.{n}"))
+    db.session.commit()
+    later = _versions()
+    assert later[AuditEntry.__tablename__] == after.get(AuditEntry.__tablename__, 0) + 1
+    assert later["users"] == after["users"]
+
+
+def test_a_rollback_raises_nothing(app):
+    before = _versions()
+    db.session.add(User(email="gone@example.org", display_name="Gone", password_hash="x"))
+    db.session.flush()
+    db.session.rollback()
+    assert _versions() == before
+
+
+def test_a_write_that_fires_a_trigger_raises_the_triggered_table_too(app):
+    before = _versions()
+    db.session.add(SearchDocument(kind="episode", ref_id=1, title="Counted", body="words"))
+    db.session.commit()
+    after = _versions()
+    assert after["search_documents"] == before.get("search_documents", 0) + 1
+    assert after["search_fts"] == before.get("search_fts", 0) + 1
+
+
+def test_a_write_the_tracker_cannot_place_raises_everything(app):
+    before = _versions()
+    with db.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE scratch_counted (id INTEGER)"))
+        conn.execute(text("DROP TABLE scratch_counted"))
+    assert _versions()["*"] == before.get("*", 0) + 1
+
+
+def test_a_database_without_the_counters_table_still_commits(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path}/bare.sqlite3")
+    data_versions.count_writes(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO notes (body) VALUES ('kept')"))
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT body FROM notes")).scalar_one() == "kept"
+    engine.dispose()
+
+
+# --- Kept pages -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def room(sample_catalog):
+    facilitator = f.make_user(name="Fay Facilitator")
+    group = f.make_group(facilitator, name="Kept room")
+    bob = f.add_member(group, f.make_user(name="Bob Reader"))
+    cat = f.add_member(group, f.make_user(name="Cat Reader"))
+    episode, question = f.first_question(group)
+    f.make_answer(group, bob, question, "Bob first thought")
+    f.make_answer(group, cat, question, "Cat first thought")
+    return {
+        "group": group, "facilitator": facilitator, "bob": bob, "cat": cat,
+        "question": question,
+        "url": f"/groups/{group.slug}/episodes/{episode.slug}/questions/1",
+    }
+
+
+def _sign_in(client, person):
+    login(client, person)
+    client.get("/")  # shows the welcome message; a page with a message is never kept
+
+
+def _hits():
+    return page_cache.cache_for(current_app).hits
+
+
+def _get(client, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def test_a_second_view_is_the_kept_page_in_three_queries(app, client, room, count_queries):
+    _sign_in(client, room["bob"])
+    first = _get(client, room["url"])
+    hits = _hits()
+    with count_queries() as statements:
+        second = _get(client, room["url"])
+    assert _hits() == hits + 1
+    assert second == first
+    # The person, the counters, the group with the reader's membership.
+    reads = [s for s in statements if s.split()[0].upper() == "SELECT"]
+    assert len(reads) == 3, reads
+
+
+def test_a_kept_page_is_never_served_to_another_reader(app, room):
+    bob, cat = app.test_client(), app.test_client()
+    _sign_in(bob, room["bob"])
+    _sign_in(cat, room["cat"])
+    bobs = _get(bob, room["url"])
+    cats = _get(cat, room["url"])
+    assert ">Bob Reader</a>" in bobs and ">Cat Reader</a>" not in bobs
+    assert ">Cat Reader</a>" in cats and ">Bob Reader</a>" not in cats
+    assert TOKEN.search(bobs).group(1) != TOKEN.search(cats).group(1)
+
+
+def test_an_answer_posted_by_another_reader_shows_at_once(app, room):
+    bob, cat = app.test_client(), app.test_client()
+    _sign_in(bob, room["bob"])
+    _sign_in(cat, room["cat"])
+    _get(bob, room["url"])
+    _get(bob, room["url"])
+    page = _get(cat, room["url"])
+    answer = db.session.scalar(db.select(Answer).filter_by(body="Bob first thought"))
+    reply = cat.post(
+        f"/groups/{room['group'].slug}/answers/{answer.id}/replies",
+        data={"csrf_token": TOKEN.search(page).group(1), "body": "Cat replies to Bob"},
+    )
+    assert reply.status_code == 302
+    assert "Cat replies to Bob" in _get(bob, room["url"])
+
+
+def test_a_write_from_another_process_shows_at_once(app, app_config, room):
+    client = app.test_client()
+    _sign_in(client, room["bob"])
+    assert "Written elsewhere" not in _get(client, room["url"])
+    _get(client, room["url"])
+    cat_id = room["cat"].id
+    db.session.commit()  # ends this session's transaction, which holds SQLite's write lock
+    # Another worker: its own app, engine and kept pages, the same database.
+    other = create_app(app_config)
+    with other.app_context():
+        answer = db.session.scalar(db.select(Answer).filter_by(body="Cat first thought"))
+        db.session.add(Reply(answer_id=answer.id, user_id=cat_id,
+                             body="Written elsewhere", body_html="<p>Written elsewhere</p>"))
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    assert "Written elsewhere" in _get(client, room["url"])
+
+
+def test_a_write_elsewhere_keeps_the_page(app, client, room):
+    _sign_in(client, room["bob"])
+    _get(client, room["url"])
+    hits = _hits()
+    db.session.add(AuditEntry(actor_id=room["cat"].id, action="test.unrelated"))
+    db.session.commit()
+    _get(client, room["url"])
+    assert _hits() == hits + 1
+
+
+def test_the_readers_name_and_unread_count_are_never_stale(app, client, room):
+    _sign_in(client, room["bob"])
+    assert ">Bob Reader</a>" in _get(client, room["url"])
+    accounts.update_profile(room["bob"], display_name="Robert Reader", language="en",
+                            time_zone="UTC", email_preference="daily")
+    page = _get(client, room["url"])
+    assert ">Robert Reader</a>" in page and ">Bob Reader</a>" not in page
+    assert "nav-count" not in page
+    from coprod_study.services import notifications
+
+    notifications.notify([room["bob"].id], "reply", "Someone replied", "/")
+    db.session.commit()
+    assert 'class="nav-count">1' in _get(client, room["url"])
+
+
+def test_a_removed_member_is_refused_though_a_page_was_kept(app, client, room):
+    _sign_in(client, room["cat"])
+    assert "Bob first thought" in _get(client, room["url"])
+    _get(client, room["url"])
+    groups.remove_member(room["facilitator"], room["group"], room["cat"].id)
+    response = client.get(room["url"])
+    assert response.status_code == 403
+    assert "Bob first thought" not in response.get_data(as_text=True)
+
+
+def test_the_token_in_a_kept_page_is_this_sessions_and_works(app, client, room):
+    _sign_in(client, room["facilitator"])
+    first = _get(client, room["url"])
+    hits = _hits()
+    kept = _get(client, room["url"])
+    assert _hits() == hits + 1
+    token = TOKEN.search(kept).group(1)
+    assert token == TOKEN.search(first).group(1)
+    assert page_cache.CSRF_MARKER not in kept
+    response = client.post(room["url"], data={"csrf_token": token, "body": "Posted from a kept page"})
+    assert response.status_code == 302
+    assert "Posted from a kept page" in _get(client, room["url"])
+
+
+def test_a_waiting_message_passes_by_the_kept_page(app, client, room):
+    _sign_in(client, room["bob"])
+    _get(client, room["url"])
+    with client.session_transaction() as session:
+        session["_flashes"] = [("info", "A message for this request only")]
+    assert "A message for this request only" in _get(client, room["url"])
+    assert "A message for this request only" not in _get(client, room["url"])
+
+
+def test_a_kept_page_expires(app, client, room, monkeypatch):
+    _sign_in(client, room["bob"])
+    _get(client, room["url"])
+    hits = _hits()
+    clock = page_cache.time.monotonic() + app.config["PAGE_CACHE_SECONDS"] + 1
+    monkeypatch.setattr(page_cache.time, "monotonic", lambda: clock)
+    _get(client, room["url"])
+    assert _hits() == hits
+
+
+def test_no_budget_keeps_no_page(app, client, room):
+    app.config["PAGE_CACHE_MB"] = 0
+    _sign_in(client, room["bob"])
+    first = _get(client, room["url"])
+    assert "Cat first thought" in first
+    assert page_cache.cache_for(app) is None
+    assert _get(client, room["url"]) == first
