@@ -20,7 +20,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import current_app, request, session
+from flask import current_app, get_flashed_messages, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -96,7 +96,8 @@ class KeptPage:
     def keep(self, html) -> str:
         """Keep the page just built (`find()` must have come first); returns it."""
         html = str(html)
-        if self._cache is None or self._key is None:
+        if self._cache is None or self._key is None or get_flashed_messages():
+            # A page that showed a message (one the view itself flashed) is for now only.
             return html
         tables = set(self._tables) | {data_versions.EVERYTHING}
         depends = tuple(sorted((name, self._versions.get(name, 0)) for name in tables))
@@ -115,10 +116,7 @@ def kept_page():
 
         with page_cache.kept_page() as kept:
             group = load_group(slug)          # may abort: nothing is kept
-            html = kept.find()
-            if html is None:
-                html = kept.keep(render_template(...))
-        return html
+            return kept.find() or kept.keep(render_template(...))
     """
     cache = cache_for(current_app)
     if cache is None or session.get("_flashes"):

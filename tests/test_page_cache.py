@@ -289,3 +289,63 @@ def test_no_budget_keeps_no_page(app, client, room):
     assert "Cat first thought" in first
     assert page_cache.cache_for(app) is None
     assert _get(client, room["url"]) == first
+
+
+# --- The other kept pages: home, catalog, episode, group ----------------------------
+
+
+def test_listening_marked_on_an_episode_shows_at_once_on_every_kept_page(app, client, room):
+    from coprod_study.models import Episode
+
+    # The newest episode, which the home page lists too.
+    episode = db.session.scalar(
+        db.select(Episode).order_by(Episode.published_on.desc().nulls_last(),
+                                    Episode.number.desc())
+    )
+    url = f"/episodes/{episode.slug}"
+    _sign_in(client, room["bob"])
+    pages = ["/", "/episodes", url]
+    for page in pages:
+        _get(client, page)
+    hits = _hits()
+    before = {page: _get(client, page) for page in pages}
+    assert _hits() == hits + len(pages)
+    assert "Mark as not listened" not in before[url]
+    marked = client.post(f"{url}/listened",
+                         data={"csrf_token": TOKEN.search(before[url]).group(1), "listened": "1"})
+    assert marked.status_code == 302
+    _get(client, "/dimensions")  # shows the "Marked as listened." message
+    after = {page: _get(client, page) for page in pages}
+    assert "Mark as not listened" in after[url]
+    assert all(after[page] != before[page] for page in pages)
+
+
+def test_an_episode_renamed_shows_at_once_on_the_catalog_page(app, client, room):
+    from coprod_study.models import Episode
+
+    _get(client, "/episodes")
+    _get(client, "/episodes")
+    episode = db.session.scalar(db.select(Episode).order_by(Episode.number))
+    episode.title = "A title given after the page was kept"
+    db.session.commit()
+    assert "A title given after the page was kept" in _get(client, "/episodes")
+
+
+def test_a_new_answer_counts_at_once_on_the_kept_group_page(app, client, room):
+    url = f"/groups/{room['group'].slug}"
+    _sign_in(client, room["cat"])
+    _get(client, url)
+    hits = _hits()
+    assert "2 answers" in _get(client, url)
+    assert _hits() == hits + 1
+    dan = f.add_member(room["group"], f.make_user(name="Dan Late"))
+    f.make_answer(room["group"], dan, room["question"], "Dan arrives")
+    assert "3 answers" in _get(client, url)
+
+
+def test_a_message_the_page_itself_shows_is_not_kept(app, client, room):
+    url = "/episodes?dimension=no-such-dimension"
+    first = _get(client, url)
+    assert "There is no such dimension" in first
+    assert "There is no such dimension" in _get(client, url)
+    assert "There is no such dimension" not in _get(client, "/episodes")

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload, selectinload
 
-from coprod_study import policy
+from coprod_study import page_cache, policy
 from coprod_study.catalog import bp
 from coprod_study.catalog.forms import ListenedForm
 from coprod_study.errors import DomainError
@@ -88,6 +88,11 @@ def get_episode(slug: str) -> Episode:
 
 @bp.route("/")
 def index():
+    with page_cache.kept_page() as kept:
+        return kept.find() or kept.keep(_home_page())
+
+
+def _home_page() -> str:
     newest = db.session.scalars(
         _episode_list_stmt()
         .order_by(Episode.published_on.desc().nulls_last(), Episode.number.desc())
@@ -104,6 +109,11 @@ def index():
 
 @bp.route("/episodes")
 def episodes():
+    with page_cache.kept_page() as kept:
+        return kept.find() or kept.keep(_episodes_page())
+
+
+def _episodes_page() -> str:
     dimensions = db.session.scalars(select(Dimension).order_by(Dimension.position)).all()
     chosen = request.args.get("dimension") or None
     stmt = _episode_list_stmt().order_by(Episode.number)
@@ -130,6 +140,11 @@ def episodes():
 
 @bp.route("/episodes/<slug>")
 def episode(slug: str):
+    with page_cache.kept_page() as kept:
+        return kept.find() or kept.keep(_episode_page(slug))
+
+
+def _episode_page(slug: str) -> str:
     item = get_episode(slug)
     audience = request.args.get("audience") or None
     if audience not in AUDIENCES:

@@ -160,9 +160,14 @@ def join_by_invite(invite: str):
 
 @bp.route("/<slug>")
 def show(slug: str):
-    group = load_group(slug, content=False)
-    if not policy.can_view_group(current_user, group):
-        return _public_page(group)
+    with page_cache.kept_page() as kept:
+        group = load_group(slug, content=False)
+        if not policy.can_view_group(current_user, group):
+            return _public_page(group)
+        return kept.find() or kept.keep(_group_page(group))
+
+
+def _group_page(group) -> str:
     episodes = group_service.group_episodes(group)
     extras = group_service.extra_questions(group)
     counts, answered = answer_service.answer_summary(current_user, group)
@@ -545,11 +550,9 @@ def question(slug: str, episode_slug: str, number: int):
     if request.method == "GET":
         with page_cache.kept_page() as kept:
             group = load_group(slug)
-            html = kept.find()
-            if html is None:
-                item, current_question = _question(group, episode_slug, number)
-                html = kept.keep(_render_question(group, item, current_question)[0])
-        return html
+            return kept.find() or kept.keep(
+                _render_question(group, *_question(group, episode_slug, number))[0]
+            )
     group = load_group(slug)
     item, current_question = _question(group, episode_slug, number)
     if not current_user.is_authenticated:
