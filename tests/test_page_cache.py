@@ -349,3 +349,20 @@ def test_a_message_the_page_itself_shows_is_not_kept(app, client, room):
     assert "There is no such dimension" in first
     assert "There is no such dimension" in _get(client, url)
     assert "There is no such dimension" not in _get(client, "/episodes")
+
+
+def test_a_kept_thread_page_shows_a_new_post_at_once(app, client, room):
+    from coprod_study.services import discussion
+
+    thread = discussion.create_thread(room["facilitator"], room["group"],
+                                      title="Kept thread", body="Opening words")
+    url = f"/groups/{room['group'].slug}/threads/{thread.id}"
+    _sign_in(client, room["bob"])
+    first = _get(client, url)  # notes how far Bob has read: the next one is built again
+    assert "Opening words" in first
+    _get(client, url)
+    hits = _hits()
+    assert _get(client, url).count("Opening words") == first.count("Opening words")
+    assert _hits() == hits + 1
+    discussion.reply(room["cat"], thread, "Cat adds a point")
+    assert "Cat adds a point" in _get(client, url)

@@ -4,7 +4,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from coprod_study import policy
+from coprod_study import page_cache, policy
 from coprod_study.discussion import bp
 from coprod_study.discussion.forms import FollowForm, LockForm, PostForm, ThreadForm
 from coprod_study.errors import DomainError
@@ -109,10 +109,12 @@ def _render_thread(group, thread, form=None, status=200, preview=None):
 
 @bp.route("/<slug>/threads/<int:thread_id>", methods=["GET", "POST"])
 def thread(slug: str, thread_id: int):
+    if request.method == "GET":
+        with page_cache.kept_page() as kept:
+            group = load_group(slug)
+            return kept.find() or kept.keep(_render_thread(group, _thread(group, thread_id))[0])
     group = load_group(slug)
     item = _thread(group, thread_id)
-    if request.method == "GET":
-        return _render_thread(group, item)
     if not current_user.is_authenticated:
         abort(403)
     form = PostForm()
