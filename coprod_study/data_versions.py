@@ -41,6 +41,12 @@ _DML = re.compile(
 _FIRST_WORD = re.compile(r"\s*(\w+)")
 _WORD = re.compile(r"\w+")
 
+# Run on the DBAPI cursor: %s is psycopg's placeholder, ? sqlite3's.
+_UPSERT = (
+    "INSERT INTO data_versions (name, version) VALUES (%s, 1) "
+    "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"
+)
+
 _counted_engines: "weakref.WeakSet" = weakref.WeakSet()
 _recording: ContextVar[set | None] = ContextVar("coprod_recorded_tables", default=None)
 
@@ -130,11 +136,7 @@ def _raise_counters(conn, written: set) -> None:
     names = set(written)
     for name in written:
         names.update(TRIGGERED.get(name, ()))
-    marker = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    upsert = (
-        f"INSERT INTO {TABLE} (name, version) VALUES ({marker}, 1) "  # noqa: S608 (constant)
-        f"ON CONFLICT (name) DO UPDATE SET version = {TABLE}.version + 1"
-    )
+    upsert = _UPSERT.replace("%s", "?") if conn.dialect.paramstyle == "qmark" else _UPSERT
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute("SAVEPOINT data_versions")

@@ -3,6 +3,7 @@
 and never once anything it was built from has been written, from any process."""
 
 import re
+import uuid
 
 import pytest
 from flask import current_app
@@ -13,7 +14,7 @@ from coprod_study.extensions import db
 from coprod_study.models import Answer, AuditEntry, Reply, SearchDocument, User
 from coprod_study.services import accounts, groups
 from tests import factories as f
-from tests.conftest import login
+from tests.conftest import POSTGRES_URL, login
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -109,16 +110,35 @@ def test_a_write_the_tracker_cannot_place_raises_everything(app):
     assert _versions()["*"] == before.get("*", 0) + 1
 
 
+def _bare_engines(tmp_path):
+    """Engines on databases without the counters table: SQLite, and on PostgreSQL a
+    schema of its own (where a failed statement would abort the whole transaction)."""
+    yield create_engine(f"sqlite:///{tmp_path}/bare.sqlite3"), None
+    if POSTGRES_URL:
+        schema = f"bare_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(POSTGRES_URL)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            yield create_engine(POSTGRES_URL, connect_args={"options": f"-csearch_path={schema}"}), schema
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+
+
 def test_a_database_without_the_counters_table_still_commits(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path}/bare.sqlite3")
-    data_versions.count_writes(engine)
-    with engine.begin() as conn:
-        conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
-    with engine.begin() as conn:
-        conn.execute(text("INSERT INTO notes (body) VALUES ('kept')"))
-    with engine.connect() as conn:
-        assert conn.execute(text("SELECT body FROM notes")).scalar_one() == "kept"
-    engine.dispose()
+    for engine, _schema in _bare_engines(tmp_path):
+        data_versions.count_writes(engine)
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO notes (id, body) VALUES (1, 'kept')"))
+            conn.execute(text("INSERT INTO notes (id, body) VALUES (2, 'and this')"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT body FROM notes ORDER BY id")).scalars().all() == [
+                "kept", "and this"]
+        engine.dispose()
 
 
 # --- Kept pages -------------------------------------------------------------------------
