@@ -25,8 +25,8 @@ What it does:
    with the session cookie, while sampling the VmRSS of the gunicorn master and its
    workers every 0.2 s.
    The question page is measured a second time while another session of the
-   same person posts a reply to an answer on it twice a second (question_20_writes;
-   these replies stay in the data set).
+   same person edits a reply on it twice a second (question_20_writes; the reply
+   is posted the first time and stays in the data set, with its revisions).
 4. Does the same for benchmarks/ceiling_app.py (bare Flask "ok" and a Jinja page of
    200 items), the ceiling the pages are compared with.
 5. Prints a table, the peak memory, and PASS/MISS for each target.
@@ -82,9 +82,9 @@ NEW_WORDS = "search_new_words"
 NEW_WORDS_QUERIES = 20_000
 PATHS_SCRIPT = HERE / "paths.lua"
 JINJA = "Jinja 200 items"
-# The question page again while a second session of the same person posts a reply
-# to an answer on it twice a second: each reply changes what the page shows, so
-# every kept copy of it is built again (coprod_study.page_cache).
+# The question page again while a second session of the same person edits a reply
+# on it twice a second: each edit changes what the page shows, so every kept copy
+# of it is built again (coprod_study.page_cache).
 WRITES = "question_20_writes"
 WRITES_EVERY = 0.5
 
@@ -413,31 +413,48 @@ def check_pages(browser: Browser, pages: dict[str, str]) -> None:
 
 
 class Writer(threading.Thread):
-    """Posts a reply to the first answer on a question page every `every` seconds
-    until stopped, through a session of its own; counts the replies that were taken."""
+    """Through a session of its own, edits one reply on a question page every `every`
+    seconds until stopped (a reply of its own, posted to the first answer the first
+    time: the page keeps its size from run to run); counts the edits taken."""
 
     def __init__(self, port: int, email: str, password: str, question_path: str, every: float):
         super().__init__(daemon=True)
         self.browser = sign_in(port, email, password)
-        status, _location, page = self.browser.get(question_path)
-        answer = re.search(r'id="answer-(\d+)"', page)
-        if status != 200 or not answer:
-            raise BenchError(f"{question_path}: no answer to reply to ({status})")
-        finder = _CsrfFinder()
-        finder.feed(page)
         slug = question_path.split("/")[2]
-        self.path = f"/groups/{slug}/answers/{answer.group(1)}/replies"
-        self.token = finder.token or ""
+        page = self._page(question_path)
+        own = re.search(rf'href="/groups/{re.escape(slug)}/replies/(\d+)/edit"', page)
+        if own is None:
+            answer = re.search(r'id="answer-(\d+)"', page)
+            if not answer:
+                raise BenchError(f"{question_path}: no answer to reply to")
+            status, _location, _page = self.browser.request(
+                "POST", f"/groups/{slug}/answers/{answer.group(1)}/replies",
+                {"csrf_token": self.token, "body": "Benchmark reply"},
+            )
+            page = self._page(question_path)
+            own = re.search(rf'href="/groups/{re.escape(slug)}/replies/(\d+)/edit"', page)
+            if status not in (302, 303) or own is None:
+                raise BenchError(f"{question_path}: could not post a reply ({status})")
+        self.path = f"/groups/{slug}/replies/{own.group(1)}/edit"
         self.every = every
         self.posted = 0
         self.refused = 0
         self._done = threading.Event()
 
+    def _page(self, path: str) -> str:
+        status, _location, page = self.browser.get(path)
+        finder = _CsrfFinder()
+        finder.feed(page)
+        if status != 200 or not finder.token:
+            raise BenchError(f"{path}: answered {status} to the writer")
+        self.token = finder.token
+        return page
+
     def run(self) -> None:
         while not self._done.wait(self.every):
             status, _location, _page = self.browser.request(
                 "POST", self.path,
-                {"csrf_token": self.token, "body": f"Benchmark reply {self.posted + 1}"},
+                {"csrf_token": self.token, "body": f"Benchmark reply, edit {self.posted + 1}"},
             )
             if status in (302, 303):
                 self.posted += 1
@@ -867,8 +884,8 @@ def run(args: argparse.Namespace) -> dict:
                         writer.stop()
                 rows[name] = Row(name, path, result, queries[name], built[name])
                 if writer is not None:
-                    figures["replies_posted_meanwhile"] = writer.posted
-                    print(f"    ({writer.posted} replies posted meanwhile, "
+                    figures["edits_made_meanwhile"] = writer.posted
+                    print(f"    ({writer.posted} edits made meanwhile, "
                           f"{writer.refused} refused)", file=progress, flush=True)
             # wrk counts a redirect (say, to the sign-in page) as a success: make sure
             # the session held to the end.

@@ -87,10 +87,39 @@ def recording():
 
 
 def current_versions(session) -> dict:
-    """Every table's counter, in one query (a table never written has none: 0)."""
+    """Every table's counter (a table never written has none: 0): those read with the
+    signed-in person in this request (`versions_column`), else in one query."""
+    from flask import g, has_request_context
+
     from coprod_study.models import DataVersion
 
+    if has_request_context() and "data_versions" in g:
+        return g.data_versions
     return dict(session.execute(select(DataVersion.name, DataVersion.version)).all())
+
+
+def versions_column():
+    """Every counter as one text column ("answers:12,users:3"), so that the query that
+    loads the signed-in person brings them too (see load_user)."""
+    from sqlalchemy import String, cast, func
+
+    from coprod_study.models import DataVersion
+
+    return (
+        select(func.aggregate_strings(
+            DataVersion.name + ":" + cast(DataVersion.version, String), ","
+        ))
+        .scalar_subquery()
+        .label("data_versions")
+    )
+
+
+def remember_versions(text: str | None) -> None:
+    """Keep the counters `versions_column` read for the rest of the request."""
+    from flask import g
+
+    pairs = (item.rpartition(":") for item in (text or "").split(",") if item)
+    g.data_versions = {name: int(number) for name, _, number in pairs}
 
 
 def count_writes(engine) -> None:
