@@ -5,7 +5,7 @@ is kept per statement text). An INSERT, UPDATE or DELETE notes its table on the
 connection; when the transaction commits, the counters of those tables in
 `data_versions` are raised in that same transaction, so no reader can see the
 new rows with the old counter. A statement that may write but whose table
-cannot be told (DDL, a CTE without a plain DML verb) raises "*", the counter
+cannot be told (DDL, TRUNCATE) raises "*", the counter
 every reader depends on. A rollback forgets what was noted.
 
 Readers use the other half: while `recording()` is open, the tables each

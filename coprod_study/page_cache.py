@@ -3,14 +3,16 @@
 A page is kept under the reader (who they are, as the navigation shows them),
 the address, language and time zone. With it go the counters
 (coprod_study.data_versions) of every table its queries read, taken before
-the first of those queries ran. The next request reads all counters in one
-query, runs the view's own checks (who may see the group), and gets the kept
-HTML back only if none of those tables has been written since, by this
-process or any other. Otherwise the page is built again and kept anew.
+the first of those queries ran. The next request gets all counters with the
+signed-in person (one column of the query that loads them; a visitor's request
+reads them in a query of its own), runs the view's own checks (who may see the
+group), and gets the kept HTML back only if none of those tables has been
+written since, by this process or any other. Otherwise the page is built again
+and kept anew.
 
-What is not in the database is in the key (the reader's row, loaded before the
-counters were read, and their unread count), or makes the page pass by the
-cache (a message waiting to be shown). The CSRF token in the page's forms
+What the page's own queries do not read is in the key (the reader's row and
+unread count, loaded with the counters), or makes the page pass by the cache
+(a message waiting to be shown). The CSRF token in the page's forms
 belongs to the session: the kept HTML holds a marker in its place. A kept
 page also expires after PAGE_CACHE_SECONDS, since time passes without a
 write (a course's due date, a write made outside the app).
