@@ -22,7 +22,8 @@ import weakref
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from sqlalchemy import event, select
+from flask import g, has_request_context
+from sqlalchemy import String, cast, event, func, select
 
 TABLE = "data_versions"
 EVERYTHING = "*"
@@ -89,8 +90,6 @@ def recording():
 def current_versions(session) -> dict:
     """Every table's counter (a table never written has none: 0): those read with the
     signed-in person in this request (`versions_column`), else in one query."""
-    from flask import g, has_request_context
-
     from coprod_study.models import DataVersion
 
     if has_request_context() and "data_versions" in g:
@@ -101,8 +100,6 @@ def current_versions(session) -> dict:
 def versions_column():
     """Every counter as one text column ("answers:12,users:3"), so that the query that
     loads the signed-in person brings them too (see load_user)."""
-    from sqlalchemy import String, cast, func
-
     from coprod_study.models import DataVersion
 
     return (
@@ -116,8 +113,6 @@ def versions_column():
 
 def remember_versions(text: str | None) -> None:
     """Keep the counters `versions_column` read for the rest of the request."""
-    from flask import g
-
     pairs = (item.rpartition(":") for item in (text or "").split(",") if item)
     g.data_versions = {name: int(number) for name, _, number in pairs}
 
