@@ -411,3 +411,51 @@ def test_a_kept_thread_page_shows_a_new_post_at_once(app, client, room):
     assert _hits() == hits + 1
     discussion.reply(room["cat"], thread, "Cat adds a point")
     assert "Cat adds a point" in _get(client, url)
+
+
+# --- The course progress page ------------------------------------------------------------
+
+
+@pytest.fixture()
+def taught(sample_catalog):
+    from datetime import timedelta
+
+    educator = f.make_user(role="educator", name="Eda Teacher")
+    course = f.make_course(educator, code="KEPT", title="Kept course")
+    group = f.make_course_group(course, educator, "Circle")
+    ann = f.enrol(course, f.make_user(name="Ann Learner"))
+    f.place(course, group, ann)
+    assignment = f.make_assignment(course, due_in=timedelta(days=3), required_questions=[1])
+    return {"educator": educator, "course": course, "group": group, "ann": ann,
+            "assignment": assignment, "url": "/courses/KEPT/progress"}
+
+
+def test_the_progress_page_is_kept_and_shows_an_answer_at_once(app, client, taught):
+    _sign_in(client, taught["educator"])
+    first = _get(client, taught["url"])
+    assert "0/1 answered" in first
+    hits = _hits()
+    assert _get(client, taught["url"]) == first
+    assert _hits() == hits + 1
+    _, question = f.first_question(taught["group"], taught["assignment"].episode)
+    f.make_answer(taught["group"], taught["ann"], question, "Ann answers")
+    assert "1/1 answered" in _get(client, taught["url"])
+
+
+def test_a_kept_progress_page_is_refused_to_an_educator_taken_off_the_course(
+    app, client, taught
+):
+    from coprod_study.models import CourseMember
+
+    co_educator = f.enrol(taught["course"], f.make_user(role="educator", name="Co Teacher"),
+                          role="educator")
+    _sign_in(client, co_educator)
+    assert "Ann Learner" in _get(client, taught["url"])
+    _get(client, taught["url"])
+    db.session.query(CourseMember).filter_by(
+        course_id=taught["course"].id, user_id=co_educator.id
+    ).delete()
+    db.session.commit()
+    response = client.get(taught["url"])
+    assert response.status_code == 404
+    assert "Ann Learner" not in response.get_data(as_text=True)

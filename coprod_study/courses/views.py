@@ -6,7 +6,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from coprod_study import policy
+from coprod_study import page_cache, policy
 from coprod_study.courses import bp
 from coprod_study.courses.forms import (
     ActionForm,
@@ -539,9 +539,13 @@ def remove_extension(code: str, assignment_id: int, user_id: int):
 # --- Progress ---------------------------------------------------------------------------
 
 
-def _progress_table(course):
+def _may_view_progress(course) -> None:
     if not policy.can_view_progress(current_user, course):
         abort(403)
+
+
+def _progress_table(course):
+    _may_view_progress(course)
     return progress_service.progress_table(
         course,
         group=request.args.get("group") or None,
@@ -578,16 +582,20 @@ class CellWords:
 @bp.route("/<code>/progress")
 @login_required
 def progress(code: str):
-    course = load_course(code)
-    table = _progress_table(course)
-    return render_template(
-        "courses/progress.html",
-        course=course,
-        table=table,
-        sort_keys=progress_service.SORT_KEYS,
-        labels=progress_service.STATUS_LABELS,
-        words=CellWords(),
-    )
+    # Kept whole (coprod_study.page_cache): 300 learners and 12 assignments take a
+    # while to build; a status that turns with the clock alone (due soon, overdue)
+    # shows when the kept page expires.
+    with page_cache.kept_page() as kept:
+        course = load_course(code)
+        _may_view_progress(course)
+        return kept.find() or kept.keep(render_template(
+            "courses/progress.html",
+            course=course,
+            table=_progress_table(course),
+            sort_keys=progress_service.SORT_KEYS,
+            labels=progress_service.STATUS_LABELS,
+            words=CellWords(),
+        ))
 
 
 @bp.route("/<code>/progress.csv")
