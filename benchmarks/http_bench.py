@@ -28,7 +28,9 @@ What it does:
    same person edits a reply on it twice a second (question_20_writes; the reply
    is posted the first time and stays in the data set, with its revisions).
 4. Does the same for benchmarks/ceiling_app.py (bare Flask "ok" and a Jinja page of
-   200 items), the ceiling the pages are compared with.
+   200 items), the ceiling the pages are compared with, and notes the peak RSS of
+   benchmarks/floor_app.py (the libraries a worker loads, none of our code): the
+   least memory the app could take on this stack.
 5. Prints a table, the peak memory, and PASS/MISS for each target.
 
 Needs wrk on the PATH and gunicorn beside this Python (or on the PATH). The exit
@@ -910,6 +912,15 @@ def run(args: argparse.Namespace) -> dict:
                 ceiling[name] = Row(name, path, measure(bare, path, args, headers))
             figures["ceiling_peak_rss_mib"] = _mib(bare.peak_rss_kib)
 
+        floor_env = {**os.environ, "FLOOR_DATABASE": str(Path(folder) / "floor.sqlite3")}
+        log = Path(folder) / "floor.log"
+        with Gunicorn("floor", "floor_app:app", floor_env, log, chdir=HERE) as floor:
+            print(f"starting the floor app on port {floor.port} ...", file=progress, flush=True)
+            floor.wait_ready("/", lambda status, body: status == 200 and "<em>Markdown</em>" in body)
+            print("  the stack's libraries alone: /", file=progress, flush=True)
+            measure(floor, "/", args, [f"User-Agent: {USER_AGENT}"])
+            figures["floor_peak_rss_mib"] = _mib(floor.peak_rss_kib)
+
     jinja_rps = ceiling[JINJA].result.requests_per_second
     for row in [*rows.values(), *ceiling.values()]:
         row.percent_of_jinja = (
@@ -928,7 +939,9 @@ def run(args: argparse.Namespace) -> dict:
     print(f"peak PSS (each shared page counted once), master + {WORKERS} workers: "
           f"{figures['peak_pss_mib']:.1f} MiB")
     print(f"sum of VmHWM of master + workers at the end: {figures['hwm_mib']:.1f} MiB")
-    print(f"(ceiling app peak RSS: {figures['ceiling_peak_rss_mib']:.1f} MiB)")
+    print(f"(ceiling app peak RSS: {figures['ceiling_peak_rss_mib']:.1f} MiB; "
+          f"floor app, the libraries a worker loads and none of our code: "
+          f"{figures['floor_peak_rss_mib']:.1f} MiB)")
     if figures["workers_at_end"] != WORKERS:
         print(f"note: {figures['workers_at_end']} workers at the end, not {WORKERS} "
               "(a worker was restarted?)")
