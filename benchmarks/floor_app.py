@@ -8,11 +8,12 @@ safe, rendered with Jinja. None of coprod_study's code is loaded, so its peak
 RSS under the same gunicorn is what the libraries alone cost: the least the
 app could weigh.
 
-Run: FLOOR_DATABASE=/tmp/floor.sqlite3 gunicorn -w 2 -k sync --chdir benchmarks floor_app:app
+Each worker holds its own database in memory (SQLite), so the workers never race
+to make the table.
+
+Run: gunicorn -w 2 -k sync --chdir benchmarks floor_app:app
 """
 
-import os
-import tempfile
 from datetime import UTC, datetime
 
 import bleach
@@ -48,8 +49,7 @@ class Note(db.Model):
 
 
 app = Flask(__name__)
-database = os.environ.get("FLOOR_DATABASE") or os.path.join(tempfile.gettempdir(), "floor.sqlite3")
-app.config.update(SECRET_KEY="floor", SQLALCHEMY_DATABASE_URI=f"sqlite:///{database}")
+app.config.update(SECRET_KEY="floor", SQLALCHEMY_DATABASE_URI="sqlite://")
 db.init_app(app)
 CSRFProtect(app)
 Babel(app)
@@ -61,9 +61,8 @@ email_validator.validate_email("floor@example.org", check_deliverability=False)
 
 with app.app_context():
     db.create_all()
-    if db.session.scalar(select(Note)) is None:
-        db.session.add(Note(title="Floor", body="Some *Markdown* with a [link](https://example.org)."))
-        db.session.commit()
+    db.session.add(Note(title="Floor", body="Some *Markdown* with a [link](https://example.org)."))
+    db.session.commit()
 
 
 @app.route("/")

@@ -912,9 +912,8 @@ def run(args: argparse.Namespace) -> dict:
                 ceiling[name] = Row(name, path, measure(bare, path, args, headers))
             figures["ceiling_peak_rss_mib"] = _mib(bare.peak_rss_kib)
 
-        floor_env = {**os.environ, "FLOOR_DATABASE": str(Path(folder) / "floor.sqlite3")}
         log = Path(folder) / "floor.log"
-        with Gunicorn("floor", "floor_app:app", floor_env, log, chdir=HERE) as floor:
+        with Gunicorn("floor", "floor_app:app", {**os.environ}, log, chdir=HERE) as floor:
             print(f"starting the floor app on port {floor.port} ...", file=progress, flush=True)
             floor.wait_ready("/", lambda status, body: status == 200 and "<em>Markdown</em>" in body)
             print("  the stack's libraries alone: /", file=progress, flush=True)
