@@ -457,7 +457,9 @@ def test_a_kept_progress_page_is_refused_to_an_educator_taken_off_the_course(
                           role="educator")
     _sign_in(client, co_educator)
     assert "Ann Learner" in _get(client, taught["url"])
+    hits = _hits()
     _get(client, taught["url"])
+    assert _hits() == hits + 1  # kept for them
     db.session.query(CourseMember).filter_by(
         course_id=taught["course"].id, user_id=co_educator.id
     ).delete()
