@@ -11,17 +11,27 @@ from coprod_study.errors import DomainError
 
 
 def prepare_database(load_sample: bool = True) -> None:
-    """Apply migrations, then load the sample catalog into an empty catalog."""
+    """Apply migrations, then load the sample catalog into an empty catalog.
+
+    Ends with no transaction open: `serve` keeps this app context for as long as it
+    runs, and on SQLite the check for an empty catalog (in a transaction begun
+    IMMEDIATE, as outside a request every one is) would hold the write lock against
+    every request.
+    """
     from flask_migrate import upgrade
 
     from coprod_study import MIGRATIONS_DIR
+    from coprod_study.extensions import db
     from coprod_study.services import catalog
 
     upgrade(directory=str(MIGRATIONS_DIR))
-    if load_sample:
-        result = catalog.load_sample_if_empty()
-        if result:
-            click.echo(f"Loaded the sample catalog ({result.created} episodes).")
+    try:
+        if load_sample:
+            result = catalog.load_sample_if_empty()
+            if result:
+                click.echo(f"Loaded the sample catalog ({result.created} episodes).")
+    finally:
+        db.session.remove()
 
 
 def register(app) -> None:
