@@ -313,7 +313,7 @@ def _question_page_queries(client, count_queries, url):
 
 def test_question_page_query_count_is_constant(client, circle, count_queries):
     # Counts the queries that build the page: a kept page (coprod_study.page_cache,
-    # tests/test_page_cache.py) would answer the second request in three.
+    # tests/test_page_cache.py) would answer the second request in two.
     client.application.config["PAGE_CACHE_MB"] = 0
     group, question = circle["group"], circle["question"]
     login(client, circle["facilitator"])

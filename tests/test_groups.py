@@ -323,7 +323,7 @@ def test_group_page_runs_the_same_statements_whatever_it_lists(client, sample_ca
     and nothing the page shows is left to load later."""
     from coprod_study.models import Episode, StudyQuestion
 
-    # The statements that build the page; a kept one answers in three (test_page_cache).
+    # The statements that build the page; a kept one answers in two (test_page_cache).
     client.application.config["PAGE_CACHE_MB"] = 0
     group = f.make_group()
     learner = f.add_member(group)

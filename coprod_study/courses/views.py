@@ -545,7 +545,6 @@ def _may_view_progress(course) -> None:
 
 
 def _progress_table(course):
-    _may_view_progress(course)
     return progress_service.progress_table(
         course,
         group=request.args.get("group") or None,
@@ -602,6 +601,7 @@ def progress(code: str):
 @login_required
 def progress_csv(code: str):
     course = load_course(code)
+    _may_view_progress(course)
     table = _progress_table(course)
     return Response(
         progress_service.progress_csv(table),
