@@ -25,13 +25,12 @@ def prepare_database(load_sample: bool = True) -> None:
     from coprod_study.services import catalog
 
     upgrade(directory=str(MIGRATIONS_DIR))
-    try:
-        if load_sample:
-            result = catalog.load_sample_if_empty()
-            if result:
-                click.echo(f"Loaded the sample catalog ({result.created} episodes).")
-    finally:
-        db.session.remove()
+    if load_sample:
+        result = catalog.load_sample_if_empty()
+        if result:
+            click.echo(f"Loaded the sample catalog ({result.created} episodes).")
+    # Commit, not remove: a command that goes on (create-admin) keeps its session.
+    db.session.commit()
 
 
 def register(app) -> None:
