@@ -9,7 +9,8 @@ with other rights never finds an old entry: nothing needs invalidating, and an
 entry nobody asks for again falls out of the bounded cache.
 
 The CSRF token in a post's forms belongs to the session, so the kept HTML holds
-a marker that is replaced with the reader's token on the way out.
+a placeholder (coprod_study.csrf_slots) that is filled with the reader's token
+on the way out.
 """
 
 import threading
@@ -20,9 +21,8 @@ from flask_babel import get_locale, get_timezone
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from coprod_study import policy
+from coprod_study import csrf_slots, policy
 
-CSRF_MARKER = "csrf-token-of-this-reader"
 TEMPLATE = "groups/_post.html"
 
 
@@ -116,7 +116,7 @@ def _key(viewer, group, post, kind: str, can_post: bool) -> tuple:
 def post_html(viewer, group, post, kind: str, can_post: bool, keep_marker: bool = False) -> Markup:
     """The HTML of one answer ('answer'), reply ('reply') or thread post ('post').
 
-    With `keep_marker` the CSRF marker stays in (the caller keeps the HTML around
+    With `keep_marker` the CSRF placeholder stays in (the caller keeps the HTML around
     it and puts the reader's token in at the end).
     """
     cache = cache_for(current_app)
@@ -125,12 +125,12 @@ def post_html(viewer, group, post, kind: str, can_post: bool, keep_marker: bool 
     if html is None:
         html = render_template(
             TEMPLATE, post=post, kind=kind, group=group, can_post=can_post,
-            post_csrf=CSRF_MARKER,
+            post_csrf=csrf_slots.PLACEHOLDER,
         )
         cache.put(key, html)
     if keep_marker:
         return Markup(html)  # noqa: S704 (rendered by Jinja)
-    return Markup(html.replace(CSRF_MARKER, generate_csrf()))  # noqa: S704 (rendered by Jinja)
+    return Markup(csrf_slots.fill(html, generate_csrf()))  # noqa: S704 (rendered by Jinja)
 
 
 def answers_section(viewer, group, question, state, page: int, per_page: int, render):
@@ -140,7 +140,7 @@ def answers_section(viewer, group, question, state, page: int, per_page: int, re
     the same rights over it; two plain queries (answers.answers_fingerprint) tell
     whether the kept HTML still shows the page as it is, so on a hit the answers
     are neither loaded nor rendered. `render(page)` renders the section, with
-    the CSRF marker in its forms. On a miss the answers the fingerprint named
+    the CSRF placeholder in its forms. On a miss the answers the fingerprint named
     are loaded in one more query.
     """
     from coprod_study.services import answers as answer_service
@@ -167,7 +167,7 @@ def answers_section(viewer, group, question, state, page: int, per_page: int, re
         html = cache.get(key)
         if html is not None:
             page_view = answer_service.page_from_fingerprint(state, fingerprint, page, per_page)
-            return page_view, Markup(html.replace(CSRF_MARKER, generate_csrf()))  # noqa: S704
+            return page_view, Markup(csrf_slots.fill(html, generate_csrf()))  # noqa: S704
     if fingerprint is not None:
         page_view = answer_service.page_from_ids(state, fingerprint, page, per_page)
     else:
@@ -177,4 +177,4 @@ def answers_section(viewer, group, question, state, page: int, per_page: int, re
     html = str(render(page_view))
     if key is not None and page_view.page == max(1, page):
         cache.put(key, html)
-    return page_view, Markup(html.replace(CSRF_MARKER, generate_csrf()))  # noqa: S704
+    return page_view, Markup(csrf_slots.fill(html, generate_csrf()))  # noqa: S704

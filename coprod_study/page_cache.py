@@ -13,7 +13,8 @@ and kept anew.
 What the page's own queries do not read is in the key (the reader's row and
 unread count, loaded with the counters), or makes the page pass by the cache
 (a message waiting to be shown). The CSRF token in the page's forms
-belongs to the session: the kept HTML holds a marker in its place. A kept
+belongs to the session: the kept HTML holds a placeholder in its place, only
+inside the app's own token tags (coprod_study.csrf_slots). A kept
 page also expires after PAGE_CACHE_SECONDS, since time passes without a
 write (a course's due date, a write made outside the app).
 """
@@ -27,9 +28,9 @@ from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
-from coprod_study import data_versions
+from coprod_study import csrf_slots, data_versions
 from coprod_study.extensions import db
-from coprod_study.fragments import CSRF_MARKER, BoundedCache
+from coprod_study.fragments import BoundedCache
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class KeptPage:
         entry = self._cache.get(self._key, valid=self._current)
         if entry is None:
             return None
-        return entry.html.replace(CSRF_MARKER, generate_csrf())
+        return csrf_slots.fill(entry.html, generate_csrf())
 
     def _current(self, entry: _Kept) -> bool:
         versions = self._versions
@@ -106,7 +107,7 @@ class KeptPage:
         seconds = current_app.config["PAGE_CACHE_SECONDS"]
         self._cache.put(
             self._key,
-            _Kept(html.replace(generate_csrf(), CSRF_MARKER), depends, time.monotonic() + seconds),
+            _Kept(csrf_slots.hollow(html, generate_csrf()), depends, time.monotonic() + seconds),
         )
         return html
 

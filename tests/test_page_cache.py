@@ -9,7 +9,7 @@ import pytest
 from flask import current_app
 from sqlalchemy import create_engine, text
 
-from coprod_study import create_app, data_versions, page_cache
+from coprod_study import create_app, csrf_slots, data_versions, page_cache
 from coprod_study.extensions import db
 from coprod_study.models import Answer, AuditEntry, Reply, SearchDocument, User
 from coprod_study.services import accounts, groups
@@ -305,7 +305,7 @@ def test_the_token_in_a_kept_page_is_this_sessions_and_works(app, client, room):
     # A signed token is "payload.timestamp.signature": the payload is the
     # session's own token; the timestamp moves when a second passes.
     assert token.split(".")[0] == TOKEN.search(first).group(1).split(".")[0]
-    assert page_cache.CSRF_MARKER not in kept
+    assert csrf_slots.PLACEHOLDER not in kept
     response = client.post(room["url"], data={"csrf_token": token, "body": "Posted from a kept page"})
     assert response.status_code == 302
     assert "Posted from a kept page" in _get(client, room["url"])

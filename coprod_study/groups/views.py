@@ -504,7 +504,8 @@ def _per_page() -> int:
 
 
 def _render_question(group, item, question, form=None, preview=None, status=200):
-    from coprod_study.fragments import CSRF_MARKER, answers_section
+    from coprod_study.csrf_slots import PLACEHOLDER
+    from coprod_study.fragments import answers_section
 
     viewer = current_user._get_current_object()
     can_post = policy.can_post_in_group(viewer, group)
@@ -513,7 +514,7 @@ def _render_question(group, item, question, form=None, preview=None, status=200)
     def render_answers(page):
         return render_template(
             "groups/_answers.html", group=group, question=question, page=page,
-            can_post=can_post, moderator=moderator, answers_csrf=CSRF_MARKER,
+            can_post=can_post, moderator=moderator, answers_csrf=PLACEHOLDER,
         )
 
     state = answer_service.page_state(viewer, group, question)
