@@ -37,11 +37,6 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = settings.ensure_secret_key(app.instance_path)
-    if app.debug:
-        app.config["SESSION_COOKIE_SECURE"] = False
-        app.config["REMEMBER_COOKIE_SECURE"] = False
-    else:
-        app.config["REMEMBER_COOKIE_SECURE"] = app.config["SESSION_COOKIE_SECURE"]
     if app.config.get("REDIS_URL") and app.config["RATELIMIT_STORAGE_URI"] == "memory://":
         app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"]
     if app.config.get("PROXY_HOPS"):
@@ -51,8 +46,9 @@ def create_app(config: dict | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from coprod_study import errors, i18n, security, templating
+    from coprod_study import cookies, errors, i18n, security, templating
 
+    cookies.init_app(app)
     i18n.init_app(app)
     errors.register_error_handlers(app)
     security.init_app(app)

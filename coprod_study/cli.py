@@ -33,6 +33,28 @@ def prepare_database(load_sample: bool = True) -> None:
     db.session.commit()
 
 
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def served_url(host: str, port: int) -> str:
+    """The address `serve` answers at, as a person would type it."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 (a comparison)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"
+    return f"http://{shown}:{port}/"
+
+
 def register(app) -> None:
     from coprod_study import cli_data
 
@@ -56,8 +78,20 @@ def register(app) -> None:
         import waitress
 
         prepare_database()
-        url = f"http://{host}:{port}/"
+        url = served_url(host, port)
+        if not os.environ.get("COPROD_BASE_URL") and current_app.config["BASE_URL"] == (
+            DEFAULT_BASE_URL
+        ):
+            # Links in e-mails, feeds and calendars point where the site is served.
+            current_app.config["BASE_URL"] = url.rstrip("/")
         click.echo(f"{current_app.config['SITE_NAME']} is running at {url}")
+        if not is_loopback(host):
+            click.echo(
+                f"Warning: plain HTTP on {host} can be read by anyone on the network; put "
+                "HTTPS in front (COPROD_PROXY_HOPS) and set COPROD_BASE_URL."
+            )
+        if current_app.config["BASE_URL"].rstrip("/") != url.rstrip("/"):
+            click.echo(f"Links in e-mails and feeds use COPROD_BASE_URL: {current_app.config['BASE_URL']}")
         click.echo("Make the first admin in another terminal with:")
         click.echo("    coprod-study create-admin you@example.org")
         click.echo("Stop with Ctrl+C.")

@@ -43,6 +43,7 @@ def defaults(instance_path: str) -> dict:
     idle = timedelta(hours=2)
     return {
         "SITE_NAME": "Coproduction Study Companion",
+        # `serve` puts the address it serves at here, unless COPROD_BASE_URL is set.
         "BASE_URL": "http://127.0.0.1:5000",
         "SQLALCHEMY_DATABASE_URI": "sqlite:///"
         + str(Path(instance_path) / "coprod_study.sqlite3"),
@@ -64,11 +65,12 @@ def defaults(instance_path: str) -> dict:
         "SESSION_ABSOLUTE_LIFETIME": timedelta(days=14),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
-        "SESSION_COOKIE_SECURE": True,
+        # None: Secure exactly when the request came over HTTPS (coprod_study.cookies);
+        # COPROD_SECURE_COOKIES=1 forces Secure always, 0 never.
+        "SESSION_COOKIE_SECURE": None,
         "REMEMBER_COOKIE_DURATION": timedelta(days=14),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
-        "REMEMBER_COOKIE_SECURE": True,
         "WTF_CSRF_TIME_LIMIT": None,
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -37,15 +37,14 @@ def cli_command() -> list[str]:
 
 
 def environment(instance: Path, database_url: str | None = None, **settings) -> dict:
-    """The environment of an app server: the instance, the database, plain-HTTP cookies."""
+    """The environment of an app server: the instance, the database, the default cookies
+    (plain HTTP gets cookies without Secure, coprod_study.cookies)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COPROD_", "FLASK_"))}
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
     env.update(
         COPROD_INSTANCE_PATH=str(instance),
         SECRET_KEY=SECRET_KEY,
-        # The test talks plain HTTP to 127.0.0.1; a Secure cookie would not come back.
-        COPROD_SECURE_COOKIES="0",
     )
     if database_url:
         env["DATABASE_URL"] = database_url

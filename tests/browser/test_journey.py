@@ -25,7 +25,7 @@ def test_register_sign_out_sign_in_listen_sign_out(live_server, page, tmp_path):
     page.get_by_role("button", name="Create account").click()
     page.wait_for_url(f"{live_server}/")
     assert "Welcome, Browser Person." in page.content()
-    # The Secure session cookie survives on http://127.0.0.1: we are signed in.
+    # The session cookie (not Secure over plain HTTP) comes back: we are signed in.
     assert nav(page).get_by_role("link", name="Browser Person").is_visible()
 
     nav(page).get_by_role("button", name="Sign out").click()
