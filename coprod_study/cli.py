@@ -1,6 +1,7 @@
 """The coprod-study command: serve, create-admin, set-role, load-catalog, init-db."""
 
 import os
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -55,6 +56,24 @@ def served_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}/"
 
 
+def command_as_typed() -> str:
+    """How this shell reaches the command: `.venv/bin/coprod-study` when it was started
+    from a virtual environment that is not on PATH, else `coprod-study`."""
+    import shutil
+    import sys
+
+    started = Path(sys.argv[0])
+    on_path = shutil.which("coprod-study")
+    if started.name != "coprod-study" or (
+        on_path and Path(on_path).resolve() == started.resolve()
+    ):
+        return "coprod-study"
+    try:
+        return str(started.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(started)
+
+
 def register(app) -> None:
     from coprod_study import cli_data
 
@@ -93,7 +112,7 @@ def register(app) -> None:
         if current_app.config["BASE_URL"].rstrip("/") != url.rstrip("/"):
             click.echo(f"Links in e-mails and feeds use COPROD_BASE_URL: {current_app.config['BASE_URL']}")
         click.echo("Make the first admin in another terminal with:")
-        click.echo("    coprod-study create-admin you@example.org")
+        click.echo(f"    {command_as_typed()} create-admin you@example.org")
         click.echo("Stop with Ctrl+C.")
         waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)
 
