@@ -188,7 +188,9 @@ def make(path: Path) -> None:
         encode(audio, Path(folder), target)
     for language in languages:
         write_vtt(script, language, timings)
-    duration = math.ceil(len(audio) / RATE)
+    # Whole seconds down, as players show it; the tail of silence keeps the last
+    # cue inside the file.
+    duration = math.floor(len(audio) / RATE)
     update_catalog(script, timings, duration, languages)
     print(f"{script['slug']}: {clock(duration)}, {len(timings)} lines, "
           f"{target.stat().st_size // 1024} KiB, transcripts {', '.join(languages)}")
