@@ -92,6 +92,13 @@ def test_the_episode_page_plays_the_sample_audio_from_this_site(client, sample_c
     page = client.get("/episodes/respect-in-the-room").get_data(as_text=True)
     assert 'src="/static/audio/sample/respect-in-the-room.mp3"' in page
     assert 'href="/static/audio/sample/respect-in-the-room.mp3"' in page
+    # The message player.js shows when the audio fails is in the page, hidden, with
+    # the download link; the status it goes into is empty until then.
+    assert '<p class="player-status" role="status" data-player-status></p>' in page
+    hidden = re.search(r"<p hidden data-player-problem>(.*?)</p>", page).group(1)
+    assert hidden.startswith("The audio could not be played.")
+    assert 'href="/static/audio/sample/respect-in-the-room.mp3"' in hidden
+    assert "<template" not in page  # the XSS suite allows none on any page
 
 
 def test_the_feed_gives_the_sample_audio_an_absolute_address(client, sample_catalog):

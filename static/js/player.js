@@ -21,7 +21,7 @@
         // AbortError: another seek came first; NotAllowedError: the browser
         // wants a click on the player itself. Neither means the file is bad.
         if (!error || (error.name !== "AbortError" && error.name !== "NotAllowedError")) {
-          problem(audio);
+          problem();
         }
       });
     }
@@ -31,19 +31,21 @@
   // Says that the audio cannot be played, with a link to download it, in the
   // status element the page keeps next to the player (the text is the page's own,
   // in the reader's language).
-  function problem(audio) {
+  function problem() {
     var status = document.querySelector("[data-player-status]");
-    var message = document.querySelector("template[data-player-problem]");
+    var message = document.querySelector("[data-player-problem]");
     if (!status || !message || status.hasChildNodes()) {
       return;
     }
-    status.appendChild(message.content.cloneNode(true));
+    for (var i = 0; i < message.childNodes.length; i += 1) {
+      status.appendChild(message.childNodes[i].cloneNode(true));
+    }
     status.classList.add("notice");
   }
 
   function watch(audio) {
     audio.addEventListener("error", function () {
-      problem(audio);
+      problem();
     });
     audio.addEventListener("playing", function () {
       var status = document.querySelector("[data-player-status]");
@@ -54,7 +56,7 @@
     });
     // An error that came before this script ran (a preloading player).
     if (audio.error) {
-      problem(audio);
+      problem();
     }
   }
 
