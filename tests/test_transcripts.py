@@ -15,7 +15,7 @@ GOOD_VTT = b"""WEBVTT
 
 intro
 00:00:01.000 --> 00:00:04.000
-<v Paul Batalden>Welcome, this is sample content.
+<v Robin Hale>Welcome, this is sample content.
 
 00:12:34.000 --> 00:12:40.500
 <v Guest One>What mattered to me was being asked.
@@ -45,7 +45,7 @@ def test_webvtt_is_parsed_with_speakers(sample_catalog):
     transcript = transcripts.store_transcript(episode, "de", "ep.vtt", GOOD_VTT)
     segments = transcript.segments
     assert [s.start_ms for s in segments] == [1000, 754000, 3723000]
-    assert [s.speaker for s in segments] == ["Paul Batalden", "Guest One", None]
+    assert [s.speaker for s in segments] == ["Robin Hale", "Guest One", None]
     assert segments[1].text == "What mattered to me was being asked."
     assert transcripts.format_time(segments[2].start_ms) == "1:02:03"
 
