@@ -145,7 +145,8 @@ def test_sample_catalog_loads_with_the_promised_shape(app):
         assert "<script" not in episode.summary_html
     assert dois >= 3
     first = episodes[0]
-    assert first.duration_seconds == 38 * 60 + 20
+    # The packaged sample recording's length (scripts/make_sample_audio.py).
+    assert first.duration_seconds == 5 * 60 + 17
     assert {t.kind for t in first.takeaways} <= {"key_lesson", "idea_to_ponder", "start_applying"}
 
 
@@ -562,10 +563,10 @@ def test_episode_page_shows_everything(client, sample_catalog):
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert (
-        '<audio controls preload="none" src="https://media.example.org/coproduction/ep01.mp3"'
+        '<audio controls preload="none" src="/static/audio/sample/respect-in-the-room.mp3"'
         in page
     )
-    assert "38:20" in page
+    assert "5:17" in page
     assert "Marta Ellison" in page and "Tomas Reyes" in page
     headings = re.findall(r"<h3>([^<]+)</h3>", page)
     assert headings[:3] == ["Key lessons", "Ideas to ponder", "Start applying it"]

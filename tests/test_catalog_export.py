@@ -32,7 +32,8 @@ def test_export_then_load_changes_nothing(app, sample_catalog, tmp_path):
     path.parent.mkdir()
     result = runner.invoke(args=["export-catalog", str(path)])
     assert result.exit_code == 0, result.output
-    assert "Wrote 5 episode(s)" in result.output and "2 transcript file(s)" in result.output
+    # Every sample episode has an English transcript; the first a Swedish one too.
+    assert "Wrote 5 episode(s)" in result.output and "6 transcript file(s)" in result.output
     document = tomllib.loads(path.read_text())
     assert len(document["episodes"]) == 5 and len(document["dimensions"]) == 6
     first = document["episodes"][0]
@@ -42,7 +43,7 @@ def test_export_then_load_changes_nothing(app, sample_catalog, tmp_path):
     }
     assert (path.parent / "transcripts" / "respect-in-the-room.sv.vtt").read_text().startswith("WEBVTT")
     assert first["translations"]["sv"]["title"] == "Respekt i rummet"
-    assert first["chapters"][1] == {"title": "The nurse who stopped finishing sentences", "start": "0:44"}
+    assert first["chapters"][1] == {"title": "The nurse who stopped finishing sentences", "start": "0:39"}
 
     loaded = catalog.load_file(path)
     assert (loaded.created, loaded.updated, loaded.unchanged) == (0, 0, 5)

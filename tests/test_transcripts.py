@@ -15,7 +15,7 @@ GOOD_VTT = b"""WEBVTT
 
 intro
 00:00:01.000 --> 00:00:04.000
-<v Paul Batalden>Welcome, this is sample content.
+<v Robin Hale>Welcome, this is sample content.
 
 00:12:34.000 --> 00:12:40.500
 <v Guest One>What mattered to me was being asked.
@@ -45,7 +45,7 @@ def test_webvtt_is_parsed_with_speakers(sample_catalog):
     transcript = transcripts.store_transcript(episode, "de", "ep.vtt", GOOD_VTT)
     segments = transcript.segments
     assert [s.start_ms for s in segments] == [1000, 754000, 3723000]
-    assert [s.speaker for s in segments] == ["Paul Batalden", "Guest One", None]
+    assert [s.speaker for s in segments] == ["Robin Hale", "Guest One", None]
     assert segments[1].text == "What mattered to me was being asked."
     assert transcripts.format_time(segments[2].start_ms) == "1:02:03"
 
@@ -97,7 +97,7 @@ def test_sample_episode_has_english_and_swedish_transcripts(client, sample_catal
     assert transcripts.languages(episode_one()) == ["en", "sv"]
     page = client.get("/episodes/respect-in-the-room/transcript?lang=sv").get_data(as_text=True)
     assert 'lang="sv"' in page and 'id="t=0"' in page
-    assert "Paul Batalden" in page
+    assert "Robin Hale" in page and "Paul Batalden" not in page
     english = client.get("/episodes/respect-in-the-room/transcript?lang=en").get_data(as_text=True)
     assert english != page
     vtt = client.get("/episodes/respect-in-the-room/transcript.vtt?lang=sv")
@@ -116,7 +116,7 @@ def test_transcript_page_works_without_javascript_and_has_anchors(client, sample
 
 def test_chapters_show_on_the_episode_page(client, sample_catalog):
     page = client.get("/episodes/respect-in-the-room").get_data(as_text=True)
-    assert 'class="chapters"' in page and "#t=44" in page
+    assert 'class="chapters"' in page and "#t=39" in page
 
 
 def test_answer_quotes_a_moment_and_the_group_lists_it(client, sample_catalog):
@@ -218,3 +218,74 @@ def test_transcript_and_moment_pages_run_few_queries(client, sample_catalog, cou
     six_groups, moment_page = _statements(client, count_queries, moment)
     assert six_groups == one_group <= 8
     assert "Moments 5" in moment_page and "Our own question 5" in moment_page
+
+
+# --- One message per state: no transcript, another language only, the language asked for ---
+
+NO_TRANSCRIPT = "There is no transcript for this episode yet."
+OTHER_LANGUAGE = "There is no transcript in that language yet; showing another one."
+DISCUSS_HINT = "choose “Discuss” next to a line"
+
+
+def without_transcripts(slug="what-each-of-us-knows"):
+    from coprod_study.models import Episode
+
+    episode = db.session.scalar(select(Episode).where(Episode.slug == slug))
+    for language in transcripts.languages(episode):
+        transcripts.delete_transcript(episode, language)
+    return episode
+
+
+def test_transcript_page_of_an_episode_without_one_says_only_that(client, sample_catalog):
+    episode = without_transcripts()
+    for query in ("", "?lang=de", "?lang=en"):
+        page = client.get(f"/episodes/{episode.slug}/transcript{query}").get_data(as_text=True)
+        assert page.count(NO_TRANSCRIPT) == 1, query
+        assert OTHER_LANGUAGE not in page and "showing another one" not in page, query
+        assert "Download WebVTT" not in page and 'class="transcript"' not in page
+
+
+def test_transcript_page_in_a_missing_language_says_it_shows_another(client, sample_catalog):
+    page = client.get("/episodes/respect-in-the-room/transcript?lang=de").get_data(as_text=True)
+    assert page.count(OTHER_LANGUAGE) == 1
+    assert NO_TRANSCRIPT not in page
+    assert 'class="transcript" lang="en"' in page and "Robin Hale" in page
+
+
+def test_transcript_page_in_the_language_asked_for_has_no_notice(client, sample_catalog):
+    for language in ("en", "sv"):
+        page = client.get(f"/episodes/respect-in-the-room/transcript?lang={language}").get_data(as_text=True)
+        assert OTHER_LANGUAGE not in page and NO_TRANSCRIPT not in page
+        assert f'class="transcript" lang="{language}"' in page
+
+
+def test_episode_page_names_only_what_the_episode_has(client, sample_catalog):
+    both = client.get("/episodes/respect-in-the-room").get_data(as_text=True)
+    assert ">Chapters and transcript</h2>" in both
+    episode = without_transcripts()
+    chapters_only = client.get(f"/episodes/{episode.slug}").get_data(as_text=True)
+    assert ">Chapters</h2>" in chapters_only
+    assert "transcript</h2>" not in chapters_only.lower() and "Transcript:" not in chapters_only
+    transcripts.store_transcript(episode, "en", "t.vtt", GOOD_VTT)
+    from coprod_study.models import Chapter
+
+    db.session.execute(Chapter.__table__.delete().where(Chapter.episode_id == episode.id))
+    db.session.commit()
+    transcript_only = client.get(f"/episodes/{episode.slug}").get_data(as_text=True)
+    assert ">Transcript</h2>" in transcript_only and "Chapters" not in transcript_only
+    transcripts.delete_transcript(episode, "en")
+    neither = client.get(f"/episodes/{episode.slug}").get_data(as_text=True)
+    assert 'id="contents"' not in neither
+
+
+def test_group_episode_page_hints_at_discussing_a_line_only_with_a_transcript(client, sample_catalog):
+    group = f.make_group(name="Hints")
+    login(client, f.add_member(group, f.make_user()))
+    with_one = client.get(f"/groups/{group.slug}/episodes/respect-in-the-room").get_data(as_text=True)
+    assert "No one has quoted a moment of this episode yet." in with_one
+    assert DISCUSS_HINT in with_one
+    episode = without_transcripts()
+    without = client.get(f"/groups/{group.slug}/episodes/{episode.slug}").get_data(as_text=True)
+    assert "No one has quoted a moment of this episode yet." not in without
+    assert DISCUSS_HINT not in without and "/transcript" not in without
+    assert "This episode has no transcript yet, so there are no moments to quote." in without

@@ -54,7 +54,10 @@ class EpisodeForm(FlaskForm):
     related_dimensions = CheckboxList(_l("Related dimensions"), validators=[Optional()])
     published = DateField(_l("Published on"), validators=[Optional()])
     audio_url = StringField(
-        _l("Audio URL"), description=_l("An http(s) address of the audio file."),
+        _l("Audio URL"), description=_l(
+            "An http(s) address of the audio file, or a path on this site such as "
+            "/static/audio/sample/respect-in-the-room.mp3."
+        ),
         validators=[Length(max=500)],
     )
     duration = StringField(

@@ -109,7 +109,12 @@ def build_feed() -> bytes:
             _add(item, "pubDate", format_datetime(stamp))
         if episode.audio_url:
             # The file's size is not known here; 0 is the customary "unknown".
-            _add(item, "enclosure", url=episode.audio_url, length="0", type="audio/mpeg")
+            # A path on this site (the packaged sample audio) is made absolute:
+            # podcast apps fetch the enclosure from elsewhere.
+            audio = episode.audio_url
+            if audio.startswith("/"):
+                audio = _absolute(audio)
+            _add(item, "enclosure", url=audio, length="0", type="audio/mpeg")
         if episode.duration_seconds is not None:
             _add(item, f"{{{ITUNES}}}duration", str(episode.duration_seconds))
         _add(item, f"{{{ITUNES}}}episode", str(episode.number))

@@ -245,8 +245,8 @@ def transcript(slug: str):
     item = get_episode_for_texts(slug)
     available = transcript_service.languages(item)
     language = _transcript_language(item, available)
-    if request.args.get("lang") and request.args["lang"] not in available:
-        flash(_("There is no transcript in that language yet; showing another one."), "info")
+    # One message per state: with no transcript at all the page says only that.
+    shows_another = bool(available) and request.args.get("lang") not in (None, "", language)
     current = transcript_service.get_transcript(item, language) if language else None
     anchors = set()
     rows = []
@@ -261,6 +261,7 @@ def transcript(slug: str):
         languages=available,
         language=language,
         rows=rows,
+        shows_another=shows_another,
         chapters=chapters,
         text=translations.for_episode(item, str(get_locale()), chapters),
         format_time=transcript_service.format_time,

@@ -380,19 +380,27 @@ def episode(slug: str, episode_slug: str):
     item = _episode(group, episode_slug)
     extras = group_service.extra_questions(group, [item.id])
     questions = group_service.questions_for(item, extras)
-    from coprod_study.services.transcripts import moments_discussed
-
     return render_template(
         "groups/episode.html",
         group=group,
         episode=item,
         questions=questions,
         **_answer_summary(group),
+        **_moments(group, item),
         moderator=policy.can_moderate(current_user, group),
         question_form=QuestionForm(),
         action_form=ActionForm(),
-        moments=moments_discussed(group, item),
     )
+
+
+def _moments(group, item) -> dict:
+    """The moments the group quoted, and whether the episode has a transcript to quote from."""
+    from coprod_study.services import transcripts as transcript_service
+
+    return {
+        "moments": transcript_service.moments_discussed(group, item),
+        "has_transcript": transcript_service.has_transcript(item),
+    }
 
 
 @bp.route("/<slug>/episodes/<episode_slug>/questions", methods=["POST"])
@@ -419,6 +427,7 @@ def add_question(slug: str, episode_slug: str):
             episode=item,
             questions=questions,
             **_answer_summary(group),
+            **_moments(group, item),
             moderator=True,
             question_form=form,
             action_form=ActionForm(),

@@ -27,6 +27,8 @@ from coprod_study.models import (
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 DOI_RE = re.compile(r"^10\.\d{4,9}/\S+$")
+# "/static/audio/x.mp3", never "//host/..." (another site) or "/a b" (not one path).
+SITE_PATH_RE = re.compile(r"^/(?!/)\S*$")
 DURATION_RE = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)$")
 MAX_TEXT = 20_000
 
@@ -96,6 +98,14 @@ class _Checker:
         value = self.text(where, data, key, required=False, max_length=500)
         if value and not re.match(r"^https?://[^\s/]+\S*$", value):
             self.problem(where, f"{key} must be an http(s) URL")
+            return None
+        return value
+
+    def audio_url(self, where, data, key) -> str | None:
+        """An http(s) URL, or a path on this site (the packaged sample audio)."""
+        value = self.text(where, data, key, required=False, max_length=500)
+        if value and not (re.match(r"^https?://[^\s/]+\S*$", value) or SITE_PATH_RE.match(value)):
+            self.problem(where, f"{key} must be an http(s) URL or a path on this site")
             return None
         return value
 
@@ -191,7 +201,7 @@ def validate(document: dict, base_dir: Path | None = None) -> dict:
             "dimension": dimension,
             "related_dimensions": [r for r in related if r != dimension],
             "published_on": published,
-            "audio_url": check.url(where, raw, "audio_url"),
+            "audio_url": check.audio_url(where, raw, "audio_url"),
             "duration_seconds": duration,
             "host_name": check.text(where, raw, "host", required=False, max_length=120),
             "summary": check.text(where, raw, "summary", required=False) or "",

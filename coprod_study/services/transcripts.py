@@ -185,6 +185,12 @@ def languages(episode) -> list[str]:
     )
 
 
+def has_transcript(episode) -> bool:
+    return db.session.scalar(
+        select(Transcript.id).where(Transcript.episode_id == episode.id).limit(1)
+    ) is not None
+
+
 def get_transcript(episode, language: str) -> Transcript | None:
     return db.session.scalar(
         select(Transcript)

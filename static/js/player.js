@@ -1,6 +1,7 @@
 // Enhancement only: every page works without this file.
-// Timestamps (data-seek) play the episode's audio from that moment, and the
-// transcript line being played is highlighted.
+// Timestamps (data-seek) play the episode's audio from that moment, the
+// transcript line being played is highlighted, and audio that cannot be loaded
+// or played is reported next to the player with a link to download it.
 (function () {
   "use strict";
 
@@ -16,9 +17,47 @@
     audio.currentTime = seconds;
     var playing = audio.play();
     if (playing && playing.catch) {
-      playing.catch(function () {});
+      playing.catch(function (error) {
+        // AbortError: another seek came first; NotAllowedError: the browser
+        // wants a click on the player itself. Neither means the file is bad.
+        if (!error || (error.name !== "AbortError" && error.name !== "NotAllowedError")) {
+          problem();
+        }
+      });
     }
     return true;
+  }
+
+  // Says that the audio cannot be played, with a link to download it, in the
+  // status element the page keeps next to the player (the text is the page's own,
+  // in the reader's language).
+  function problem() {
+    var status = document.querySelector("[data-player-status]");
+    var message = document.querySelector("[data-player-problem]");
+    if (!status || !message || status.hasChildNodes()) {
+      return;
+    }
+    for (var i = 0; i < message.childNodes.length; i += 1) {
+      status.appendChild(message.childNodes[i].cloneNode(true));
+    }
+    status.classList.add("notice");
+  }
+
+  function watch(audio) {
+    audio.addEventListener("error", function () {
+      problem();
+    });
+    audio.addEventListener("playing", function () {
+      var status = document.querySelector("[data-player-status]");
+      if (status) {
+        status.textContent = "";
+        status.classList.remove("notice");
+      }
+    });
+    // An error that came before this script ran (a preloading player).
+    if (audio.error) {
+      problem();
+    }
   }
 
   document.addEventListener("click", function (event) {
@@ -67,9 +106,13 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
+    var audio = player();
+    if (audio) {
+      watch(audio);
+    }
     highlight();
     var match = /^#t=(\d+)$/.exec(window.location.hash);
-    var audio = document.querySelector("audio[data-transcript-player]");
+    audio = document.querySelector("audio[data-transcript-player]");
     if (match && audio) {
       audio.preload = "metadata";
       audio.addEventListener("loadedmetadata", function () {
