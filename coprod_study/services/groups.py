@@ -376,6 +376,8 @@ def leave(user, group: StudyGroup) -> None:
                     "before you leave."
                 )
             )
+    # Like a removed member, someone who leaves loses the group's unread notifications.
+    notifications.withdraw_for_member(group, user.id)
     db.session.delete(row)
     db.session.commit()
     policy.forget_memberships()
