@@ -358,7 +358,9 @@ def reset_invite(actor, group: StudyGroup) -> str:
 
 def leave(user, group: StudyGroup) -> None:
     row = _existing(user, group)
-    if row is None or row.status == "removed":
+    # A removed or banned row is not a membership to leave; deleting a ban's row would
+    # lift the ban.
+    if not policy.is_inside(row):
         raise Conflict(_("You are not a member of this group."))
     if row.is_facilitator:
         others = db.session.scalar(
