@@ -117,7 +117,7 @@ def can_create_group(user) -> bool:
 # Membership statuses that count as being inside a group. A removed or banned row
 # is kept for the record (and to keep the banned out), but it is outside: so is
 # someone who left or was declined, whose row is gone.
-INSIDE_STATUSES = frozenset({"active", "pending"})
+INSIDE_STATUSES = ("active", "pending")
 
 
 def is_inside(row) -> bool:
@@ -164,8 +164,7 @@ def can_request_to_join(user, group) -> bool:
 
 
 def can_leave(user, group) -> bool:
-    row = membership(user, group)
-    return row is not None and row.status in {"active", "pending"}
+    return is_inside(membership(user, group))
 
 
 def can_see_peer_answers(user, group, *, has_answered: bool, revealed: bool) -> bool:

@@ -238,7 +238,7 @@ def my_groups(user) -> list[tuple[StudyGroup, Membership]]:
     rows = db.session.execute(
         select(StudyGroup, Membership)
         .join(Membership, Membership.group_id == StudyGroup.id)
-        .where(Membership.user_id == user.id, Membership.status.in_(["active", "pending"]))
+        .where(Membership.user_id == user.id, Membership.status.in_(policy.INSIDE_STATUSES))
         .order_by(StudyGroup.name)
     )
     found = [(group, member) for group, member in rows]

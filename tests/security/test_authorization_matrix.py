@@ -587,3 +587,51 @@ def test_every_write_after_signing_out_is_refused(app, world, clients):
             if token == "fresh" and cell != visitor_cell:
                 problems.append(f"{method} {path}: {cell}, a visitor gets {visitor_cell}")
     assert not problems, "\n".join(problems)
+
+
+# --- A course group's co-educator ----------------------------------------------------------
+
+
+def test_a_co_educator_runs_the_course_group_without_a_membership_row(app, world):
+    """The co-educator of world.scenes["course"] (added through the service, no membership
+    row) hides a learner's answer, pins a thread and starts one, as the
+    educator who made the group could; the educator taken off the course cannot."""
+    from sqlalchemy import func, select
+
+    from coprod_study import policy
+    from coprod_study.models import Answer, Membership, StudyGroup, Thread, User
+    from tests.security.conftest import sign_in
+
+    scene = world.scenes["course"]
+    values = scene["values"]
+    group = db.session.scalar(select(StudyGroup).where(StudyGroup.slug == scene["slug"]))
+    co_educator = db.session.get(User, scene["user_ids"]["co_educator"])
+    former = db.session.get(User, scene["user_ids"]["former_educator"])
+    rows = select(func.count()).select_from(Membership).where(
+        Membership.group_id == group.id, Membership.user_id.in_([co_educator.id, former.id])
+    )
+    assert db.session.scalar(rows) == 0
+    assert policy.can_moderate(co_educator, group) and not policy.can_know_group(former, group)
+    base = f"/groups/{scene['slug']}"
+    writes = [
+        (f"{base}/hide/answer/{values['answer_id']}", {"reason": "Off topic."}),
+        (f"{base}/threads/{values['thread_id']}/pin", {"reason": ""}),
+        (f"{base}/threads/new", {"title": "From the co-educator", "body": "Hello.", "episode": "0"}),
+    ]
+    clients = {}
+    for role, person in (("former", former), ("co", co_educator)):
+        clients[role] = app.test_client()
+        sign_in(clients[role], person)
+    for path, data in writes:
+        before = snapshot()
+        response = clients["former"].post(
+            path, data={**data, "csrf_token": csrf_token(clients["former"], LIGHT_PAGE)}
+        )
+        assert response.status_code == 404 and snapshot() == before, path
+        response = clients["co"].post(
+            path, data={**data, "csrf_token": csrf_token(clients["co"], LIGHT_PAGE)}
+        )
+        assert response.status_code == 302 and snapshot() != before, path
+    db.session.expire_all()
+    assert db.session.get(Answer, values["answer_id"]).hidden_at is not None
+    assert db.session.scalar(select(Thread).where(Thread.title == "From the co-educator"))
