@@ -114,11 +114,26 @@ def can_create_group(user) -> bool:
     return has_site_role(user, current_app.config.get("GROUP_CREATION_ROLE", "learner"))
 
 
+# Membership statuses that count as being inside a group. A removed or banned row
+# is kept for the record (and to keep the banned out), but it is outside: so is
+# someone who left or was declined, whose row is gone.
+INSIDE_STATUSES = ("active", "pending")
+
+
+def is_inside(row) -> bool:
+    """Does this membership row (or None) count as being in the group?"""
+    return row is not None and row.status in INSIDE_STATUSES
+
+
 def can_know_group(user, group) -> bool:
-    """May the viewer learn that the group exists (else 404)?"""
+    """May the viewer learn that the group exists, its name and description (else 404)?
+
+    An invite-only group is known to those inside it, its course's educators and
+    admins; everyone outside it gets the answer a group that does not exist gets.
+    """
     if group.join_policy != "invite" or has_site_role(user, "admin"):
         return True
-    return membership(user, group) is not None or leads_course_of(user, group)
+    return is_inside(membership(user, group)) or leads_course_of(user, group)
 
 
 def can_view_group(user, group) -> bool:
@@ -149,8 +164,7 @@ def can_request_to_join(user, group) -> bool:
 
 
 def can_leave(user, group) -> bool:
-    row = membership(user, group)
-    return row is not None and row.status in {"active", "pending"}
+    return is_inside(membership(user, group))
 
 
 def can_see_peer_answers(user, group, *, has_answered: bool, revealed: bool) -> bool:

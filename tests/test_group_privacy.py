@@ -54,14 +54,15 @@ LISTED = {
     "history":  (LOGIN,  DENY,      DENY,   DENY,  DENY,   OK,         OK),
     "settings": (LOGIN,  DENY,      DENY,   DENY,  DENY,   OK,         OK),
 }
-# For an invite-only group, outsiders do not learn it exists.
+# For an invite-only group, outsiders do not learn it exists; a removed member is
+# outside it again (issue 27).
 INVITE_ONLY = {
-    "group":    (GONE,   GONE,      OK,     OK,    OK,     OK,         OK),
-    "members":  (GONE,   GONE,      DENY,   OK,    DENY,   OK,         OK),
-    "episode":  (GONE,   GONE,      DENY,   OK,    DENY,   OK,         OK),
-    "question": (GONE,   GONE,      DENY,   OK,    DENY,   OK,         OK),
-    "history":  (LOGIN,  GONE,      DENY,   DENY,  DENY,   OK,         OK),
-    "settings": (LOGIN,  GONE,      DENY,   DENY,  DENY,   OK,         OK),
+    "group":    (GONE,   GONE,      OK,     OK,    GONE,   OK,         OK),
+    "members":  (GONE,   GONE,      DENY,   OK,    GONE,   OK,         OK),
+    "episode":  (GONE,   GONE,      DENY,   OK,    GONE,   OK,         OK),
+    "question": (GONE,   GONE,      DENY,   OK,    GONE,   OK,         OK),
+    "history":  (LOGIN,  GONE,      DENY,   DENY,  GONE,   OK,         OK),
+    "settings": (LOGIN,  GONE,      DENY,   DENY,  GONE,   OK,         OK),
 }
 SEES_SECRET = {"member", "facilitator", "admin"}
 
@@ -96,6 +97,106 @@ def test_policy_answers_directly(world, role):
     from flask_login import AnonymousUserMixin
 
     viewer = viewer or AnonymousUserMixin()
-    assert can_know_group(viewer, group) == (role not in ("visitor", "non_member"))
+    assert can_know_group(viewer, group) == (role not in ("visitor", "non_member", "removed"))
     assert can_view_group(viewer, group) == (role in ("member", "facilitator", "admin"))
     assert can_moderate(viewer, group) == (role in ("facilitator", "admin"))
+
+
+# --- Outside means outside ---------------------------------------------------------------
+
+NEW_NAME = "Renamed Hideaway"
+NEW_DESCRIPTION = "Walrusword describes the group now."
+
+
+def _depart(how, group, facilitator, person):
+    from coprod_study.services import groups as group_service
+    from coprod_study.services import moderation
+
+    if how == "removed":
+        group_service.remove_member(facilitator, group, person.id, "Moved on.")
+    elif how == "banned":
+        moderation.ban(facilitator, group, person.id, "Not welcome.")
+    else:
+        group_service.leave(person, group)
+
+
+@pytest.mark.parametrize("how", ["removed", "banned", "left"])
+def test_a_renamed_invite_only_group_never_reaches_those_outside_it(
+    app, client, sample_catalog, outbox, how
+):
+    """Join by the link, write, be notified, then be removed, banned or leave; the group
+    is renamed afterwards. No page, API answer, search, notification, digest or export
+    gives them its new name or description, and every group URL is 404."""
+    from datetime import UTC, datetime
+
+    from coprod_study.services import answers as answer_service
+    from coprod_study.services import digests, discussion, moderation, personal_data
+    from coprod_study.services import groups as group_service
+    from tests.api_support import auth
+
+    facilitator = f.make_user(name="Fac")
+    group = f.make_group(
+        facilitator, name="Quiet Circle", join_policy="invite", description="About the circle."
+    )
+    person = f.make_user(name="Departing Person", email_preference="daily")
+    group_service.join_by_invite(person, group.invite_code)
+    staying = f.add_member(group, f.make_user(name="Staying Member"))
+    episode, question = f.first_question(group)
+    answer = answer_service.post_answer(person, group, question, "Pelicanword is my answer.")
+    answer_service.post_reply(facilitator, answer, "A reply the person is told about.")
+    thread = discussion.create_thread(facilitator, group, title="A thread", body="Its opening.")
+    discussion.reply(person, thread, "Pelicanword in a thread post.")
+    staying_answer = f.make_answer(group, staying, question, "The staying member's answer.")
+    moderation.flag(person, group, "answer", staying_answer.id, "other", "Please look.")
+    headers = auth(person)
+
+    _depart(how, group, facilitator, person)
+    group_service.update_group(
+        facilitator, group, name=NEW_NAME, description=NEW_DESCRIPTION, join_policy="invite",
+        post_first=True, allow_anonymous=False,
+    )
+    digests.send_digest(person, datetime.now(UTC))
+
+    login(client, person)
+    base = f"/groups/{group.slug}"
+    for path in (
+        base, f"{base}/members", f"{base}/episodes/{episode.slug}",
+        f"{base}/episodes/{episode.slug}/questions/1", f"{base}/threads/{thread.id}",
+        f"{base}/answers/{answer.id}", f"{base}/moderation", f"{base}/settings",
+    ):
+        response = client.get(path)
+        assert response.status_code == 404, (path, response.status_code)
+        assert NEW_NAME not in response.get_data(as_text=True)
+        assert "Walrusword" not in response.get_data(as_text=True)
+    for path in (
+        f"/api/v1{base}", f"/api/v1{base}/members", f"/api/v1{base}/threads",
+        f"/api/v1{base}/episodes/{episode.slug}/questions",
+    ):
+        response = client.get(path, headers=headers)
+        assert response.status_code == 404, (path, response.status_code)
+        assert "Walrusword" not in response.get_data(as_text=True)
+    for path in ("/", "/groups", "/notifications", "/search?q=Walrusword", "/search?q=Pelicanword"):
+        body = client.get(path).get_data(as_text=True)
+        # The search page repeats the query, so only the name is looked for.
+        assert NEW_NAME not in body, path
+    for path in ("/api/v1/groups", "/api/v1/notifications"):
+        assert NEW_NAME not in client.get(path, headers=headers).get_data(as_text=True)
+    for mail in outbox():
+        texts = [mail["Subject"]] + [
+            part.get_content() for part in mail.walk() if part.get_content_maintype() == "text"
+        ]
+        assert NEW_NAME not in " ".join(texts)
+
+    export = personal_data.export_data(person)
+    assert NEW_NAME not in str(export) and "Walrusword" not in str(export)
+    labels = [item["group"] for key in ("answers", "thread_posts", "flags_filed")
+              for item in export[key]]
+    labels += [item["group"] for item in export["group_memberships"]]
+    assert labels and group.slug not in labels
+    assert all(label == "a group you left" for label in labels)
+    assert all(item["group_name"] == "a group you left" for item in export["group_memberships"])
+
+    # The control: someone still in the group sees the new name.
+    other = app.test_client()
+    login(other, staying)
+    assert NEW_NAME in other.get(base).get_data(as_text=True)

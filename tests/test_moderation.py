@@ -130,6 +130,26 @@ def test_banned_person_cannot_rejoin_by_any_way(client, scene):
     assert row.status == "banned"
 
 
+def test_a_banned_person_cannot_leave_the_ban_behind(client, scene):
+    """Leaving would delete the ban's row, and with it the ban: it is refused, on the
+    page and in the service, and the person still cannot join again."""
+    group = scene["group"]
+    victim = scene["members"][3]
+    moderation.ban(scene["facilitator"], group, victim.id, "Abuse")
+    login(client, victim)
+    response = post_form(client, f"/groups/{group.slug}/leave", follow_redirects=True)
+    assert "You are not a member of this group." in response.get_data(as_text=True)
+    with pytest.raises(Exception, match="not a member"):
+        group_service.leave(victim, group)
+    db.session.expire_all()
+    row = db.session.scalar(
+        select(Membership).where(Membership.user_id == victim.id, Membership.group_id == group.id)
+    )
+    assert row is not None and row.status == "banned"
+    with pytest.raises(Exception, match="banned"):
+        group_service.join_by_invite(victim, group.invite_code)
+
+
 def test_flagging_thread_posts_and_dismissing(client, scene):
     thread = discussion.create_thread(scene["facilitator"], scene["group"], title="T", body="Opening")
     post = discussion.reply(scene["members"][0], thread, "rude words")

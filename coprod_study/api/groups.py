@@ -131,7 +131,7 @@ def my_groups():
     stmt = (
         select(StudyGroup, Membership)
         .join(Membership, Membership.group_id == StudyGroup.id)
-        .where(Membership.user_id == user.id, Membership.status.in_(["active", "pending"]))
+        .where(Membership.user_id == user.id, Membership.status.in_(policy.INSIDE_STATUSES))
         .order_by(StudyGroup.id)
     )
     if after is not None:

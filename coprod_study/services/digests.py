@@ -109,8 +109,13 @@ def _claim(user: User, now: datetime) -> tuple[DigestRun, list[Notification]] | 
     return run, pending
 
 
-def _sections(notifications: list[Notification]):
-    """Group by group, then by thread, keeping newest-first order inside."""
+def _sections(user: User, notifications: list[Notification]):
+    """Group by group, then by thread, keeping newest-first order inside.
+
+    A group the person may no longer know (they left an invite-only group) is not
+    named: its heading would give away a name it was given since."""
+    from coprod_study import policy
+
     group_ids = {n.group_id for n in notifications if n.group_id}
     thread_ids = {n.thread_id for n in notifications if n.thread_id}
     groups = {
@@ -122,9 +127,14 @@ def _sections(notifications: list[Notification]):
     sections: OrderedDict = OrderedDict()
     for item in sorted(notifications, key=lambda n: n.id, reverse=True):
         group = groups.get(item.group_id)
-        group_name = group.name if group else gettext("Your account")
         thread = threads.get(item.thread_id)
         thread_title = thread.title if thread else None
+        if group is None:
+            group_name = gettext("Your account")
+        elif policy.can_know_group(user, group):
+            group_name = group.name
+        else:
+            group_name, thread_title = gettext("a group you left"), None
         sections.setdefault(group_name, OrderedDict()).setdefault(thread_title, []).append(item)
     return sections
 
@@ -156,7 +166,7 @@ def _render_digest(user: User, pending: list[Notification]) -> tuple[str, str, s
     base = current_app.config["BASE_URL"].rstrip("/")
     context = {
         "user": user,
-        "sections": _sections(pending),
+        "sections": _sections(user, pending),
         "count": len(pending),
         "assignments": _assignments_due(user),
         "base": base,

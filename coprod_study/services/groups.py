@@ -238,7 +238,7 @@ def my_groups(user) -> list[tuple[StudyGroup, Membership]]:
     rows = db.session.execute(
         select(StudyGroup, Membership)
         .join(Membership, Membership.group_id == StudyGroup.id)
-        .where(Membership.user_id == user.id, Membership.status.in_(["active", "pending"]))
+        .where(Membership.user_id == user.id, Membership.status.in_(policy.INSIDE_STATUSES))
         .order_by(StudyGroup.name)
     )
     found = [(group, member) for group, member in rows]
@@ -358,7 +358,9 @@ def reset_invite(actor, group: StudyGroup) -> str:
 
 def leave(user, group: StudyGroup) -> None:
     row = _existing(user, group)
-    if row is None or row.status == "removed":
+    # A removed or banned row is not a membership to leave; deleting a ban's row would
+    # lift the ban.
+    if not policy.is_inside(row):
         raise Conflict(_("You are not a member of this group."))
     if row.is_facilitator:
         others = db.session.scalar(
@@ -376,6 +378,8 @@ def leave(user, group: StudyGroup) -> None:
                     "before you leave."
                 )
             )
+    # Like a removed member, someone who leaves loses the group's unread notifications.
+    notifications.withdraw_for_member(group, user.id)
     db.session.delete(row)
     db.session.commit()
     policy.forget_memberships()

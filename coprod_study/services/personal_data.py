@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash
 
+from coprod_study import policy
 from coprod_study.errors import Conflict, DomainError
 from coprod_study.extensions import db
 from coprod_study.models import (
@@ -101,6 +102,28 @@ def _revisions(model, column, ids) -> dict[int, list[dict]]:
     return found
 
 
+def _group_labels(user: User, groups: dict, memberships) -> dict[int, tuple[str, str]]:
+    """Slug and name to export for each group: those of the groups the person may
+    know, and "a group you left" for an invite-only group they are outside of now,
+    whose current name and slug are no longer theirs to learn."""
+    rows = {member.group_id: member for member, _group in memberships}
+    course_roles = dict(
+        db.session.execute(
+            select(CourseMember.course_id, CourseMember.role).where(CourseMember.user_id == user.id)
+        ).all()
+    )
+    left = _("a group you left")
+    labels = {}
+    for group in groups.values():
+        # Seeded so that the policy asks no query per group.
+        policy.remember_membership(user, group, rows.get(group.id))
+        if group.course_id is not None:
+            policy.remember_course_role(user, group.course_id, course_roles.get(group.course_id))
+        known = policy.can_know_group(user, group)
+        labels[group.id] = (group.slug, group.name) if known else (left, left)
+    return labels
+
+
 def export_data(user: User) -> dict:
     """Everything the person wrote, their settings, memberships, enrolments and notifications."""
     groups = {g.id: g for g in db.session.scalars(select(StudyGroup))}
@@ -134,6 +157,11 @@ def export_data(user: User) -> dict:
         .where(Membership.user_id == user.id)
         .order_by(Membership.id)
     ).all()
+    group_labels = _group_labels(user, groups, memberships)
+
+    def group_label(group_id: int) -> str:
+        return group_labels[group_id][0]
+
     enrolments = db.session.execute(
         select(CourseMember, Course)
         .join(Course, Course.id == CourseMember.course_id)
@@ -159,8 +187,8 @@ def export_data(user: User) -> dict:
         },
         "group_memberships": [
             {
-                "group": group.slug,
-                "group_name": group.name,
+                "group": group_label(group.id),
+                "group_name": group_labels[group.id][1],
                 "role": member.role,
                 "status": member.status,
                 "request_message": member.request_message,
@@ -175,7 +203,7 @@ def export_data(user: User) -> dict:
         ],
         "answers": [
             {
-                "group": groups[a.group_id].slug,
+                "group": group_label(a.group_id),
                 **labels[a.id],
                 **text_fields(a),
                 "earlier_versions": answer_history.get(a.id, []),
@@ -184,7 +212,7 @@ def export_data(user: User) -> dict:
         ],
         "replies": [
             {
-                "group": groups[_reply_group(r)].slug,
+                "group": group_label(_reply_group(r)),
                 "answer_id": r.answer_id,
                 **text_fields(r),
                 "earlier_versions": reply_history.get(r.id, []),
@@ -193,7 +221,7 @@ def export_data(user: User) -> dict:
         ],
         "thread_posts": [
             {
-                "group": groups[threads[p.thread_id].group_id].slug,
+                "group": group_label(threads[p.thread_id].group_id),
                 "thread": threads[p.thread_id].title,
                 **text_fields(p),
                 "earlier_versions": post_history.get(p.id, []),
@@ -201,7 +229,7 @@ def export_data(user: User) -> dict:
             for p in posts
         ],
         "flags_filed": [
-            {"group": groups[f.group_id].slug, "target": f.target_type, "reason": f.reason,
+            {"group": group_label(f.group_id), "target": f.target_type, "reason": f.reason,
              "text": f.text, "created_at": _when(f.created_at)}
             for f in db.session.scalars(select(Flag).where(Flag.reporter_id == user.id))
         ],

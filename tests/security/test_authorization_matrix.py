@@ -4,6 +4,7 @@ A row is one cell per role, in the order of ROLES below. A cell is
   <status>   the HTTP status, or L for a redirect to the sign-in page
   S          the group's private text (world.SECRET) is in the body
   C          the course's private text (world.COURSE_SECRET) is in the body
+  N          the name of the author of the group's anonymous posts is in the body
   +          the request wrote to the database (write methods only)
 A cell without S or C asserts that the text is NOT in the body; a write cell
 without + asserts that no row of any table changed.
@@ -13,14 +14,16 @@ test: add its row to EXPECTED (the failure message prints what it answered).
 """
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 import pytest
 
+from coprod_study.extensions import db
 from tests.api_support import bearer
 from tests.conftest import csrf_token
 from tests.factories import DEFAULT_PASSWORD
 from tests.security.conftest import differences, snapshot, url_rules
-from tests.security.world import COURSE_SECRET, ROLES, SECRET
+from tests.security.world import ANONYMOUS_NAME, COURSE_SECRET, ROLES, SECRET
 
 READ = frozenset({"GET"})
 IGNORED_METHODS = frozenset({"HEAD", "OPTIONS"})
@@ -31,202 +34,210 @@ READ_MARKERS = {"thread_reads"}
 LIGHT_PAGE = "/contact/sent"
 
 # Roles, in this order: visitor, learner (not a member), pending member, member,
-# removed member, facilitator of another group, facilitator, educator of another
-# course, educator, admin. The group has "request to join"; the member is also a
-# learner of the course; the course lets learners choose their group.
+# removed member, banned member, someone who joined and left, facilitator of another
+# group, facilitator, educator of another course, educator, admin. The group has
+# "request to join" and allows anonymous posts (an answer, a reply and a thread post
+# whose author's name must reach only the facilitators and admins: N); the member is
+# also a learner of the course; the course lets learners choose their group.
 # The calendar feeds and the invite, reset and unsubscribe links are capabilities:
 # whoever holds the token in the URL gets the same answer.
 EXPECTED: dict[tuple[str, str], str] = {
-    #                                                 visit learn pend  memb  remov ofac  facil oedu  educ  admin
+    #                                                 visit learn pend  memb  remov bann  left  ofac  facil oedu  educ  admin
     # --- catalog ---------------------------------------------------------------
-    ("catalog.dimensions", "GET"):                   "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.episode", "GET"):                      "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.episode_chapters", "GET"):             "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.episodes", "GET"):                     "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.favicon", "GET"):                      "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.healthz", "GET"):                      "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.index", "GET"):                        "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.mark_listened", "POST"):               "L     302+  302+  302+  302+  302+  302+  302+  302+  302+",
-    ("catalog.moment", "GET"):                       "L     200   200   200S  200   200   200S  200   200   200",
-    ("catalog.podcast_feed", "GET"):                 "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.set_language", "POST"):                "302   302   302   302   302   302   302   302   302   302",
-    ("catalog.transcript", "GET"):                   "200   200   200   200   200   200   200   200   200   200",
-    ("catalog.transcript_vtt", "GET"):               "200   200   200   200   200   200   200   200   200   200",
+    ("catalog.dimensions", "GET"):                   "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.episode", "GET"):                      "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.episode_chapters", "GET"):             "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.episodes", "GET"):                     "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.favicon", "GET"):                      "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.healthz", "GET"):                      "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.index", "GET"):                        "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.mark_listened", "POST"):               "L     302+  302+  302+  302+  302+  302+  302+  302+  302+  302+  302+",
+    ("catalog.moment", "GET"):                       "L     200   200   200S  200   200   200   200   200S  200   200   200",
+    ("catalog.podcast_feed", "GET"):                 "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.set_language", "POST"):                "302   302   302   302   302   302   302   302   302   302   302   302",
+    ("catalog.transcript", "GET"):                   "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("catalog.transcript_vtt", "GET"):               "200   200   200   200   200   200   200   200   200   200   200   200",
     # --- auth ------------------------------------------------------------------
-    ("auth.change_password", "GET"):                 "L     200   200   200   200   200   200   200   200   200",
-    ("auth.change_password", "POST"):                "L     400   400   400   400   400   400   400   400   400",
-    ("auth.login", "GET"):                           "200   302   302   302   302   302   302   302   302   302",
-    ("auth.login", "POST"):                          "400   302   302   302   302   302   302   302   302   302",
-    ("auth.logout", "POST"):                         "302   302+  302+  302+  302+  302+  302+  302+  302+  302+",
-    ("auth.register", "GET"):                        "200   302   302   302   302   302   302   302   302   302",
-    ("auth.register", "POST"):                       "302+  302   302   302   302   302   302   302   302   302",
-    ("auth.reset_request", "GET"):                   "200   200   200   200   200   200   200   200   200   200",
-    ("auth.reset_request", "POST"):                  "200   200   200   200   200   200   200   200   200   200",
-    ("auth.reset_with_token", "GET"):                "200   200   200   200   200   200   200   200   200   200",
-    ("auth.reset_with_token", "POST"):               "400   400   400   400   400   400   400   400   400   400",
+    ("auth.change_password", "GET"):                 "L     200   200   200   200   200   200   200   200   200   200   200",
+    ("auth.change_password", "POST"):                "L     400   400   400   400   400   400   400   400   400   400   400",
+    ("auth.login", "GET"):                           "200   302   302   302   302   302   302   302   302   302   302   302",
+    ("auth.login", "POST"):                          "400   302   302   302   302   302   302   302   302   302   302   302",
+    ("auth.logout", "POST"):                         "302   302+  302+  302+  302+  302+  302+  302+  302+  302+  302+  302+",
+    ("auth.register", "GET"):                        "200   302   302   302   302   302   302   302   302   302   302   302",
+    ("auth.register", "POST"):                       "302+  302   302   302   302   302   302   302   302   302   302   302",
+    ("auth.reset_request", "GET"):                   "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("auth.reset_request", "POST"):                  "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("auth.reset_with_token", "GET"):                "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("auth.reset_with_token", "POST"):               "400   400   400   400   400   400   400   400   400   400   400   400",
     # --- account ---------------------------------------------------------------
-    ("account.delete", "GET"):                       "L     200   200   200   200   200   200   200   200   200",
-    ("account.delete", "POST"):                      "L     302+  302+  302+  302+  302+  400   302+  302+  400",
-    ("account.export", "GET"):                       "L     200   200   200S  200   200   200S  200   200   200",
-    ("account.new_token", "GET"):                    "L     200   200   200   200   200   200   200   200   200",
-    ("account.new_token", "POST"):                   "L     200+  200+  200+  200+  200+  200+  200+  200+  200+",
-    ("account.profile", "GET"):                      "L     200   200   200   200   200   200   200   200   200",
-    ("account.profile", "POST"):                     "L     302+  302+  302+  302+  302+  302+  302+  302+  302+",
-    ("account.revoke_token", "POST"):                "L     404   404   302+  404   404   404   404   404   404",
+    ("account.delete", "GET"):                       "L     200   200   200   200   200   200   200   200   200   200   200",
+    ("account.delete", "POST"):                      "L     302+  302+  302+  302+  302+  302+  302+  400   302+  302+  400",
+    ("account.export", "GET"):                       "L     200   200   200S  200   200   200   200   200S  200   200   200",
+    ("account.new_token", "GET"):                    "L     200   200   200   200   200   200   200   200   200   200   200",
+    ("account.new_token", "POST"):                   "L     200+  200+  200+  200+  200+  200+  200+  200+  200+  200+  200+",
+    ("account.profile", "GET"):                      "L     200   200   200   200   200   200   200   200   200   200   200",
+    ("account.profile", "POST"):                     "L     302+  302+  302+  302+  302+  302+  302+  302+  302+  302+  302+",
+    ("account.revoke_token", "POST"):                "L     404   404   302+  404   404   404   404   404   404   404   404",
     # --- inquiries -------------------------------------------------------------
-    ("inquiries.contact", "GET"):                    "200   200   200   200   200   200   200   200   200   200",
-    ("inquiries.contact", "POST"):                   "400   400   400   400   400   400   400   400   400   400",
-    ("inquiries.sent", "GET"):                       "200   200   200   200   200   200   200   200   200   200",
+    ("inquiries.contact", "GET"):                    "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("inquiries.contact", "POST"):                   "400   400   400   400   400   400   400   400   400   400   400   400",
+    ("inquiries.sent", "GET"):                       "200   200   200   200   200   200   200   200   200   200   200   200",
     # --- search ----------------------------------------------------------------
-    ("search.index", "GET"):                         "200   200   200   200S  200   200   200S  200   200   200S",
+    ("search.index", "GET"):                         "200   200   200   200S  200   200   200   200   200SN 200   200   200SN",
     # --- notifications ---------------------------------------------------------
-    ("notifications.index", "GET"):                  "L     200   200   200S  200   200   200S  200   200   200",
-    ("notifications.read_all", "POST"):              "L     302   302   302+  302   302   302+  302   302   302",
-    ("notifications.read_one", "POST"):              "L     404   404   302+  404   404   404   404   404   404",
-    ("notifications.unsubscribe", "GET"):            "200   200   200   200   200   200   200   200   200   200",
-    ("notifications.unsubscribe", "POST"):           "200+  200   200   200   200   200   200   200   200   200",
+    ("notifications.index", "GET"):                  "L     200   200   200S  200   200   200   200   200S  200   200   200",
+    ("notifications.read_all", "POST"):              "L     302   302   302+  302   302   302   302   302+  302   302   302",
+    ("notifications.read_one", "POST"):              "L     404   404   302+  404   404   404   404   404   404   404   404",
+    ("notifications.unsubscribe", "GET"):            "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("notifications.unsubscribe", "POST"):           "200+  200   200   200   200   200   200   200   200   200   200   200",
     # --- groups ----------------------------------------------------------------
-    ("groups.add_question", "POST"):                 "L     403   403   403   403   403   302+  403   403   302+",
-    ("groups.answer_history", "GET"):                "L     403   403   403   403   403   200S  403   403   200S",
-    ("groups.answer_link", "GET"):                   "403   403   403   302   403   403   302   403   403   302",
-    ("groups.delete_answer", "POST"):                "L     403   403   302+  403   403   302   403   403   302",
-    ("groups.delete_reply", "POST"):                 "L     403   403   302+  403   403   302   403   403   302",
-    ("groups.edit_answer", "GET"):                   "L     403   403   200   403   403   403   403   403   403",
-    ("groups.edit_answer", "POST"):                  "L     403   403   302+  403   403   403   403   403   403",
-    ("groups.edit_question", "GET"):                 "L     403   403   403   403   403   200   403   403   200",
-    ("groups.edit_question", "POST"):                "L     403   403   403   403   403   302+  403   403   302",
-    ("groups.edit_reply", "GET"):                    "L     403   403   200S  403   403   403   403   403   403",
-    ("groups.edit_reply", "POST"):                   "L     403   403   302+  403   403   403   403   403   403",
-    ("groups.endorse_answer", "POST"):               "L     403   403   403   403   403   302+  403   403   302+",
-    ("groups.episode", "GET"):                       "403   403   403   200   403   403   200   403   403   200",
-    ("groups.index", "GET"):                         "200   200   200   200   200   200   200   200   200   200",
-    ("groups.join", "POST"):                         "L     302+  409   409   302+  302+  409   302+  302+  302+",
-    ("groups.join_by_invite", "GET"):                "L     200   200   200   200   200   200   200   200   200",
-    ("groups.join_by_invite", "POST"):               "L     302+  302   302   302+  302+  302   302+  302+  302+",
-    ("groups.leave", "POST"):                        "L     302   302+  302+  302   302   302   302   302   302",
-    ("groups.member_action", "POST"):                "L     403   403   403   403   403   302+  403   403   302",
-    ("groups.members", "GET"):                       "403   403   403   200   403   403   200   403   403   200",
-    ("groups.move_question", "POST"):                "L     403   403   403   403   403   302   403   403   302",
-    ("groups.new", "GET"):                           "L     200   200   200   200   200   200   200   200   200",
-    ("groups.new", "POST"):                          "L     302+  302+  302+  302+  302+  302+  302+  302+  302+",
-    ("groups.question", "GET"):                      "403   403   403   200S  403   403   200S  403   403   200S",
-    ("groups.question", "POST"):                     "403   403   403   409S  403   403   302+  403   403   403S",
-    ("groups.reply", "POST"):                        "L     403   403   302+  403   403   302+  403   403   403",
-    ("groups.reply_history", "GET"):                 "L     403   403   403   403   403   200S  403   403   200S",
-    ("groups.reset_invite", "POST"):                 "L     403   403   403   403   403   302+  403   403   302+",
-    ("groups.reveal", "POST"):                       "L     403   403   403   403   403   302+  403   403   302",
-    ("groups.settings", "GET"):                      "L     403   403   403   403   403   200   403   403   200",
-    ("groups.settings", "POST"):                     "L     403   403   403   403   403   302+  403   403   302",
-    ("groups.show", "GET"):                          "200   200   200   200S  200   200   200S  200   200   200S",
+    ("groups.add_question", "POST"):                 "L     403   403   403   403   403   403   403   302+  403   403   302+",
+    ("groups.answer_history", "GET"):                "L     403   403   403   403   403   403   403   200S  403   403   200S",
+    ("groups.answer_link", "GET"):                   "403   403   403   302   403   403   403   403   302   403   403   302",
+    ("groups.delete_answer", "POST"):                "L     403   403   302+  403   403   403   403   302   403   403   302",
+    ("groups.delete_reply", "POST"):                 "L     403   403   302+  403   403   403   403   302   403   403   302",
+    ("groups.edit_answer", "GET"):                   "L     403   403   200   403   403   403   403   403   403   403   403",
+    ("groups.edit_answer", "POST"):                  "L     403   403   302+  403   403   403   403   403   403   403   403",
+    ("groups.edit_question", "GET"):                 "L     403   403   403   403   403   403   403   200   403   403   200",
+    ("groups.edit_question", "POST"):                "L     403   403   403   403   403   403   403   302+  403   403   302",
+    ("groups.edit_reply", "GET"):                    "L     403   403   200S  403   403   403   403   403   403   403   403",
+    ("groups.edit_reply", "POST"):                   "L     403   403   302+  403   403   403   403   403   403   403   403",
+    ("groups.endorse_answer", "POST"):               "L     403   403   403   403   403   403   403   302+  403   403   302+",
+    ("groups.episode", "GET"):                       "403   403   403   200   403   403   403   403   200   403   403   200",
+    ("groups.index", "GET"):                         "200   200   200   200   200   200   200   200   200   200   200   200",
+    # The banned cannot join again (403), whatever the door.
+    ("groups.join", "POST"):                         "L     302+  409   409   302+  403   302+  302+  409   302+  302+  302+",
+    ("groups.join_by_invite", "GET"):                "L     200   200   200   200   200   200   200   200   200   200   200",
+    ("groups.join_by_invite", "POST"):               "L     302+  302   302   302+  302   302+  302+  302   302+  302+  302+",
+    # Removed and banned have no membership to leave: leaving would lift a ban.
+    ("groups.leave", "POST"):                        "L     302   302+  302+  302   302   302   302   302   302   302   302",
+    ("groups.member_action", "POST"):                "L     403   403   403   403   403   403   403   302+  403   403   302",
+    # N on member lists: the anonymous posts' author is listed as a member, as everyone is.
+    ("groups.members", "GET"):                       "403   403   403   200N  403   403   403   403   200N  403   403   200N",
+    ("groups.move_question", "POST"):                "L     403   403   403   403   403   403   403   302   403   403   302",
+    ("groups.new", "GET"):                           "L     200   200   200   200   200   200   200   200   200   200   200",
+    ("groups.new", "POST"):                          "L     302+  302+  302+  302+  302+  302+  302+  302+  302+  302+  302+",
+    ("groups.question", "GET"):                      "403   403   403   200S  403   403   403   403   200SN 403   403   200SN",
+    ("groups.question", "POST"):                     "403   403   403   409S  403   403   403   403   302+  403   403   403SN",
+    ("groups.reply", "POST"):                        "L     403   403   302+  403   403   403   403   302+  403   403   403",
+    ("groups.reply_history", "GET"):                 "L     403   403   403   403   403   403   403   200S  403   403   200S",
+    ("groups.reset_invite", "POST"):                 "L     403   403   403   403   403   403   403   302+  403   403   302+",
+    ("groups.reveal", "POST"):                       "L     403   403   403   403   403   403   403   302+  403   403   302",
+    ("groups.settings", "GET"):                      "L     403   403   403   403   403   403   403   200   403   403   200",
+    ("groups.settings", "POST"):                     "L     403   403   403   403   403   403   403   302+  403   403   302",
+    ("groups.show", "GET"):                          "200   200   200   200S  200   200   200   200   200S  200   200   200S",
     # --- discussion ------------------------------------------------------------
-    ("discussion.change", "POST"):                   "L     403   403   403   403   403   302+  403   403   302",
-    ("discussion.delete_post", "POST"):              "L     403   403   302+  403   403   302   403   403   302",
-    ("discussion.edit_post", "GET"):                 "L     403   403   200   403   403   403   403   403   403",
-    ("discussion.edit_post", "POST"):                "L     403   403   302+  403   403   403   403   403   403",
-    ("discussion.follow", "POST"):                   "L     403   403   302+  403   403   302+  403   403   302+",
-    ("discussion.new_thread", "GET"):                "L     403   403   403   403   403   200   403   403   200",
-    ("discussion.new_thread", "POST"):               "L     403   403   403   403   403   302+  403   403   302+",
-    ("discussion.post_history", "GET"):              "L     403   403   403   403   403   200S  403   403   200S",
-    ("discussion.thread", "GET"):                    "403   403   403   200S  403   403   200S  403   403   200S",
-    ("discussion.thread", "POST"):                   "403   403   403   302+  403   403   302+  403   403   403S",
+    ("discussion.change", "POST"):                   "L     403   403   403   403   403   403   403   302+  403   403   302",
+    ("discussion.delete_post", "POST"):              "L     403   403   302+  403   403   403   403   302   403   403   302",
+    ("discussion.edit_post", "GET"):                 "L     403   403   200   403   403   403   403   403   403   403   403",
+    ("discussion.edit_post", "POST"):                "L     403   403   302+  403   403   403   403   403   403   403   403",
+    ("discussion.follow", "POST"):                   "L     403   403   302+  403   403   403   403   302+  403   403   302+",
+    ("discussion.new_thread", "GET"):                "L     403   403   403   403   403   403   403   200   403   403   200",
+    ("discussion.new_thread", "POST"):               "L     403   403   403   403   403   403   403   302+  403   403   302+",
+    ("discussion.post_history", "GET"):              "L     403   403   403   403   403   403   403   200S  403   403   200S",
+    ("discussion.thread", "GET"):                    "403   403   403   200S  403   403   403   403   200SN 403   403   200SN",
+    ("discussion.thread", "POST"):                   "403   403   403   302+  403   403   403   403   302+  403   403   403SN",
     # --- moderation ------------------------------------------------------------
-    ("moderation.ban", "POST"):                      "L     403   403   403   403   403   302+  403   403   302",
-    ("moderation.dismiss", "POST"):                  "L     403   403   403   403   403   302+  403   403   302+",
-    ("moderation.flag", "POST"):                     "L     403   403   303   403   403   302+  403   403   403",
-    ("moderation.hide", "POST"):                     "L     403   403   403   403   403   302+  403   403   302+",
-    ("moderation.queue", "GET"):                     "L     403   403   403   403   403   200S  403   403   200S",
-    ("moderation.restore", "POST"):                  "L     403   403   403   403   403   302   403   403   302",
+    ("moderation.ban", "POST"):                      "L     403   403   403   403   403   403   403   302+  403   403   302",
+    ("moderation.dismiss", "POST"):                  "L     403   403   403   403   403   403   403   302+  403   403   302+",
+    ("moderation.flag", "POST"):                     "L     403   403   303   403   403   403   403   302+  403   403   403",
+    ("moderation.hide", "POST"):                     "L     403   403   403   403   403   403   403   302+  403   403   302+",
+    ("moderation.queue", "GET"):                     "L     403   403   403   403   403   403   403   200S  403   403   200S",
+    ("moderation.restore", "POST"):                  "L     403   403   403   403   403   403   403   302   403   403   302",
     # --- courses ---------------------------------------------------------------
-    ("courses.add_educator", "POST"):                "L     404   404   403   404   404   404   404   302+  409",
-    ("courses.add_learners", "POST"):                "L     404   404   403   404   404   404   404   302+  302+",
-    ("courses.choose_group", "POST"):                "L     404   404   302+  404   404   404   404   403   403",
-    ("courses.course_calendar", "GET"):              "200C  200C  200C  200C  200C  200C  200C  200C  200C  200C",
-    ("courses.create_group", "POST"):                "L     404   404   403   404   404   404   404   302+  302+",
-    ("courses.edit_assignment", "GET"):              "L     404   404   403   404   404   404   404   200C  200C",
-    ("courses.edit_assignment", "POST"):             "L     404   404   403   404   404   404   404   302+  302+",
-    ("courses.enrol", "POST"):                       "L     302+  302+  409   302+  302+  302+  302+  409   302+",
-    ("courses.extensions", "GET"):                   "L     404   404   403   404   404   404   404   200   200",
-    ("courses.extensions", "POST"):                  "L     404   404   403   404   404   404   404   302+  302+",
-    ("courses.index", "GET"):                        "L     200   200   200   200   200   200   200   200   200",
-    ("courses.invite", "GET"):                       "200   200   200   200   200   200   200   200   200   200",
-    ("courses.invite", "POST"):                      "400   302+  404   404   404   404   404   404   404   404",
-    ("courses.leave", "GET"):                        "L     404   404   200   404   404   404   404   403   403",
-    ("courses.leave", "POST"):                       "L     404   404   302+  404   404   404   404   403   403",
-    ("courses.new", "GET"):                          "L     403   403   403   403   403   403   200   200   200",
-    ("courses.new", "POST"):                         "L     403   403   403   403   403   403   302+  409   409",
-    ("courses.new_assignment", "GET"):               "L     404   404   403   404   404   404   404   200   200",
-    ("courses.new_assignment", "POST"):              "L     404   404   403   404   404   404   404   302+  409",
-    ("courses.new_calendar_link", "POST"):           "L     200+  200+  200+  200+  200+  200+  200+  200+  200+",
-    ("courses.personal_calendar", "GET"):            "200C  200C  200C  200C  200C  200C  200C  200C  200C  200C",
-    ("courses.place", "POST"):                       "L     404   404   403   404   404   404   404   302+  302+",
-    ("courses.placement", "POST"):                   "L     404   404   403   404   404   404   404   302   302",
-    ("courses.progress", "GET"):                     "L     404   404   403   404   404   404   404   200   200",
-    ("courses.progress_csv", "GET"):                 "L     404   404   403   404   404   404   404   200   200",
-    ("courses.remove_extension", "POST"):            "L     404   404   403   404   404   404   404   302+  404",
-    ("courses.remove_learner", "GET"):               "L     404   404   403   404   404   404   404   200   200",
+    ("courses.add_educator", "POST"):                "L     404   404   403   404   404   404   404   404   404   302+  409",
+    ("courses.add_learners", "POST"):                "L     404   404   403   404   404   404   404   404   404   302+  302+",
+    ("courses.choose_group", "POST"):                "L     404   404   302+  404   404   404   404   404   404   403   403",
+    ("courses.course_calendar", "GET"):              "200C  200C  200C  200C  200C  200C  200C  200C  200C  200C  200C  200C",
+    ("courses.create_group", "POST"):                "L     404   404   403   404   404   404   404   404   404   302+  302+",
+    ("courses.edit_assignment", "GET"):              "L     404   404   403   404   404   404   404   404   404   200C  200C",
+    ("courses.edit_assignment", "POST"):             "L     404   404   403   404   404   404   404   404   404   302+  302+",
+    ("courses.enrol", "POST"):                       "L     302+  302+  409   302+  302+  302+  302+  302+  302+  409   302+",
+    ("courses.extensions", "GET"):                   "L     404   404   403   404   404   404   404   404   404   200   200",
+    ("courses.extensions", "POST"):                  "L     404   404   403   404   404   404   404   404   404   302+  302+",
+    ("courses.index", "GET"):                        "L     200   200   200   200   200   200   200   200   200   200   200",
+    ("courses.invite", "GET"):                       "200   200   200   200   200   200   200   200   200   200   200   200",
+    # The invite is used once: the learner takes it first.
+    ("courses.invite", "POST"):                      "400   302+  404   404   404   404   404   404   404   404   404   404",
+    ("courses.leave", "GET"):                        "L     404   404   200   404   404   404   404   404   404   403   403",
+    ("courses.leave", "POST"):                       "L     404   404   302+  404   404   404   404   404   404   403   403",
+    ("courses.new", "GET"):                          "L     403   403   403   403   403   403   403   403   200   200   200",
+    ("courses.new", "POST"):                         "L     403   403   403   403   403   403   403   403   302+  409   409",
+    ("courses.new_assignment", "GET"):               "L     404   404   403   404   404   404   404   404   404   200   200",
+    ("courses.new_assignment", "POST"):              "L     404   404   403   404   404   404   404   404   404   302+  409",
+    ("courses.new_calendar_link", "POST"):           "L     200+  200+  200+  200+  200+  200+  200+  200+  200+  200+  200+",
+    ("courses.personal_calendar", "GET"):            "200C  200C  200C  200C  200C  200C  200C  200C  200C  200C  200C  200C",
+    ("courses.place", "POST"):                       "L     404   404   403   404   404   404   404   404   404   302+  302+",
+    ("courses.placement", "POST"):                   "L     404   404   403   404   404   404   404   404   404   302   302",
+    ("courses.progress", "GET"):                     "L     404   404   403   404   404   404   404   404   404   200   200",
+    ("courses.progress_csv", "GET"):                 "L     404   404   403   404   404   404   404   404   404   200   200",
+    ("courses.remove_extension", "POST"):            "L     404   404   403   404   404   404   404   404   404   302+  404",
+    ("courses.remove_learner", "GET"):               "L     404   404   403   404   404   404   404   404   404   200   200",
     # The educator has removed the learner by the time the admin asks.
-    ("courses.remove_learner", "POST"):              "L     404   404   403   404   404   404   404   302+  404",
-    ("courses.reset_enrol_code", "POST"):            "L     404   404   403   404   404   404   404   302+  302+",
-    ("courses.revoke_calendar_link", "POST"):        "L     404   404   302+  404   404   404   404   404   404",
-    ("courses.settings", "GET"):                     "L     404   404   403   404   404   404   404   200   200",
-    ("courses.settings", "POST"):                    "L     404   404   403   404   404   404   404   302+  302",
-    ("courses.show", "GET"):                         "L     404   404   200C  404   404   404   404   200   200",
+    ("courses.remove_learner", "POST"):              "L     404   404   403   404   404   404   404   404   404   302+  404",
+    ("courses.reset_enrol_code", "POST"):            "L     404   404   403   404   404   404   404   404   404   302+  302+",
+    ("courses.revoke_calendar_link", "POST"):        "L     404   404   302+  404   404   404   404   404   404   404   404",
+    ("courses.settings", "GET"):                     "L     404   404   403   404   404   404   404   404   404   200   200",
+    ("courses.settings", "POST"):                    "L     404   404   403   404   404   404   404   404   404   302+  302",
+    ("courses.show", "GET"):                         "L     404   404   200C  404   404   404   404   404   404   200   200",
     # --- admin -----------------------------------------------------------------
-    ("admin.add_item", "POST"):                      "L     403   403   403   403   403   403   403   403   302+",
-    ("admin.audit_log", "GET"):                      "L     403   403   403   403   403   403   403   403   200",
-    ("admin.change_role", "POST"):                   "L     403   403   403   403   403   403   403   403   302+",
-    ("admin.delete_episode", "POST"):                "L     403   403   403   403   403   403   403   403   302",
-    ("admin.delete_item", "POST"):                   "L     403   403   403   403   403   403   403   403   302",
-    ("admin.delete_transcript", "POST"):             "L     403   403   403   403   403   403   403   403   302+",
-    ("admin.edit_episode", "GET"):                   "L     403   403   403   403   403   403   403   403   200",
-    ("admin.edit_episode", "POST"):                  "L     403   403   403   403   403   403   403   403   400",
-    ("admin.episodes", "GET"):                       "L     403   403   403   403   403   403   403   403   200",
-    ("admin.feed_import", "GET"):                    "L     403   403   403   403   403   403   403   403   200",
-    ("admin.feed_import", "POST"):                   "L     403   403   403   403   403   403   403   403   400",
-    ("admin.index", "GET"):                          "L     403   403   403   403   403   403   403   403   200",
-    ("admin.inquiry", "GET"):                        "L     403   403   403   403   403   403   403   403   200",
-    ("admin.inquiry_list", "GET"):                   "L     403   403   403   403   403   403   403   403   200",
-    ("admin.inquiry_status", "POST"):                "L     403   403   403   403   403   403   403   403   302+",
-    ("admin.move_item", "POST"):                     "L     403   403   403   403   403   403   403   403   302+",
-    ("admin.new_episode", "GET"):                    "L     403   403   403   403   403   403   403   403   200",
-    ("admin.new_episode", "POST"):                   "L     403   403   403   403   403   403   403   403   400",
-    ("admin.reply_inquiry", "POST"):                 "L     403   403   403   403   403   403   403   403   302+",
-    ("admin.save_item", "POST"):                     "L     403   403   403   403   403   403   403   403   302+",
-    ("admin.upload_transcript", "POST"):             "L     403   403   403   403   403   403   403   403   400",
-    ("admin.users", "GET"):                          "L     403   403   403   403   403   403   403   403   200",
+    ("admin.add_item", "POST"):                      "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.audit_log", "GET"):                      "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.change_role", "POST"):                   "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.delete_episode", "POST"):                "L     403   403   403   403   403   403   403   403   403   403   302",
+    ("admin.delete_item", "POST"):                   "L     403   403   403   403   403   403   403   403   403   403   302",
+    ("admin.delete_transcript", "POST"):             "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.edit_episode", "GET"):                   "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.edit_episode", "POST"):                  "L     403   403   403   403   403   403   403   403   403   403   400",
+    ("admin.episodes", "GET"):                       "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.feed_import", "GET"):                    "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.feed_import", "POST"):                   "L     403   403   403   403   403   403   403   403   403   403   400",
+    ("admin.index", "GET"):                          "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.inquiry", "GET"):                        "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.inquiry_list", "GET"):                   "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.inquiry_status", "POST"):                "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.move_item", "POST"):                     "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.new_episode", "GET"):                    "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.new_episode", "POST"):                   "L     403   403   403   403   403   403   403   403   403   403   400",
+    ("admin.reply_inquiry", "POST"):                 "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.save_item", "POST"):                     "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.upload_transcript", "POST"):             "L     403   403   403   403   403   403   403   403   403   403   400",
+    # N: every account is listed to admins.
+    ("admin.users", "GET"):                          "L     403   403   403   403   403   403   403   403   403   403   200N",
     # --- api -------------------------------------------------------------------
-    ("api.answer", "GET"):                           "401   403   403   200S  403   403   200S  403   403   200S",
-    ("api.answer_revisions", "GET"):                 "401   403   403   403   403   403   200   403   403   200",
-    ("api.assignments", "GET"):                      "401   200   200   200   200   200   200   200   200   200",
-    ("api.course_progress", "GET"):                  "401   404   404   403   404   404   404   404   200   200",
-    ("api.courses", "GET"):                          "401   200   200   200   200   200   200   200   200   200",
-    ("api.dimensions", "GET"):                       "200   200   200   200   200   200   200   200   200   200",
-    ("api.edit_answer", "PATCH"):                    "401   403   403   200+  403   403   403   403   403   403",
-    ("api.edit_post", "PATCH"):                      "401   403   403   200+  403   403   403   403   403   403",
-    ("api.edit_reply", "PATCH"):                     "401   403   403   200+  403   403   403   403   403   403",
-    ("api.episode", "GET"):                          "200   200   200   200   200   200   200   200   200   200",
-    ("api.episodes", "GET"):                         "200   200   200   200   200   200   200   200   200   200",
-    ("api.group", "GET"):                            "401   200   200   200   200   200   200   200   200   200",
-    ("api.group_members", "GET"):                    "401   403   403   200   403   403   200   403   403   200",
-    ("api.group_questions", "GET"):                  "401   403   403   200   403   403   200   403   403   200",
-    ("api.me", "GET"):                               "401   200   200   200   200   200   200   200   200   200",
-    ("api.my_groups", "GET"):                        "401   200   200   200   200   200   200   200   200   200",
-    ("api.notifications", "GET"):                    "401   200   200   200S  200   200   200S  200   200   200",
-    ("api.openapi", "GET"):                          "200   200   200   200   200   200   200   200   200   200",
-    ("api.post", "GET"):                             "401   403   403   200S  403   403   200S  403   403   200S",
-    ("api.post_answer", "POST"):                     "401   403   403   409   403   403   201+  403   403   403",
-    ("api.post_in_thread", "POST"):                  "401   403   403   201+  403   403   201+  403   403   403",
-    ("api.post_reply", "POST"):                      "401   403   403   201+  403   403   201+  403   403   403",
-    ("api.question_answers", "GET"):                 "401   403   403   200S  403   403   200S  403   403   200S",
-    ("api.read_all_notifications", "POST"):          "401   200   200   200+  200   200   200+  200   200   200",
-    ("api.read_notification", "POST"):               "401   404   404   200S+ 404   404   404   404   404   404",
-    ("api.replies", "GET"):                          "401   403   403   200S  403   403   200S  403   403   200S",
-    ("api.reply", "GET"):                            "401   403   403   200S  403   403   200S  403   403   200S",
-    ("api.thread", "GET"):                           "401   403   403   200S  403   403   200S  403   403   200S",
-    ("api.thread_posts", "GET"):                     "401   403   403   200S  403   403   200S  403   403   200S",
-    ("api.threads", "GET"):                          "401   403   403   200S  403   403   200S  403   403   200S",
+    ("api.answer", "GET"):                           "401   403   403   200S  403   403   403   403   200S  403   403   200S",
+    ("api.answer_revisions", "GET"):                 "401   403   403   403   403   403   403   403   200   403   403   200",
+    ("api.assignments", "GET"):                      "401   200   200   200   200   200   200   200   200   200   200   200",
+    ("api.course_progress", "GET"):                  "401   404   404   403   404   404   404   404   404   404   200   200",
+    ("api.courses", "GET"):                          "401   200   200   200   200   200   200   200   200   200   200   200",
+    ("api.dimensions", "GET"):                       "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("api.edit_answer", "PATCH"):                    "401   403   403   200+  403   403   403   403   403   403   403   403",
+    ("api.edit_post", "PATCH"):                      "401   403   403   200+  403   403   403   403   403   403   403   403",
+    ("api.edit_reply", "PATCH"):                     "401   403   403   200+  403   403   403   403   403   403   403   403",
+    ("api.episode", "GET"):                          "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("api.episodes", "GET"):                         "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("api.group", "GET"):                            "401   200   200   200   200   200   200   200   200   200   200   200",
+    # N: the member list, as on the page.
+    ("api.group_members", "GET"):                    "401   403   403   200N  403   403   403   403   200N  403   403   200N",
+    ("api.group_questions", "GET"):                  "401   403   403   200   403   403   403   403   200   403   403   200",
+    ("api.me", "GET"):                               "401   200   200   200   200   200   200   200   200   200   200   200",
+    ("api.my_groups", "GET"):                        "401   200   200   200   200   200   200   200   200   200   200   200",
+    ("api.notifications", "GET"):                    "401   200   200   200S  200   200   200   200   200S  200   200   200",
+    ("api.openapi", "GET"):                          "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("api.post", "GET"):                             "401   403   403   200S  403   403   403   403   200S  403   403   200S",
+    ("api.post_answer", "POST"):                     "401   403   403   409   403   403   403   403   201+  403   403   403",
+    ("api.post_in_thread", "POST"):                  "401   403   403   201+  403   403   403   403   201+  403   403   403",
+    ("api.post_reply", "POST"):                      "401   403   403   201+  403   403   403   403   201+  403   403   403",
+    ("api.question_answers", "GET"):                 "401   403   403   200S  403   403   403   403   200SN 403   403   200SN",
+    ("api.read_all_notifications", "POST"):          "401   200   200   200+  200   200   200   200   200+  200   200   200",
+    ("api.read_notification", "POST"):               "401   404   404   200S+ 404   404   404   404   404   404   404   404",
+    ("api.replies", "GET"):                          "401   403   403   200S  403   403   403   403   200SN 403   403   200SN",
+    ("api.reply", "GET"):                            "401   403   403   200S  403   403   403   403   200S  403   403   200S",
+    ("api.thread", "GET"):                           "401   403   403   200S  403   403   403   403   200S  403   403   200S",
+    ("api.thread_posts", "GET"):                     "401   403   403   200S  403   403   403   403   200SN 403   403   200SN",
+    ("api.threads", "GET"):                          "401   403   403   200S  403   403   403   403   200S  403   403   200S",
     # --- static ----------------------------------------------------------------
-    ("static", "GET"):                               "200   200   200   200   200   200   200   200   200   200",
+    ("static", "GET"):                               "200   200   200   200   200   200   200   200   200   200   200   200",
 }
 
 
@@ -255,6 +266,8 @@ def _cell(response, wrote: bool | None = None) -> str:
         cell += "S"
     if COURSE_SECRET in body:
         cell += "C"
+    if ANONYMOUS_NAME in body:
+        cell += "N"
     if wrote:
         cell += "+"
     return cell
@@ -297,7 +310,7 @@ def test_the_table_is_well_formed():
         cells = row.split()
         assert len(cells) == len(ROLES), (endpoint, method, "needs one cell per role")
         for role, cell in zip(ROLES, cells, strict=True):
-            status = cell.rstrip("SC+")
+            status = cell.rstrip("SCN+")
             assert status == "L" or status.isdigit(), (endpoint, method, role, cell)
             if method in READ:
                 assert "+" not in cell, (endpoint, method, role, "a read never writes")
@@ -456,3 +469,169 @@ def _form(world, endpoint: str) -> dict:
         "moderation.ban": {"message": "Goodbye."},
     }
     return forms.get(endpoint, {})
+
+
+# --- Links that carry a token ------------------------------------------------------------
+
+
+def _tampered(token: str) -> str:
+    return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
+def test_token_links_refuse_a_wrong_token(app, world, clients):
+    """Calendar feeds, unsubscribe, password reset and course invite links with an unknown
+    or tampered token: refused (400 or 404) for every role, no private text, no write."""
+    links = [
+        ("GET", "/courses/calendar.ics?token=unknown"),
+        ("GET", "/courses/calendar.ics?token=" + _tampered(world.query["courses.personal_calendar"]["token"])),
+        ("GET", f"/courses/{world.values['code']}/calendar.ics?token=unknown"),
+        ("GET", "/email/unsubscribe/unknown"),
+        ("POST", "/email/unsubscribe/unknown"),
+        ("POST", "/email/unsubscribe/" + _tampered(world.values["notifications.unsubscribe:token"])),
+        ("GET", "/auth/reset/unknown"),
+        ("POST", "/auth/reset/" + _tampered(world.values["auth.reset_with_token:token"])),
+        ("GET", "/courses/invite/unknown"),
+        ("POST", "/courses/invite/unknown"),
+    ]
+    new_password = "a brand new passphrase"
+    before = snapshot()
+    for method, path in links:
+        for role in ROLES:
+            client = clients[role]
+            data = {"password": new_password, "confirm": new_password,
+                    "csrf_token": csrf_token(client, LIGHT_PAGE)}
+            response = client.open(path, method=method, data=data if method == "POST" else None)
+            cell = _cell(response)
+            assert cell in ("400", "404"), (role, method, path, cell)
+    after = snapshot()
+    assert before == after, differences(before, after)
+
+
+def test_another_persons_token_acts_for_that_person_only(app, world, clients):
+    """A link's token names its owner, whoever sends it: the learner's calendar token
+    opens the learner's own feed (without the course they are not in) and no course
+    feed; the member's unsubscribe link, sent from the learner's session, stops the
+    member's mail and not the learner's; the member's reset link changes the member's
+    password once, and is spent after that."""
+    from werkzeug.security import check_password_hash
+
+    from coprod_study.models import User
+    from coprod_study.services import calendar
+
+    learner, member = world.user("learner"), world.user("member")
+    learner_token = calendar.create_token(learner)
+    client = clients["learner"]
+    own = client.get(f"/courses/calendar.ics?token={learner_token}")
+    assert own.status_code == 200 and COURSE_SECRET not in own.get_data(as_text=True)
+    course = client.get(f"/courses/{world.values['code']}/calendar.ics?token={learner_token}")
+    assert course.status_code == 404 and COURSE_SECRET not in course.get_data(as_text=True)
+    theirs = client.get(f"/courses/calendar.ics?{urlencode(world.query['courses.personal_calendar'])}")
+    assert theirs.status_code == 200 and COURSE_SECRET in theirs.get_data(as_text=True)
+    calendar.revoke_token(member, world.values["courses.revoke_calendar_link:token_id"])
+    assert client.get(f"/courses/calendar.ics?{urlencode(world.query['courses.personal_calendar'])}").status_code == 404
+
+    learner_preference = learner.email_preference
+    response = client.post(f"/email/unsubscribe/{world.values['notifications.unsubscribe:token']}")
+    assert response.status_code == 200
+    db.session.expire_all()
+    assert db.session.get(User, member.id).email_preference == "off"
+    assert db.session.get(User, learner.id).email_preference == learner_preference
+
+    reset = f"/auth/reset/{world.values['auth.reset_with_token:token']}"
+    new_password = "the member's new passphrase"
+    data = {"password": new_password, "confirm": new_password}
+    response = client.post(reset, data={**data, "csrf_token": csrf_token(client, LIGHT_PAGE)})
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert check_password_hash(db.session.get(User, member.id).password_hash, new_password)
+    assert check_password_hash(db.session.get(User, learner.id).password_hash, DEFAULT_PASSWORD)
+    again = app.test_client()
+    assert again.get(reset).status_code == 400
+    before = snapshot()
+    response = again.post(reset, data={**data, "csrf_token": csrf_token(again, LIGHT_PAGE)})
+    assert response.status_code == 400 and snapshot() == before
+
+
+# --- Signed-out writes ------------------------------------------------------------------
+
+
+def test_every_write_after_signing_out_is_refused(app, world, clients):
+    """A browser that was signed in as the member and signed out sends every write
+    route: with the token its old session had, each is refused (400, the sign-in page,
+    401, 403 or 404); with a fresh one, each answers as a visitor's does (the matrix's
+    visitor cell). Nothing is written either way, except by the routes that are open to
+    visitors and write for them (registering, unsubscribing by link), which are left out."""
+    client = clients["member"]
+    stale = csrf_token(client, LIGHT_PAGE)
+    assert client.post("/auth/logout", data={"csrf_token": stale}).status_code == 302
+    assert client.get("/account").status_code == 302  # signed out
+    problems = []
+    for rule, method in WRITE_RULES:
+        visitor_cell = _expected(rule.endpoint, method)[ROLES.index("visitor")]
+        if visitor_cell.endswith("+"):
+            continue
+        path = world.path(rule)
+        for token in ("stale", "fresh"):
+            before = snapshot()
+            if rule.endpoint.startswith("api."):
+                response = client.open(path, method=method, json=_api_body(rule.endpoint))
+            else:
+                data = dict(_form(world, rule.endpoint))
+                data["csrf_token"] = stale if token == "stale" else csrf_token(client, LIGHT_PAGE)
+                response = client.open(path, method=method, data=data)
+            cell = _cell(response)
+            if snapshot() != before:
+                problems.append(f"{method} {path} with the {token} token wrote")
+            if token == "stale" and cell.rstrip("SCN") not in DENIALS | {"400"}:
+                problems.append(f"{method} {path} with the stale token: {cell}")
+            if token == "fresh" and cell != visitor_cell:
+                problems.append(f"{method} {path}: {cell}, a visitor gets {visitor_cell}")
+    assert not problems, "\n".join(problems)
+
+
+# --- A course group's co-educator ----------------------------------------------------------
+
+
+def test_a_co_educator_runs_the_course_group_without_a_membership_row(app, world):
+    """The co-educator of world.scenes["course"] (added through the service, no membership
+    row) hides a learner's answer, pins a thread and starts one, as the
+    educator who made the group could; the educator taken off the course cannot."""
+    from sqlalchemy import func, select
+
+    from coprod_study import policy
+    from coprod_study.models import Answer, Membership, StudyGroup, Thread, User
+    from tests.security.conftest import sign_in
+
+    scene = world.scenes["course"]
+    values = scene["values"]
+    group = db.session.scalar(select(StudyGroup).where(StudyGroup.slug == scene["slug"]))
+    co_educator = db.session.get(User, scene["user_ids"]["co_educator"])
+    former = db.session.get(User, scene["user_ids"]["former_educator"])
+    rows = select(func.count()).select_from(Membership).where(
+        Membership.group_id == group.id, Membership.user_id.in_([co_educator.id, former.id])
+    )
+    assert db.session.scalar(rows) == 0
+    assert policy.can_moderate(co_educator, group) and not policy.can_know_group(former, group)
+    base = f"/groups/{scene['slug']}"
+    writes = [
+        (f"{base}/hide/answer/{values['answer_id']}", {"reason": "Off topic."}),
+        (f"{base}/threads/{values['thread_id']}/pin", {"reason": ""}),
+        (f"{base}/threads/new", {"title": "From the co-educator", "body": "Hello.", "episode": "0"}),
+    ]
+    clients = {}
+    for role, person in (("former", former), ("co", co_educator)):
+        clients[role] = app.test_client()
+        sign_in(clients[role], person)
+    for path, data in writes:
+        before = snapshot()
+        response = clients["former"].post(
+            path, data={**data, "csrf_token": csrf_token(clients["former"], LIGHT_PAGE)}
+        )
+        assert response.status_code == 404 and snapshot() == before, path
+        response = clients["co"].post(
+            path, data={**data, "csrf_token": csrf_token(clients["co"], LIGHT_PAGE)}
+        )
+        assert response.status_code == 302 and snapshot() != before, path
+    db.session.expire_all()
+    assert db.session.get(Answer, values["answer_id"]).hidden_at is not None
+    assert db.session.scalar(select(Thread).where(Thread.title == "From the co-educator"))

@@ -14,6 +14,14 @@ SECRET = "Xylophonesecret"
 COURSE_SECRET = "Quokkacoursesecret"
 # Searched for instead of SECRET, which the search page would echo back.
 SEARCH_WORD = "Marimbaword"
+# The name of the author of the matrix group's anonymous posts.
+ANONYMOUS_NAME = "Zebulonanon"
+# The invite-only group's name and description, given after its outsiders left.
+INVITE_NAME = "Okapinamed circle"
+INVITE_DESCRIPTION = "Okapidescribed: where the circle meets now."
+# An answer in a course group.
+COURSE_GROUP_SECRET = "Tapircoursegroup"
+COURSE_SEARCH_WORD = "Capybaraword"
 
 ROLES = (
     "visitor",
@@ -21,6 +29,8 @@ ROLES = (
     "pending",
     "member",
     "removed",
+    "banned",
+    "left",
     "other_facilitator",
     "facilitator",
     "other_educator",
@@ -39,6 +49,9 @@ class World:
     query: dict  # endpoint -> query string parameters
     tokens: dict = field(default_factory=dict)  # role -> API token secret
     ids: dict = field(default_factory=dict)  # anything else a test may want
+    # Worlds of their own inside this one: "invite" (an invite-only group that its
+    # outsiders left) and "course" (a course group and its educators).
+    scenes: dict = field(default_factory=dict)
 
     def user(self, role: str):
         from coprod_study.models import User
@@ -94,13 +107,19 @@ def build() -> World:
     )
     facilitator = f.make_user(role="facilitator", name="Matrix Facilitator")
     group = f.make_group(
-        facilitator, name="Matrix group", join_policy="request", description="A group for the matrix."
+        facilitator, name="Matrix group", join_policy="request", description="A group for the matrix.",
+        allow_anonymous=True,
     )
     question = group_service.get_question(group, episode, 1)
     writer = f.add_member(group, f.make_user(name="Matrix Writer"))
     member = f.add_member(group, f.make_user(name="Matrix Member"))
     pending = f.add_member(group, f.make_user(name="Matrix Pending"), status="pending")
     removed = f.add_member(group, f.make_user(name="Matrix Removed"), status="removed")
+    banned = f.add_member(group, f.make_user(name="Matrix Banned"))
+    moderation.ban(facilitator, group, banned.id, "For the matrix.")
+    left = f.add_member(group, f.make_user(name="Matrix Left"))
+    group_service.leave(left, group)
+    anonymous = f.add_member(group, f.make_user(name=ANONYMOUS_NAME))
     answer = answer_service.post_answer(writer, group, question, f"{SECRET} {SEARCH_WORD} is in this answer.")
     own_answer = answer_service.post_answer(member, group, question, "The member's own answer.")
     reply = answer_service.post_reply(member, answer, f"A reply that says {SECRET} {SEARCH_WORD}.")
@@ -110,6 +129,11 @@ def build() -> World:
     post = discussion.reply(writer, thread, f"A post with {SECRET} {SEARCH_WORD} in it.")
     own_post = discussion.reply(member, thread, "The member's own post.")
     extra = group_service.add_extra_question(facilitator, group, episode, "An extra question?")
+    anonymous_answer = answer_service.post_answer(
+        anonymous, group, question, f"An answer whose author stays anonymous ({SEARCH_WORD}).", anonymous=True
+    )
+    answer_service.post_reply(anonymous, answer, f"A reply whose author stays anonymous ({SEARCH_WORD}).", anonymous=True)
+    discussion.reply(anonymous, thread, f"A thread post whose author stays anonymous ({SEARCH_WORD}).", anonymous=True)
     moderation.flag(member, group, "answer", answer.id, "other", "Please look at this.")
 
     other_facilitator = f.make_user(role="facilitator", name="Other Facilitator")
@@ -152,6 +176,8 @@ def build() -> World:
         "pending": pending,
         "member": member,
         "removed": removed,
+        "banned": banned,
+        "left": left,
         "other_facilitator": other_facilitator,
         "facilitator": facilitator,
         "other_educator": other_educator,
@@ -245,5 +271,133 @@ def build() -> World:
             "pending": pending.id,
             "learner": learner.id,
             "question_number": 1,
+            "anonymous_answer": anonymous_answer.id,
         },
+        scenes={"invite": _invite_only_scene(episode), "course": _course_scene(admin, other_educator)},
     )
+
+
+def _scene_user(name: str, **fields):
+    from tests.api_support import token_for
+
+    user = f.make_user(name=name, **fields)
+    return user, token_for(user)
+
+
+def _invite_only_scene(episode) -> dict:
+    """An invite-only group that three people joined by its link, wrote in, then were
+    removed from, banned from or left; renamed after that."""
+    from coprod_study.services import answers as answer_service
+    from coprod_study.services import discussion, moderation
+    from coprod_study.services import groups as group_service
+
+    facilitator = f.make_user(role="facilitator", name="Invite Facilitator")
+    group = f.make_group(
+        facilitator, name="Hidden circle", join_policy="invite", description="Before the rename."
+    )
+    question = group_service.get_question(group, episode, 1)
+    people, tokens = {}, {}
+    for role in ("member", "removed", "banned", "left"):
+        people[role], tokens[role] = _scene_user(f"Invite {role.title()}")
+        group_service.join_by_invite(people[role], group.invite_code)
+    answers = {
+        role: answer_service.post_answer(person, group, question, f"The {role} person's answer.")
+        for role, person in people.items()
+    }
+    thread = discussion.create_thread(facilitator, group, title="Circle thread", body="Its opening.")
+    post = discussion.reply(people["member"], thread, "The member's thread post.")
+    reply = answer_service.post_reply(people["member"], answers["removed"], "A reply.")
+    extra = group_service.add_extra_question(facilitator, group, episode, "A circle question?")
+    moderation.flag(people["removed"], group, "answer", answers["member"].id, "other", "Look.")
+    group_service.remove_member(facilitator, group, people["removed"].id, "Moved on.")
+    moderation.ban(facilitator, group, people["banned"].id, "Not welcome.")
+    group_service.leave(people["left"], group)
+    group_service.update_group(
+        facilitator, group, name=INVITE_NAME, description=INVITE_DESCRIPTION,
+        join_policy="invite", post_first=True, allow_anonymous=False,
+    )
+    return {
+        "slug": group.slug,
+        "user_ids": {role: person.id for role, person in people.items()},
+        "tokens": tokens,
+        "values": {
+            "slug": group.slug,
+            "answer_id": answers["member"].id,
+            "reply_id": reply.id,
+            "post_id": post.id,
+            "thread_id": thread.id,
+            "question_id": extra.id,
+            "target_id": answers["member"].id,
+            "user_id": people["member"].id,
+        },
+    }
+
+
+def _course_scene(admin, other_educator) -> dict:
+    """A course group run by its educators: the one who made it (who has a membership
+    row), a co-educator added through the service (who has none) and an educator taken
+    off the course; learners placed in it, one who answered and one who did not, whose
+    assignment revealed the answers after its due date; and a learner left unplaced."""
+    from coprod_study.models import Assignment, CourseMember, Episode
+    from coprod_study.services import answers as answer_service
+    from coprod_study.services import courses as course_service
+    from coprod_study.services import discussion
+    from coprod_study.services import groups as group_service
+    from tests.api_support import token_for
+
+    lead, lead_token = _scene_user("Course Lead", role="educator")
+    course = f.make_course(lead, title="Scene course", code="SCENE1")
+    group = f.make_course_group(course, lead, name="Scene course group")
+    people = {"educator": lead}
+    tokens = {"educator": lead_token}
+    for role in ("co_educator", "former_educator"):
+        people[role], tokens[role] = _scene_user(f"Course {role}", role="educator")
+        course_service.add_educator(lead, course, people[role].email)
+    # No service takes an educator off a course yet: the row goes as a later one would.
+    db.session.execute(
+        CourseMember.__table__.delete().where(
+            CourseMember.course_id == course.id, CourseMember.user_id == people["former_educator"].id
+        )
+    )
+    db.session.commit()
+    for role in ("answered", "late", "unplaced"):
+        people[role], tokens[role] = _scene_user(f"Course {role}")
+        f.enrol(course, people[role])
+        if role != "unplaced":
+            course_service.place_learner(lead, course, people[role].id, group.id)
+    episode = db.session.scalar(select(Episode).order_by(Episode.number.desc()))
+    now = course_service.to_local(course_service.now_utc(), course.time_zone).replace(
+        second=0, microsecond=0
+    )
+    assignment = course_service.create_assignment(
+        lead, course, episode_id=episode.id, opens_at=now - timedelta(days=2),
+        due_at=now + timedelta(days=1), reveal_after_due=True,
+    )
+    question = group_service.get_question(group, episode, 1)
+    answer = answer_service.post_answer(
+        people["answered"], group, question,
+        f"{COURSE_GROUP_SECRET} {COURSE_SEARCH_WORD} is in this answer.",
+    )
+    thread = discussion.create_thread(lead, group, title="Course thread", body="Its opening.")
+    post = discussion.reply(people["answered"], thread, "A course thread post.")
+    # The due date passes: the course reveals the answers to those who have not answered.
+    db.session.get(Assignment, assignment.id).due_at = course_service.now_utc() - timedelta(hours=1)
+    db.session.commit()
+    for role, person in (("admin", admin), ("other_educator", other_educator)):
+        people[role], tokens[role] = person, token_for(person)
+    return {
+        "slug": group.slug,
+        "user_ids": {role: person.id for role, person in people.items()},
+        "tokens": tokens,
+        "values": {
+            "slug": group.slug,
+            "episode_slug": episode.slug,
+            "number": 1,
+            "answer_id": answer.id,
+            "post_id": post.id,
+            "thread_id": thread.id,
+            "target_id": answer.id,
+            "user_id": people["answered"].id,
+            "code": course.code,
+        },
+    }
