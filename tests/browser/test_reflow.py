@@ -50,6 +50,7 @@ def test_pages_reflow_at_320_pixels(app, live_server, page):
         "/contact", f"/groups/{group.slug}/threads/{thread.id}",
     ]
     question_page = paths[8]
+    learner_paths = [f"/courses/{course.code}", f"/groups/{group.slug}"]
     db.session.commit()
     db.session.remove()
     page.set_viewport_size(NARROW)
@@ -61,7 +62,17 @@ def test_pages_reflow_at_320_pixels(app, live_server, page):
         width = page.evaluate("document.documentElement.scrollWidth")
         if width > NARROW["width"]:
             too_wide[path] = width
+    # A learner with the long name sees their own assignments as cards.
+    page.context.clear_cookies()
+    sign_in(page, live_server, LONG_EMAIL)
+    for path in learner_paths:
+        page.goto(live_server + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > NARROW["width"]:
+            too_wide[f"{path} as a learner"] = width
     assert too_wide == {}
+    page.context.clear_cookies()
+    sign_in(page, live_server, "fay@example.org")
     # The long link is on the question page, wrapped within the viewport.
     page.goto(live_server + question_page)
     box = page.locator(f'a[href="{LONG_LINK}"]').bounding_box()
