@@ -23,10 +23,10 @@ LONG_BODY = "\n\n".join([PARAGRAPH] * 5) + f"\n\nIn the end, {LAST_WORDS}"
 LONG_DESCRIPTION = "\n\n".join([PARAGRAPH] * 8) + f"\n\nWe close: {LAST_WORDS}"
 
 
-def seed():
+def seed(language="en"):
     """An admin who is also an educator and facilitator, a group with a long description,
     a long answer and a long thread post, a course with two assignments; plain values."""
-    admin = f.make_user(name="Ada Admin", email="ada@example.org", role="admin")
+    admin = f.make_user(name="Ada Admin", email="ada@example.org", role="admin", language=language)
     group = f.make_group(admin, name="Tuesday Study Circle", description=LONG_DESCRIPTION)
     ann = f.add_member(group, f.make_user(name="Ann Learner"))
     max_ = f.add_member(group, f.make_user(name=LONG_NAME))
@@ -66,6 +66,21 @@ def short_waits(page):
 
 def overflow(page):
     return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+
+
+@pytest.mark.parametrize("language", ["en", "sv"])
+def test_signed_in_navigation_fits_one_line_at_1280(live_server, page, language):
+    seed(language)
+    page.set_viewport_size(WIDE)
+    sign_in(page, live_server, "ada@example.org")
+    page.goto(live_server + "/")
+    assert page.locator("html").get_attribute("lang") == language
+    tops = page.eval_on_selector_all(
+        ".site-nav .nav-list > li", "items => items.map(i => Math.round(i.getBoundingClientRect().top))"
+    )
+    assert len(tops) >= 9  # episodes ... admin, notifications, account, sign out
+    assert max(tops) - min(tops) <= 4, f"the navigation wraps at 1280 px: {tops}"
+    assert page.locator(".site-header").bounding_box()["height"] <= 80
 
 
 def test_header_fits_one_line_wide_and_folds_into_a_menu_narrow(live_server, page):
