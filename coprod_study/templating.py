@@ -1,5 +1,6 @@
 """What every template can use: the site name, policy questions, filters."""
 
+import re
 from datetime import UTC, datetime
 
 from babel.dates import parse_pattern
@@ -7,6 +8,7 @@ from babel.lists import format_list
 from flask_babel import format_date, format_datetime, get_locale, get_timezone, to_user_timezone
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 
 from coprod_study import policy
 from coprod_study.markup import sanitized
@@ -20,6 +22,14 @@ POST_KIND_LABELS = {
 }
 
 # The strftime patterns templates used to pass, and what they now mean.
+# Rendered text longer than this is collapsed behind "Show more" (about 15 lines).
+LONG_TEXT_CHARS = 1200
+
+# A catalog card's summary line, and how paragraphs and an all-emphasis note look.
+SUMMARY_LINE_CHARS = 150
+_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_ALL_EMPHASIS = re.compile(r"<(em|strong)>.*</\1>", re.DOTALL)
+
 STRFTIME_FORMATS = {"%Y-%m-%d": "date", "%Y-%m-%d %H:%M": "datetime"}
 BABEL_FORMATS = ("short", "medium", "long", "full")
 
@@ -88,6 +98,28 @@ def flag_choices() -> list[tuple[str, str]]:
     )
 
 
+def long_text(html: str | None) -> bool:
+    """Whether rendered text is long enough to be collapsed behind "Show more"."""
+    return len(html or "") > LONG_TEXT_CHARS
+
+
+def summary_line(html: str | None, limit: int = SUMMARY_LINE_CHARS) -> str:
+    """The first paragraph of a rendered summary as plain text, cut at a word near
+    `limit`; a paragraph that is all emphasis (a note such as "Sample content ...")
+    is passed over."""
+    for paragraph in _PARAGRAPH.findall(html or ""):
+        if _ALL_EMPHASIS.fullmatch(paragraph.strip()):
+            continue
+        text = " ".join(Markup(paragraph).striptags().split())  # noqa: S704 (tags are removed)
+        if not text:
+            continue
+        if len(text) <= limit:
+            return text
+        cut = text[:limit].rsplit(" ", 1)[0].rstrip(",.;:")
+        return f"{cut}…"
+    return ""
+
+
 def list_of(items) -> str:
     """"A, B and C" the reader's way ("A, B, and C" in English, "A, B och C" in Swedish)."""
     items = [str(item) for item in items]
@@ -99,6 +131,8 @@ def init_app(app):
     app.jinja_env.filters["sanitized"] = sanitized
     app.jinja_env.filters["duration"] = format_duration
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["summary_line"] = summary_line
+    app.jinja_env.globals["long_text"] = long_text
     from coprod_study.services.transcripts import format_time
 
     app.jinja_env.filters["clock"] = format_time
@@ -122,4 +156,5 @@ def init_app(app):
             "email_preferences": EMAIL_PREFERENCES,
             "role_labels": ROLE_LABELS,
             "post_kind_labels": POST_KIND_LABELS,
+
         }

@@ -101,6 +101,8 @@ def seed():
     thread = discussion.create_thread(facilitator, group, title="Week one", body="Opening words")
     discussion.reply(learner, thread, "Lee's first post")
     peer_post = discussion.reply(peer, thread, "Pat's first post")
+    # Long enough to be collapsed behind "Show more".
+    discussion.reply(peer, thread, "\n\n".join(["Pat goes on about respect, at length."] * 60))
     moderation.flag(learner, group, "post", peer_post.id, "off_topic", "Not about the episode")
 
     course = f.make_course(educator, title="Coproduction 101", code="COP101")
@@ -120,6 +122,7 @@ def seed():
         "question": f"{group_url}/episodes/{episode.slug}/questions/1",
         "thread": f"{group_url}/threads/{thread.id}",
         "moderation": f"{group_url}/moderation",
+        "members": f"{group_url}/members",
         "course": f"/courses/{course.code}",
         "progress": f"/courses/{course.code}/progress",
         "leave course": f"/courses/{course.code}/leave",
@@ -147,7 +150,7 @@ SIGNED_IN = PUBLIC + ["notifications", "account"]
 MATRIX = {
     "visitor": PUBLIC + ["login", "register"],
     "learner": SIGNED_IN + ["question", "thread", "course", "leave course"],
-    "facilitator": SIGNED_IN + ["question", "thread", "moderation"],
+    "facilitator": SIGNED_IN + ["question", "thread", "moderation", "members"],
     "educator": SIGNED_IN + ["course", "progress", "remove learner"],
     "admin": ["admin users"],
 }
@@ -202,4 +205,30 @@ def test_key_pages_have_no_wcag_violations(live_server, browser, axe_source):
             f"  to review by hand (axe incomplete): {rule} on {len(where)}: {', '.join(where[:6])}"
         )
     assert checked == sum(len(names) for names in MATRIX.values())
+    assert not failures, "\n".join(failures)
+
+
+def test_narrow_screens_with_disclosures_open_have_no_wcag_violations(
+    live_server, browser, axe_source
+):
+    """At 320 px, with the header menu, a member's Manage panel and a long post open."""
+    pages, emails = seed()
+    context = browser.new_context(viewport={"width": 320, "height": 640})
+    page = context.new_page()
+    sign_in(page, live_server, emails["facilitator"])
+    failures = []
+    opened = {"members": "details.manage > summary", "thread": ".collapsible-more"}
+    for name in ("home", "members", "thread", "group"):
+        page.goto(live_server + pages[name])
+        page.locator(".menu-button").click()
+        assert page.locator(".site-nav").is_visible(), name
+        if name in opened:
+            page.locator(opened[name]).first.click()
+        result = run_axe(page, axe_source)
+        assert result["passes"] > 0
+        failures += [
+            f"{name} at 320 px: {v['id']} [{v['impact']}] x{v['count']} at {v['targets']}"
+            for v in result["violations"]
+        ]
+    context.close()
     assert not failures, "\n".join(failures)
