@@ -28,8 +28,10 @@ def can_use_admin(user) -> bool:
 
 
 def can_change_role(actor, subject: User, new_role: str) -> bool:
-    """Admins change other people's roles; nobody demotes themselves by accident."""
-    if not can_manage_users(actor):
+    """Admins change other people's roles; nobody demotes themselves by accident.
+
+    A deleted account has no role to change: it can never sign in again."""
+    if not can_manage_users(actor) or subject.deleted_at is not None:
         return False
     return not (actor.id == subject.id and new_role != "admin")
 
