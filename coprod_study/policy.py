@@ -200,8 +200,17 @@ def can_flag(user, post) -> bool:
     )
 
 
-def can_see_history(user, group) -> bool:
-    return can_moderate(user, group)
+def can_see_history(user, group, post=None) -> bool:
+    """A post's earlier versions: the group's facilitators, and the post's own author
+    while they can read the group (their data export holds the same versions)."""
+    if can_moderate(user, group):
+        return True
+    return (
+        post is not None
+        and _signed_in(user)
+        and post.user_id == user.id
+        and can_view_group(user, group)
+    )
 
 
 def can_see_author(user, group, post) -> bool:

@@ -168,7 +168,10 @@ def test_edit_history_and_delete(client, room):
     db.session.expire_all()
     assert post.body == "second words"
     assert db.session.scalar(select(PostRevision.body)) == "first words"
-    assert client.get(base + "/history").status_code == 403
+    # The author sees their own post's history; another member does not.
+    assert "first words" in client.get(base + "/history").get_data(as_text=True)
+    login(peer := client.application.test_client(), room["bob"])
+    assert peer.get(base + "/history").status_code == 403
     login(fac := client.application.test_client(), room["facilitator"])
     assert "first words" in fac.get(base + "/history").get_data(as_text=True)
     post_form(client, base + "/delete")

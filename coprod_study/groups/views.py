@@ -719,9 +719,12 @@ def endorse_answer(slug: str, answer_id: int):
 @login_required
 def answer_history(slug: str, answer_id: int):
     group = load_group(slug)
-    if not policy.can_see_history(current_user, group):
+    try:
+        answer = answer_service.get_answer(group, answer_id)
+    except DomainError:
+        abort(404)
+    if not policy.can_see_history(current_user, group, answer):
         abort(403)
-    answer = _answer(group, answer_id)
     return render_template(
         "groups/history.html",
         group=group,
@@ -811,9 +814,12 @@ def delete_reply(slug: str, reply_id: int):
 @login_required
 def reply_history(slug: str, reply_id: int):
     group = load_group(slug)
-    if not policy.can_see_history(current_user, group):
+    try:
+        item = answer_service.get_reply(group, reply_id)
+    except DomainError:
+        abort(404)
+    if not policy.can_see_history(current_user, group, item):
         abort(403)
-    item = _reply(group, reply_id)
     return render_template(
         "groups/history.html",
         group=group,
