@@ -626,6 +626,8 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
         raise Forbidden(_("Post your own answer first; then you can reply to others."))
     if answer.deleted_at is not None:
         raise Conflict(_("This answer was deleted; it takes no new replies."))
+    if answer.hidden_at is not None:
+        raise Conflict(_("A facilitator hid this answer; it takes no new replies."))
     body = _clean_body(body)
     if anonymous and not group.allow_anonymous:
         raise DomainError(_("This group does not allow anonymous replies."))
