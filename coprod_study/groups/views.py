@@ -338,9 +338,26 @@ def member_action(slug: str, user_id: int, action: str):
                 else _("The request is declined."),
                 "success",
             )
+        elif action == "remove" and request.form.get("confirm") != "yes":
+            # Removing asks first (no script needed), and says what removal does not do.
+            row = group_service.check_removal(actor, group, user_id)
+            return render_template(
+                "groups/remove_confirm.html", group=group, member=row,
+                reason=form.message.data or "", action_form=ActionForm(),
+            )
         elif action == "remove":
-            row = group_service.remove_member(actor, group, user_id, form.message.data)
-            flash(_("%(display_name)s is removed from the group.", display_name=row.user.display_name), "success")
+            reset = bool(request.form.get("reset_invite"))
+            row = group_service.remove_member(
+                actor, group, user_id, form.message.data, reset_invite=reset
+            )
+            name = row.user.display_name
+            if reset:
+                flash(_("%(display_name)s is removed from the group, and the invite link is new: "
+                        "the old one no longer works for anyone.", display_name=name), "success")
+            else:
+                flash(_("%(display_name)s is removed from the group. The invite link still works for "
+                        "them: make a new link or ban them to keep them out.", display_name=name),
+                      "success")
         else:
             role = "facilitator" if action == "promote" else "member"
             row = group_service.set_member_role(actor, group, user_id, role)
