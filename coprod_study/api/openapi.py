@@ -267,6 +267,7 @@ SCHEMAS = {
             "group": MAYBE_TEXT,
             "assignments_done": INTEGER,
             "late": INTEGER,
+            "overdue": INTEGER,
             "questions_answered": INTEGER,
             "questions_required": INTEGER,
             "replies_written": INTEGER,
