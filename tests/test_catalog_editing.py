@@ -444,3 +444,22 @@ def test_adding_from_the_page_keeps_the_other_edits(admin_client):
     current = episode()
     assert len(current.takeaways) == count + 1 and current.takeaways[-1].text == "Try it tomorrow"
     assert current.questions[0].prompt == "Edited while adding?"
+
+
+def test_deleting_a_chapter_whose_start_was_just_changed_deletes_that_chapter(admin_client):
+    def chapters():
+        db.session.expire_all()
+        return [(c.title, c.start_seconds) for c in db.session.scalars(
+            select(Chapter).join(Episode).where(Episode.slug == EPISODE).order_by(Chapter.position)
+        )]
+
+    before = chapters()
+    data = whole_page()
+    for index, (title, start) in enumerate(before, start=1):
+        data[f"chapters-{index}-title"] = title
+        data[f"chapters-{index}-start"] = f"{start // 60}:{start % 60:02d}"
+    # The first chapter moves to the end by its new start, and is deleted in the same press.
+    data["chapters-1-start"] = "38:00"
+    response = post_form(admin_client, f"{EDIT}/chapters/1/delete", data)
+    assert response.status_code == 302
+    assert [title for title, _start in chapters()] == [title for title, _start in before[1:]]

@@ -526,6 +526,15 @@ def move_item(slug: str, kind: str, index: int):
     return redirect(_back(episode, kind))
 
 
+def _chapter_index(episode: Episode, index: int) -> int:
+    """Where the chapter sent as number `index` is after the page was saved."""
+    title = (request.form.get(f"chapters-{index}-title") or "").strip()
+    for position, chapter in enumerate(catalog_edit.document(episode).get("chapters", []), 1):
+        if chapter.get("title") == title:
+            return position
+    return index
+
+
 @bp.route("/episodes/<slug>/<kind>/<int:index>/delete", methods=["POST"])
 def delete_item(slug: str, kind: str, index: int):
     episode = _episode(slug)
@@ -537,6 +546,9 @@ def delete_item(slug: str, kind: str, index: int):
         if refused is not None:
             return refused
         episode = _episode(request.form.get("slug") or slug)
+        if kind == "chapters":
+            # Saving keeps chapters in time order, which may have moved the one pressed.
+            index = _chapter_index(episode, index)
     try:
         catalog_edit.delete_item(_actor(), episode, kind, index)
     except DomainError as error:
