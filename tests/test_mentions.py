@@ -149,3 +149,13 @@ def test_the_answer_and_reply_forms_teach_the_syntax(client, owls):
     answer_service.post_answer(owls["maryam"], owls["group"], owls["question"], "Mine")
     page = client.get(owls["url"]).get_data(as_text=True)
     assert "@[Their Name]" in page.split('id="reply-body-')[1]  # the reply box's hint
+
+
+def test_a_mentioned_name_with_markup_in_it_stays_text(owls):
+    odd = f.add_member(owls["group"], f.make_user(name='<img src=x onerror="alert(1)">'))
+    answer = answer_service.post_answer(
+        owls["sam"], owls["group"], owls["question"], '@[<img src=x onerror="alert(1)">] hello'
+    )
+    assert "<img" not in answer.body_html
+    assert '<span class="mention">@&lt;img src=x onerror=&#34;alert(1)&#34;&gt;</span>' in answer.body_html
+    assert odd.id  # a member, so the mention is marked
