@@ -92,7 +92,7 @@ def _key(viewer, group, post, kind: str, can_post: bool) -> tuple:
     rights = (
         policy.author_label(viewer, group, post),
         policy.can_see_hidden_text(viewer, group, post),
-        policy.can_see_history(viewer, group),
+        policy.can_see_history(viewer, group, post),
         policy.can_edit_post(viewer, post),
         policy.can_flag(viewer, post),
         policy.can_moderate(viewer, group),

@@ -28,8 +28,10 @@ def can_use_admin(user) -> bool:
 
 
 def can_change_role(actor, subject: User, new_role: str) -> bool:
-    """Admins change other people's roles; nobody demotes themselves by accident."""
-    if not can_manage_users(actor):
+    """Admins change other people's roles; nobody demotes themselves by accident.
+
+    A deleted account has no role to change: it can never sign in again."""
+    if not can_manage_users(actor) or subject.deleted_at is not None:
         return False
     return not (actor.id == subject.id and new_role != "admin")
 
@@ -212,8 +214,17 @@ def can_flag(user, post) -> bool:
     )
 
 
-def can_see_history(user, group) -> bool:
-    return can_moderate(user, group)
+def can_see_history(user, group, post=None) -> bool:
+    """A post's earlier versions: the group's facilitators, and the post's own author
+    while they can read the group (their data export holds the same versions)."""
+    if can_moderate(user, group):
+        return True
+    return (
+        post is not None
+        and _signed_in(user)
+        and post.user_id == user.id
+        and can_view_group(user, group)
+    )
 
 
 def can_see_author(user, group, post) -> bool:

@@ -245,3 +245,45 @@ def test_user_count_unchanged_by_admin_pages(admin_client):
     for path in ADMIN_PAGES:
         admin_client.get(path)
     assert db.session.scalar(select(func.count()).select_from(User)) == before
+
+
+def _deleted_account(make_user, name="Gone Person"):
+    from coprod_study.services import personal_data
+    from tests.factories import DEFAULT_PASSWORD
+
+    person = make_user(name=name)
+    personal_data.delete_account(person, DEFAULT_PASSWORD)
+    db.session.refresh(person)
+    return person
+
+
+def test_a_deleted_account_keeps_no_role_to_change(admin_client, make_user):
+    from coprod_study import policy
+    from coprod_study.errors import DomainError
+    from coprod_study.services import accounts
+
+    gone = _deleted_account(make_user)
+    assert not policy.can_change_role(admin_client.admin, gone, "admin")
+    with pytest.raises(DomainError):
+        accounts.set_role(admin_client.admin, gone, "admin")
+    with pytest.raises(DomainError):
+        accounts.set_role(None, gone, "admin")  # the shell is refused too
+    before = audit_count()
+    response = change_role(admin_client, gone.id, "admin")
+    assert response.status_code == 302
+    page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert "deleted account" in page
+    db.session.refresh(gone)
+    assert gone.role == "learner"
+    assert audit_count() == before
+
+
+def test_the_user_list_leaves_deleted_accounts_out_of_the_role_table(admin_client, make_user):
+    make_user(name="Still Here")
+    gone = _deleted_account(make_user)
+    page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert "Still Here" in page
+    assert f'id="role-{gone.id}"' not in page
+    assert gone.email not in page
+    assert "2 people." in page  # the admin and Still Here
+    assert "1 deleted account is not listed" in page

@@ -135,7 +135,7 @@ def test_preview_renders_without_saving(client, circle):
     assert count(Answer) == 2
 
 
-def test_edit_keeps_history_for_facilitators(client, circle):
+def test_edit_keeps_history_for_the_author_and_facilitators(client, circle):
     login(client, circle["b"])
     answer = circle["b_answer"]
     edit_url = f"/groups/{circle['group'].slug}/answers/{answer.id}/edit"
@@ -145,10 +145,16 @@ def test_edit_keeps_history_for_facilitators(client, circle):
     db.session.expire_all()
     assert answer.body == "Bob changed his mind" and answer.edited_at is not None
     assert [r.body for r in answer_service.history(answer)] == ["Bob thinks respect is earned"]
-    page = client.get(circle["url"]).get_data(as_text=True)
-    assert "edited" in page and "history" not in page
     history_url = f"/groups/{circle['group'].slug}/answers/{answer.id}/history"
-    assert client.get(history_url).status_code == 403
+    page = client.get(circle["url"]).get_data(as_text=True)
+    # The author sees a "history" link next to "edited", and the page behind it.
+    assert "edited" in page and f'href="{history_url}"' in page
+    own = client.get(history_url)
+    assert own.status_code == 200 and "Bob thinks respect is earned" in own.get_data(as_text=True)
+    login(peer := client.application.test_client(), circle["c"])
+    peer_page = peer.get(circle["url"]).get_data(as_text=True)
+    assert "edited" in peer_page and f'href="{history_url}"' not in peer_page
+    assert peer.get(history_url).status_code == 403
     facilitator_client = client.application.test_client()
     login(facilitator_client, circle["facilitator"])
     history = facilitator_client.get(history_url).get_data(as_text=True)
@@ -461,3 +467,16 @@ def test_statements_built_once_read_what_the_built_ones_read(app, circle, own_qu
     answer_service.reveal(facilitator, group, question)
     opened = answer_service.page_state(newcomer, group, question)
     assert opened.revealed and opened.sees_peers and opened.own is None
+
+
+def test_the_author_sees_the_history_of_their_own_reply(client, circle):
+    reply = answer_service.post_reply(circle["c"], circle["b_answer"], "Cat's first thought")
+    answer_service.edit_reply(circle["c"], reply, "Cat's second thought")
+    history_url = f"/groups/{circle['group'].slug}/replies/{reply.id}/history"
+    login(client, circle["c"])
+    page = client.get(circle["url"]).get_data(as_text=True)
+    assert f'href="{history_url}"' in page
+    assert "Cat&#39;s first thought" in client.get(history_url).get_data(as_text=True)
+    login(other := client.application.test_client(), circle["b"])
+    assert f'href="{history_url}"' not in other.get(circle["url"]).get_data(as_text=True)
+    assert other.get(history_url).status_code == 403

@@ -485,3 +485,19 @@ def test_a_facilitator_sees_the_earlier_wording_through_the_api(client, world):
     path = f"/api/v1/groups/{world['group'].slug}/answers/{answer.id}"
     assert client.get(path, headers=auth(world["facilitator"])).get_json()["answered_wording"] == old
     assert client.get(path, headers=auth(world["member"])).get_json()["answered_wording"] is None
+
+
+def test_the_author_reads_their_own_answers_revisions_a_peer_does_not(client, world):
+    from coprod_study.services import answers as answer_service
+
+    group = world["group"]
+    answer = f.make_answer(group, world["member"], world["question"], "First take")
+    answer_service.edit_answer(world["member"], answer, "Second take")
+    url = f"/api/v1/groups/{group.slug}/answers/{answer.id}/revisions"
+    own = client.get(url, headers=bearer(token_for(world["member"])))
+    assert own.status_code == 200
+    assert [item["body"] for item in own.get_json()["items"]] == ["First take"]
+    peer = f.add_member(group, f.make_user(name="Pat Peer"))
+    f.make_answer(group, peer, world["question"], "Pat's take")
+    refused = client.get(url, headers=bearer(token_for(peer)))
+    assert is_problem(refused, 403)

@@ -366,3 +366,100 @@ def test_a_group_question_reworded_by_its_facilitator_keeps_the_wording(app, sam
     db.session.expire_all()  # the prompt is set without being read first
     group_service.edit_extra_question(facilitator, group, extra.id, "Our sharper question?")
     assert db.session.scalar(select(Answer.question_text)) == "Our own question?"
+
+
+# --- One save for the whole page ----------------------------------------------------------------
+
+
+def whole_page(**changes) -> dict:
+    """What the editor's one form sends: the fields and every item as the page shows it."""
+    current = episode()
+    data = {**fields(), "whole_page": "1"}
+    for index, question in enumerate(current.questions, start=1):
+        data[f"questions-{index}-prompt"] = question.prompt
+        data[f"questions-{index}-audiences"] = list(question.audiences or [])
+    for index, takeaway in enumerate(current.takeaways, start=1):
+        data[f"takeaways-{index}-kind"] = takeaway.kind
+        data[f"takeaways-{index}-text"] = takeaway.text
+    data.update(changes)
+    return data
+
+
+def test_the_editor_is_one_form_with_one_save(admin_client):
+    page = admin_client.get(EDIT).get_data(as_text=True)
+    editor = page.split('<form method="post" action="/admin/episodes/respect-in-the-room" id="episode-editor"')[1]
+    editor = editor.split("</form>")[0]
+    assert 'name="questions-1-prompt"' in editor and 'name="questions-2-prompt"' in editor
+    assert 'name="title"' in editor and 'name="takeaways-new-text"' in editor
+    assert "Save all changes" in editor and "Save question 1" not in page
+    # Move, delete and add buttons belong to the same form, so they carry what was typed.
+    assert 'formaction="/admin/episodes/respect-in-the-room/questions/2/move"' in editor
+
+
+def test_saving_keeps_every_edit_on_the_page(admin_client):
+    response = post_form(admin_client, EDIT, whole_page(**{
+        "questions-1-prompt": "First question, reworded?",
+        "questions-2-prompt": "Second question, reworded?",
+        "title": "Respect, Revisited",
+    }))
+    assert response.status_code == 302
+    current = episode()
+    assert [q.prompt for q in current.questions][:2] == [
+        "First question, reworded?", "Second question, reworded?",
+    ]
+    assert current.title == "Respect, Revisited"
+    assert "All changes are saved." in admin_client.get(EDIT).get_data(as_text=True)
+
+
+def test_a_bad_item_refuses_the_page_and_keeps_everything_typed(admin_client):
+    before = [q.prompt for q in episode().questions]
+    response = post_form(admin_client, EDIT, whole_page(**{
+        "questions-1-prompt": "Kept wording?",
+        "questions-2-prompt": "",
+        "takeaways-1-text": "A kept takeaway",
+    }))
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Write the question." in page
+    assert "Kept wording?" in page and "A kept takeaway" in page
+    assert [q.prompt for q in episode().questions] == before
+
+
+def test_move_carries_the_edits_typed_on_the_page(admin_client):
+    response = post_form(admin_client, f"{EDIT}/questions/2/move", whole_page(**{
+        "direction": "up", "questions-1-prompt": "Edited before the move?",
+    }))
+    assert response.status_code == 302
+    prompts = [q.prompt for q in episode().questions]
+    assert prompts[1] == "Edited before the move?"
+
+
+def test_adding_from_the_page_keeps_the_other_edits(admin_client):
+    count = len(episode().takeaways)
+    response = post_form(admin_client, f"{EDIT}/takeaways/add", whole_page(**{
+        "takeaways-new-kind": "start_applying", "takeaways-new-text": "Try it tomorrow",
+        "questions-1-prompt": "Edited while adding?",
+    }))
+    assert response.status_code == 302
+    current = episode()
+    assert len(current.takeaways) == count + 1 and current.takeaways[-1].text == "Try it tomorrow"
+    assert current.questions[0].prompt == "Edited while adding?"
+
+
+def test_deleting_a_chapter_whose_start_was_just_changed_deletes_that_chapter(admin_client):
+    def chapters():
+        db.session.expire_all()
+        return [(c.title, c.start_seconds) for c in db.session.scalars(
+            select(Chapter).join(Episode).where(Episode.slug == EPISODE).order_by(Chapter.position)
+        )]
+
+    before = chapters()
+    data = whole_page()
+    for index, (title, start) in enumerate(before, start=1):
+        data[f"chapters-{index}-title"] = title
+        data[f"chapters-{index}-start"] = f"{start // 60}:{start % 60:02d}"
+    # The first chapter moves to the end by its new start, and is deleted in the same press.
+    data["chapters-1-start"] = "38:00"
+    response = post_form(admin_client, f"{EDIT}/chapters/1/delete", data)
+    assert response.status_code == 302
+    assert [title for title, _start in chapters()] == [title for title, _start in before[1:]]

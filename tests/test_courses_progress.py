@@ -142,7 +142,7 @@ def test_the_educator_sees_the_table(app, course):
     assert response.status_code == 200
     assert "2/2 answered" in page and "on time" in page and "late" in page
     assert "Totals (3 learners)" in page
-    assert "2 done (1 on time)" in page
+    assert "2 done (1 on time, 1 late)" in page and "0 overdue" in page
 
 
 def test_filter_by_group_and_sort(app, course):
@@ -340,3 +340,35 @@ def test_progress_page_runs_the_same_queries_for_5_and_300_learners(
     assert "Totals (300 learners)" in page
     rows = read_csv(client.get("/courses/LARGE/progress.csv"))
     assert len(rows) == 300 * 3
+
+
+def test_work_never_done_is_overdue_not_late_on_the_page_and_in_the_csv(app, sample_catalog):
+    educator = f.make_user(role="educator", name="Eda")
+    course = f.make_course(educator, code="PAST", title="Past Course")
+    learners = [f.enrol(course, f.make_user(name=name)) for name in ("Ann", "Bob")]
+    f.make_assignment(course, episode(1), opens_in=timedelta(days=-10), due_in=timedelta(days=-1))
+    table = progress.progress_table(course)
+    cells = [row.cells[0] for row in table.rows]
+    assert [c.status for c in cells] == ["overdue", "overdue"]
+    assert [c.timing for c in cells] == ["", ""]  # not done, so neither on time nor late
+    assert [(r.late, r.overdue) for r in table.rows] == [(0, 1), (0, 1)]
+    assert (table.totals[0].late, table.totals[0].overdue) == (0, 2)
+
+    client = signed_in(app, educator)
+    page = client.get("/courses/PAST/progress").get_data(as_text=True)
+    body = page.split("<tbody>")[1].split("</tbody>")[0]
+    assert body.count('<span class="chip chip-overdue">Overdue</span>') == 2
+    assert ">late<" not in body.lower() and "chip-late" not in body
+    assert "0 done (0 on time, 0 late)" in page and "2 overdue" in page
+    assert 'href="/courses/PAST/progress?sort=overdue' in page
+    rows = list(csv.DictReader(io.StringIO(client.get("/courses/PAST/progress.csv").get_data(as_text=True).lstrip("\ufeff"))))
+    assert [r["status"] for r in rows] == ["overdue", "overdue"]
+    assert len(learners) == 2
+
+
+def test_each_status_has_a_chip_with_its_word(app, course):
+    client = signed_in(app, course["educator"])
+    body = client.get("/courses/PROG/progress").get_data(as_text=True).split("<tbody>")[1]
+    assert '<span class="chip chip-on_time">On time</span>' in body  # Ann, episode 1
+    assert '<span class="chip chip-late">Late</span>' in body  # Bob, episode 1
+    assert '<span class="chip chip-due_soon">Due soon</span>' in body  # Cat, with an extension

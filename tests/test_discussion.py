@@ -40,17 +40,17 @@ def test_facilitator_starts_a_thread_members_follow_and_are_notified(client, roo
     response = post_form(
         client,
         f"/groups/{room['group'].slug}/threads/new",
-        {"title": "Respect", "body": "Listen from **12:30**", "episode": episode.id, "moment": "12:30"},
+        {"title": "Respect", "body": "Listen from **2:30**", "episode": episode.id, "moment": "2:30"},
     )
     assert response.status_code == 302
     thread = db.session.scalar(select(Thread))
-    assert thread.moment_seconds == 750 and thread.episode_id == episode.id
+    assert thread.moment_seconds == 150 and thread.episode_id == episode.id
     follows = db.session.scalars(select(ThreadFollow.user_id).where(ThreadFollow.thread_id == thread.id)).all()
     assert set(follows) == {room["facilitator"].id, room["ann"].id, room["bob"].id}
     assert [n.kind for n in notes_for(room["ann"])] == ["new_thread"]
     assert notes_for(room["facilitator"]) == []  # never the author
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "<strong>12:30</strong>" in page and "at 12:30" in page
+    assert "<strong>2:30</strong>" in page and "at 02:30" in page
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,10 @@ def test_edit_history_and_delete(client, room):
     db.session.expire_all()
     assert post.body == "second words"
     assert db.session.scalar(select(PostRevision.body)) == "first words"
-    assert client.get(base + "/history").status_code == 403
+    # The author sees their own post's history; another member does not.
+    assert "first words" in client.get(base + "/history").get_data(as_text=True)
+    login(peer := client.application.test_client(), room["bob"])
+    assert peer.get(base + "/history").status_code == 403
     login(fac := client.application.test_client(), room["facilitator"])
     assert "first words" in fac.get(base + "/history").get_data(as_text=True)
     post_form(client, base + "/delete")

@@ -266,7 +266,7 @@ def test_promote_demote_and_remove(client, sample_catalog):
     response = post_form(
         client,
         f"/groups/{group.slug}/members/{learner.id}/remove",
-        {"message": "Spam"},
+        {"message": "Spam", "confirm": "yes"},
         follow_redirects=True,
     )
     assert "Lee is removed" in response.get_data(as_text=True)
@@ -514,3 +514,55 @@ def test_settings_change_join_policy(client):
     db.session.expire_all()
     assert group.name == "Renamed" and group.join_policy == "invite"
     assert group.post_first is False  # unchecked box
+
+
+def test_remove_asks_first_and_says_the_invite_link_still_works(client, sample_catalog):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, join_policy="invite")
+    learner = f.add_member(group, f.make_user(name="Lee"))
+    old_code = group.invite_code
+    login(client, facilitator)
+    remove_url = f"/groups/{group.slug}/members/{learner.id}/remove"
+    members_url = f"/groups/{group.slug}/members"
+    # The first press asks: nothing changes yet, the reason typed is kept.
+    response = post_form(client, remove_url, {"message": "Off-topic posts"}, token_from=members_url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert membership_of(group, learner).status == "active"
+    assert "Remove Lee from the group?" in page
+    assert 'value="Off-topic posts"' in page
+    assert "can come back through the invite link" in page
+    assert f'action="/groups/{group.slug}/members/{learner.id}/ban"' in page
+    assert 'name="reset_invite"' in page
+    # Confirmed: removed; the message says the old link still lets them in.
+    response = post_form(
+        client, remove_url, {"message": "Off-topic posts", "confirm": "yes"},
+        token_from=members_url, follow_redirects=True,
+    )
+    page = response.get_data(as_text=True)
+    assert membership_of(group, learner).status == "removed"
+    assert "Lee is removed from the group. The invite link still works for them" in page
+    # The members page lists them as removed, with a way to ban them.
+    assert f'action="/groups/{group.slug}/members/{learner.id}/ban"' in page
+    # Removal is not a ban: the old link lets them back in.
+    group_service.join_by_invite(learner, old_code)
+    assert membership_of(group, learner).status == "active"
+
+
+def test_remove_and_reset_the_invite_link_in_one_step(client, sample_catalog):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, join_policy="invite")
+    learner = f.add_member(group, f.make_user(name="Lee"))
+    old_code = group.invite_code
+    login(client, facilitator)
+    response = post_form(
+        client, f"/groups/{group.slug}/members/{learner.id}/remove",
+        {"confirm": "yes", "reset_invite": "y"}, follow_redirects=True,
+    )
+    assert "the invite link is new" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert membership_of(group, learner).status == "removed"
+    assert group.invite_code != old_code
+    actions = set(db.session.scalars(select(AuditEntry.action)))
+    assert {"group.member_removed", "group.invite_reset"} <= actions
+    assert client.get(f"/groups/join/{old_code}").status_code == 404

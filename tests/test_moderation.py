@@ -177,3 +177,79 @@ def test_admin_audit_filters(client, scene):
     assert "answer.hidden" in page and "group.invite_reset" not in page
     answer_count = db.session.scalar(select(func.count()).select_from(Answer))
     assert answer_count == 4
+
+
+def queue_url(scene):
+    return f"/groups/{scene['group'].slug}/moderation"
+
+
+def hide_url(scene, target_type="answer", target_id=None):
+    return f"/groups/{scene['group'].slug}/hide/{target_type}/{target_id or scene['answer'].id}"
+
+
+def test_hiding_from_the_queue_without_a_reason_says_so_next_to_the_field(client, scene):
+    moderation.flag(scene["members"][1], scene["group"], "answer", scene["answer"].id, "off_topic")
+    login(client, scene["facilitator"])
+    response = post_form(
+        client, hide_url(scene), {"reason": "   ", "next": queue_url(scene)}, token_from=queue_url(scene)
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    field_id = f"hide-reason-answer-{scene['answer'].id}"
+    assert f'aria-describedby="{field_id}-error"' in page
+    assert f'id="{field_id}-error"' in page and "Give a reason; the author will see it." in page
+    assert "A questionable answer" in page  # still the moderation page, with the flag
+    db.session.expire_all()
+    assert scene["answer"].hidden_at is None
+    # Too long: the message, and what was typed stays in the field.
+    typed = "x" * 1001
+    response = post_form(
+        client, hide_url(scene), {"reason": typed, "next": queue_url(scene)}, token_from=queue_url(scene)
+    )
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Keep the reason under 1000 characters." in page and f'value="{typed}"' in page
+
+
+def test_the_author_of_a_hidden_post_is_told_why(client, scene):
+    author = scene["members"][0]
+    moderation.hide(scene["facilitator"], scene["group"], "answer", scene["answer"].id, "Names a patient")
+    note = db.session.scalar(select(Notification).where(Notification.user_id == author.id))
+    assert note.kind == "moderation"
+    assert "Names a patient" in note.message and scene["group"].name in note.message
+    assert note.url.endswith(f"/answers/{scene['answer'].id}")
+    # Nobody else hears of it.
+    others = db.session.scalar(
+        select(func.count()).select_from(Notification).where(Notification.kind == "moderation")
+    )
+    assert others == 1
+
+
+def test_an_automatically_hidden_post_tells_its_author_too(client, scene):
+    for member in scene["members"][1:4]:
+        moderation.flag(member, scene["group"], "answer", scene["answer"].id, "inappropriate")
+    note = db.session.scalar(
+        select(Notification).where(
+            Notification.user_id == scene["members"][0].id, Notification.kind == "moderation"
+        )
+    )
+    assert note is not None and "awaiting review" in note.message
+
+
+def test_no_reply_box_under_a_hidden_answer_and_no_reply_to_it(client, scene):
+    from coprod_study.errors import Conflict
+    from coprod_study.services import answers as answer_service
+
+    answer = scene["answer"]
+    moderation.hide(scene["facilitator"], scene["group"], "answer", answer.id, "Off topic")
+    login(client, scene["members"][1])
+    page = client.get(scene["url"]).get_data(as_text=True)
+    assert f'id="reply-body-{answer.id}"' not in page
+    others = db.session.scalars(select(Answer.id).where(Answer.id != answer.id)).all()
+    assert all(f'id="reply-body-{other}"' in page for other in others)
+    with pytest.raises(Conflict):
+        answer_service.post_reply(scene["members"][1], answer, "Replying anyway")
+    response = post_form(client, f"/groups/{scene['group'].slug}/answers/{answer.id}/replies",
+                         {"body": "Replying anyway"}, token_from=scene["url"])
+    assert response.status_code == 409
+    assert "hidden" in response.get_data(as_text=True)

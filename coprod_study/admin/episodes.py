@@ -1,6 +1,8 @@
 """Views for /admin/episodes: the catalog edited in the browser, checked like the catalog file."""
 
 import re
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -274,8 +276,12 @@ def new_episode():
 # --- The editor page --------------------------------------------------------------------------
 
 
-def _render(episode: Episode, *, episode_form=None, failed=None, transcript_form=None, status=200):
-    """The whole editor. `failed` is (kind, index, form) for an item form sent with errors."""
+def _render(episode: Episode, *, episode_form=None, failed=None, transcript_form=None, status=200,
+            page_forms=None):
+    """The whole editor. `failed` is (kind, index, form) for an item form sent with errors;
+    `page_forms` is a PageForms sent back whole (every item as it was typed)."""
+    if page_forms is not None:
+        episode_form = page_forms.episode
     raw = catalog_edit.document(episode)
     if episode_form is None:
         episode_form = EpisodeForm(formdata=None, data={
@@ -298,10 +304,13 @@ def _render(episode: Episode, *, episode_form=None, failed=None, transcript_form
         for index, item in enumerate(raw.get(kind, []), start=1):
             if failed and failed[0] == kind and failed[1] == index:
                 rows.append((index, failed[2]))
+            elif page_forms is not None and index in page_forms.items.get(kind, {}):
+                rows.append((index, page_forms.items[kind][index]))
             else:
                 rows.append((index, _item_form(kind, index, item)))
         add_form = failed[2] if failed and failed[0] == kind and failed[1] == "new" else (
-            _item_form(kind, "new")
+            page_forms.added[kind] if page_forms is not None and kind in page_forms.added
+            else _item_form(kind, "new")
         )
         sections.append((kind, SECTION_TITLES[kind], rows, add_form))
     answer_counts = dict(
@@ -328,23 +337,102 @@ def _render(episode: Episode, *, episode_form=None, failed=None, transcript_form
     )
 
 
+# The editor is one form (see templates/admin/episodes/edit.html): "Save all changes"
+# sends the fields and every item, and so do its Move, Delete and Add buttons, which
+# save what was typed before they act. A page of separate forms lost every edit but the
+# one whose button was pressed, without a word; one form cannot, with or without
+# JavaScript, and it is what editors of a CMS page expect.
+
+
+@dataclass
+class PageForms:
+    episode: EpisodeForm
+    items: dict = dataclass_field(default_factory=dict)  # kind -> index -> form
+    added: dict = dataclass_field(default_factory=dict)  # kind -> form, when filled in
+
+    def all(self):
+        yield self.episode
+        for by_index in self.items.values():
+            yield from by_index.values()
+        yield from self.added.values()
+
+
+ITEM_PROBLEM = re.compile(r"^(\w+) (\d+): ")
+KIND_OF_ITEM = {
+    "guest": "guests", "takeaway": "takeaways", "question": "questions",
+    "reference": "references", "chapter": "chapters",
+}
+
+
+def _page_forms(episode: Episode) -> PageForms:
+    """The editor's forms filled from the request: the items whose fields were sent, and
+    each add row with anything typed in it."""
+    forms = PageForms(episode=EpisodeForm())
+    _dimension_choices(forms.episode)
+    raw = catalog_edit.document(episode)
+    for kind, form_class in ITEM_FORMS.items():
+        for index in range(1, len(raw.get(kind, [])) + 1):
+            prefix = f"{kind}-{index}"
+            if any(key.startswith(prefix + "-") for key in request.form):
+                forms.items.setdefault(kind, {})[index] = form_class(
+                    prefix=prefix, meta={"csrf": False}
+                )
+        typed = [
+            value for key, value in request.form.items(multi=True)
+            if key.startswith(f"{kind}-new-") and not key.endswith("-kind") and value.strip()
+        ]
+        if typed:
+            forms.added[kind] = form_class(prefix=f"{kind}-new", meta={"csrf": False})
+    return forms
+
+
+def _show_page_error(forms: PageForms, error: DomainError) -> None:
+    """Each of the loader's problems next to the item it names ("Question 2: ...")."""
+    for message in getattr(error, "problems", None) or [error.message]:
+        match = ITEM_PROBLEM.match(message)
+        kind = KIND_OF_ITEM.get(match.group(1).lower()) if match else None
+        form = forms.items.get(kind, {}).get(int(match.group(2))) if kind else None
+        if form is None:
+            form = forms.episode
+        add_domain_error(form, DomainError(message, field=error.field or _field_for(form, message)))
+
+
+def _save_page(episode: Episode):
+    """Save everything the editor sent. None when saved; else the page with the problems
+    beside their fields and everything typed kept (status 400)."""
+    forms = _page_forms(episode)
+    valid = forms.episode.validate_on_submit()
+    valid = all([form.validate() for form in forms.all() if form is not forms.episode]) and valid
+    if valid:
+        try:
+            catalog_edit.update_page(
+                _actor(), episode, _fields(forms.episode),
+                {kind: {i: _values(kind, f) for i, f in by_index.items()}
+                 for kind, by_index in forms.items.items()},
+                {kind: _values(kind, f) for kind, f in forms.added.items()},
+            )
+        except DomainError as error:
+            _show_page_error(forms, error)
+        else:
+            return None
+    return _render(_episode(episode.slug), page_forms=forms, status=400)
+
+
 @bp.route("/episodes/<slug>", methods=["GET", "POST"])
 def edit_episode(slug: str):
     episode = _episode(slug)
     if request.method == "GET":
         return _render(episode)
-    form = EpisodeForm()
-    _dimension_choices(form)
-    if form.validate_on_submit():
-        try:
-            catalog_edit.update_episode(_actor(), episode, _fields(form))
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            flash(_("The episode is saved."), "success")
-            return redirect(url_for("admin.edit_episode", slug=episode.slug))
-    episode = _episode(slug)
-    return _render(episode, episode_form=form, status=400)
+    refused = _save_page(episode)
+    if refused is not None:
+        return refused
+    flash(_("All changes are saved."), "success")
+    return redirect(url_for("admin.edit_episode", slug=episode.slug))
+
+
+def _sent_whole_page() -> bool:
+    """A Move, Delete or Add button of the editor's one form: the page came with it."""
+    return request.form.get("whole_page") == "1"
 
 
 @bp.route("/episodes/<slug>/delete", methods=["POST"])
@@ -378,7 +466,21 @@ def _back(episode: Episode, kind: str) -> str:
 @bp.route("/episodes/<slug>/<kind>/add", methods=["POST"])
 def add_item(slug: str, kind: str):
     episode = _episode(slug)
-    form = _item_form(_kind(kind), "new", formdata=True)
+    _kind(kind)
+    if _sent_whole_page():
+        # The new row is saved with everything else typed on the page.
+        refused = _save_page(episode)
+        if refused is not None:
+            return refused
+        if any(
+            value.strip() for key, value in request.form.items(multi=True)
+            if key.startswith(f"{kind}-new-") and not key.endswith("-kind")
+        ):
+            flash(str(ITEM_ADDED[kind]), "success")
+        else:
+            flash(_("All changes are saved. The new item was empty, so nothing was added."), "info")
+        return redirect(_back(_episode(request.form.get("slug") or slug), kind))
+    form = _item_form(kind, "new", formdata=True)
     if form.validate_on_submit():
         try:
             catalog_edit.add_item(_actor(), episode, kind, _values(kind, form))
@@ -413,6 +515,11 @@ def move_item(slug: str, kind: str, index: int):
     _kind(kind)
     if not FlaskForm().validate_on_submit():
         abort(400)
+    if _sent_whole_page():
+        refused = _save_page(episode)
+        if refused is not None:
+            return refused
+        episode = _episode(request.form.get("slug") or slug)
     try:
         catalog_edit.move_item(_actor(), episode, kind, index, request.form.get("direction", ""))
     except DomainError as error:
@@ -422,12 +529,29 @@ def move_item(slug: str, kind: str, index: int):
     return redirect(_back(episode, kind))
 
 
+def _chapter_index(episode: Episode, index: int) -> int:
+    """Where the chapter sent as number `index` is after the page was saved."""
+    title = (request.form.get(f"chapters-{index}-title") or "").strip()
+    for position, chapter in enumerate(catalog_edit.document(episode).get("chapters", []), 1):
+        if chapter.get("title") == title:
+            return position
+    return index
+
+
 @bp.route("/episodes/<slug>/<kind>/<int:index>/delete", methods=["POST"])
 def delete_item(slug: str, kind: str, index: int):
     episode = _episode(slug)
     _kind(kind)
     if not FlaskForm().validate_on_submit():
         abort(400)
+    if _sent_whole_page():
+        refused = _save_page(episode)
+        if refused is not None:
+            return refused
+        episode = _episode(request.form.get("slug") or slug)
+        if kind == "chapters":
+            # Saving keeps chapters in time order, which may have moved the one pressed.
+            index = _chapter_index(episode, index)
     try:
         catalog_edit.delete_item(_actor(), episode, kind, index)
     except DomainError as error:

@@ -32,7 +32,10 @@ def index():
 def users():
     query = (request.args.get("q") or "").strip()[:100]
     page = paginate(accounts.search_users(query), per_page=25)
-    return render_template("admin/users.html", page=page, q=query, role_form=RoleForm())
+    return render_template(
+        "admin/users.html", page=page, q=query, role_form=RoleForm(),
+        deleted_count=accounts.deleted_account_count(),
+    )
 
 
 @bp.route("/users/<int:user_id>/role", methods=["POST"])

@@ -363,8 +363,11 @@ def edit_answer(slug: str, answer_id: int):
 @bp.route(f"/groups/<slug>/answers/<{INT}:answer_id>/revisions")
 def answer_revisions(slug: str, answer_id: int):
     item = load_group(slug)
-    if not policy.can_see_history(api_user(), item):
-        raise ApiError(403, "Only the group's facilitators see edit history.")
+    viewer = api_user()
+    if not policy.can_see_history(viewer, item):
+        own = db.session.get(Answer, answer_id) if answer_id <= MAX_ID else None
+        if own is None or own.group_id != item.id or not policy.can_see_history(viewer, item, own):
+            raise ApiError(403, "Only the author and the group's facilitators see edit history.")
     target = _readable_answer(item, answer_id)
     limit = query_limit()
     after = decode_cursor(int)

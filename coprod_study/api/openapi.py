@@ -267,6 +267,7 @@ SCHEMAS = {
             "group": MAYBE_TEXT,
             "assignments_done": INTEGER,
             "late": INTEGER,
+            "overdue": INTEGER,
             "questions_answered": INTEGER,
             "questions_required": INTEGER,
             "replies_written": INTEGER,
@@ -486,7 +487,7 @@ PATHS = {
     },
     "/api/v1/groups/{slug}/answers/{answer_id}/revisions": {
         "get": op(
-            "answer_revisions", "An answer's edit history (facilitators)", GROUP,
+            "answer_revisions", "An answer's edit history (its author and the facilitators)", GROUP,
             params=[P["slug"], P["answer_id"], *LIST], errors=[403],
             ok=(200, "RevisionPage", "Earlier texts, newest first."),
         )

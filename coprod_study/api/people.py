@@ -176,6 +176,7 @@ def course_progress(code: str):
             "group": row.group.slug if row.group is not None else None,
             "assignments_done": row.done,
             "late": row.late,
+            "overdue": row.overdue,
             "questions_answered": row.answered,
             "questions_required": row.required,
             "replies_written": row.replies,

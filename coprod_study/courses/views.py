@@ -562,7 +562,7 @@ class CellWords:
         self.not_listened = _("Not listened")
         self.extended = _("(ext.)")
         self._answered = _("%(answered)s/%(required)s answered")
-        self._timing = {key: str(label) for key, label in progress_service.TIMING_LABELS.items()}
+        self._chips = {key: str(label) for key, label in progress_service.CHIP_LABELS.items()}
         self._replies: dict[int, str] = {}
 
     def answered(self, cell) -> str:
@@ -574,8 +574,9 @@ class CellWords:
                                             count=count)
         return self._replies[count]
 
-    def timing(self, cell) -> str:
-        return self._timing.get(cell.timing, "")
+    def status(self, cell) -> str:
+        """The cell's status chip: its word, never colour alone."""
+        return self._chips[cell.status]
 
 
 @bp.route("/<code>/progress")

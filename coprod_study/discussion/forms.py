@@ -5,13 +5,10 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from coprod_study.groups.forms import MARKDOWN_HINT
-from coprod_study.i18n import lazy_join, too_long
+from coprod_study.groups.forms import BODY_HINT
+from coprod_study.i18n import too_long
 from coprod_study.markup import MAX_MARKDOWN_LENGTH
 from coprod_study.models import FOLLOW_LEVELS
-
-MENTION_HINT = _l("Mention a member with @[Their Name] (or @Name for a one-word name).")
-BODY_HINT = lazy_join(MARKDOWN_HINT, " ", MENTION_HINT)
 
 
 class ThreadForm(FlaskForm):

@@ -224,9 +224,9 @@ def delete_post(slug: str, post_id: int):
 @login_required
 def post_history(slug: str, post_id: int):
     group = load_group(slug)
-    if not policy.can_see_history(current_user, group):
-        abort(403)
     post = _post(group, post_id)
+    if not policy.can_see_history(current_user, group, post):
+        abort(403)
     return render_template(
         "groups/history.html",
         group=group,

@@ -21,6 +21,8 @@ MARKDOWN_HINT = _l(
     "Markdown works: **bold**, *italic*, lists with -, links as [text](https://...). "
     "Up to 20,000 characters."
 )
+MENTION_HINT = _l("Mention a member with @[Their Name] (or @Name for a one-word name).")
+BODY_HINT = lazy_join(MARKDOWN_HINT, " ", MENTION_HINT)
 _length_message = too_long
 
 
@@ -74,7 +76,7 @@ class DecisionForm(FlaskForm):
 class AnswerForm(FlaskForm):
     body = TextAreaField(
         _l("Your answer"),
-        description=MARKDOWN_HINT,
+        description=BODY_HINT,
         validators=[
             DataRequired(_l("Write your answer before you post it.")),
             Length(max=MAX_MARKDOWN_LENGTH, message=_length_message(MAX_MARKDOWN_LENGTH)),
@@ -87,7 +89,7 @@ class AnswerForm(FlaskForm):
 class ReplyForm(FlaskForm):
     body = TextAreaField(
         _l("Your reply"),
-        description=MARKDOWN_HINT,
+        description=BODY_HINT,
         validators=[
             DataRequired(_l("Write your reply before you post it.")),
             Length(max=MAX_MARKDOWN_LENGTH, message=_length_message(MAX_MARKDOWN_LENGTH)),

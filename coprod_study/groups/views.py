@@ -338,9 +338,26 @@ def member_action(slug: str, user_id: int, action: str):
                 else _("The request is declined."),
                 "success",
             )
+        elif action == "remove" and request.form.get("confirm") != "yes":
+            # Removing asks first (no script needed), and says what removal does not do.
+            row = group_service.check_removal(actor, group, user_id)
+            return render_template(
+                "groups/remove_confirm.html", group=group, member=row,
+                reason=form.message.data or "", action_form=ActionForm(),
+            )
         elif action == "remove":
-            row = group_service.remove_member(actor, group, user_id, form.message.data)
-            flash(_("%(display_name)s is removed from the group.", display_name=row.user.display_name), "success")
+            reset = bool(request.form.get("reset_invite"))
+            row = group_service.remove_member(
+                actor, group, user_id, form.message.data, reset_invite=reset
+            )
+            name = row.user.display_name
+            if reset:
+                flash(_("%(display_name)s is removed from the group, and the invite link is new: "
+                        "the old one no longer works for anyone.", display_name=name), "success")
+            else:
+                flash(_("%(display_name)s is removed from the group. The invite link still works for "
+                        "them: make a new link or ban them to keep them out.", display_name=name),
+                      "success")
         else:
             role = "facilitator" if action == "promote" else "member"
             row = group_service.set_member_role(actor, group, user_id, role)
@@ -729,9 +746,12 @@ def endorse_answer(slug: str, answer_id: int):
 @login_required
 def answer_history(slug: str, answer_id: int):
     group = load_group(slug)
-    if not policy.can_see_history(current_user, group):
+    try:
+        answer = answer_service.get_answer(group, answer_id)
+    except DomainError:
+        abort(404)
+    if not policy.can_see_history(current_user, group, answer):
         abort(403)
-    answer = _answer(group, answer_id)
     return render_template(
         "groups/history.html",
         group=group,
@@ -821,9 +841,12 @@ def delete_reply(slug: str, reply_id: int):
 @login_required
 def reply_history(slug: str, reply_id: int):
     group = load_group(slug)
-    if not policy.can_see_history(current_user, group):
+    try:
+        item = answer_service.get_reply(group, reply_id)
+    except DomainError:
+        abort(404)
+    if not policy.can_see_history(current_user, group, item):
         abort(403)
-    item = _reply(group, reply_id)
     return render_template(
         "groups/history.html",
         group=group,

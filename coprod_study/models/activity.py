@@ -18,6 +18,7 @@ NOTIFICATION_KINDS = {
     "join_request": _l("Request to join"),
     "join_decided": _l("Your request to join"),
     "flag": _l("Flagged post"),
+    "moderation": _l("Your post was hidden"),
     "assignment_due": _l("Assignment due"),
     "course": _l("Course"),
     "inquiry": _l("Inquiry to the team"),

@@ -39,7 +39,17 @@ def _checked_form():
 def queue(slug: str):
     group = load_group(slug)
     require_moderator(group)
+    return _queue_page(group)
+
+
+def _queue_page(group, hide_error=None):
+    """The queue; `hide_error` is (target_type, target_id, message, typed reason) for a
+    Hide form that came back, so its message shows next to its field with the text kept."""
     flagged, hidden = moderation.moderation_queue(group)
+    if hide_error and not any(
+        (item.target_type, item.target.id) == hide_error[:2] for item in flagged
+    ):
+        flash(hide_error[2], "error")  # its form is not on this page: say it at the top
     pending = [m for m in group_service.members(group) if m.status == "pending"]
     log = db.session.scalars(
         select(AuditEntry)
@@ -56,6 +66,7 @@ def queue(slug: str):
         pending=pending,
         log=log,
         action_form=ActionForm(),
+        hide_error=hide_error,
     )
 
 
@@ -88,11 +99,15 @@ def hide(slug: str, target_type: str, target_id: int):
     group = load_group(slug)
     require_moderator(group)
     _checked_form()
+    reason = request.form.get("reason", "")
     try:
-        moderation.hide(_user(), group, target_type, target_id, request.form.get("reason", ""))
+        moderation.hide(_user(), group, target_type, target_id, reason)
     except DomainError as error:
         if error.status == 404:
             abort(404)
+        if error.field == "reason" and _back(group) == url_for("moderation.queue", slug=group.slug):
+            # Hidden from the queue: answer with the queue itself, the message by the field.
+            return _queue_page(group, (target_type, target_id, error.message, reason)), 400
         flash(error.message, "error")
     else:
         flash(_("The post is hidden. Its author sees your reason."), "success")

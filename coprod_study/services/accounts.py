@@ -230,6 +230,8 @@ def set_role(actor: User | None, subject: User, new_role: str) -> bool:
 
     if new_role not in ROLES:
         raise DomainError(_("Unknown role %(role)s; choose one of %(roles)s.", role=repr(new_role), roles=', '.join(ROLES)))
+    if subject.deleted_at is not None:
+        raise Conflict(_("This is a deleted account; it has no role to change."))
     if actor is not None and not policy.can_change_role(actor, subject, new_role):
         raise Forbidden(_("You may not change this role."))
     old_role = subject.role
@@ -247,8 +249,14 @@ def set_role(actor: User | None, subject: User, new_role: str) -> bool:
     return True
 
 
+def deleted_account_count() -> int:
+    return db.session.scalar(select(func.count()).where(User.deleted_at.is_not(None))) or 0
+
+
 def search_users(query: str | None):
-    stmt = select(User).order_by(User.display_name, User.id)
+    """The accounts that are still in use, by name or e-mail; deleted ones are left out
+    (their name and address are gone and they hold no role)."""
+    stmt = select(User).where(User.deleted_at.is_(None)).order_by(User.display_name, User.id)
     if query:
         escaped = query.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"

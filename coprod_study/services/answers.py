@@ -24,9 +24,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from coprod_study import policy, throttle
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from coprod_study.extensions import db
-from coprod_study.markup import render_markdown
 from coprod_study.models import Answer, QuestionReveal, Reply, Revision
 from coprod_study.pagination import PageNumbers
+from coprod_study.services import mentions
 from coprod_study.services.groups import Question, check_markdown
 
 
@@ -524,10 +524,12 @@ def post_answer(
     if anonymous and not group.allow_anonymous:
         raise DomainError(_("This group does not allow anonymous answers."))
     check_post_rate(user)
-    existing = own_answer(user, group, question)
+    state = page_state(user, group, question)
+    existing = state.own
     if existing is not None and existing.deleted_at is None:
         raise Conflict(_("You have already answered this question; edit your answer instead."))
-    html = str(render_markdown(body))
+    named = mentions.mentioned_members(group, body)
+    html = mentions.render(group, body, named)
     if existing is not None:
         # Answering again after deleting brings the answer back, with history.
         db.session.add(Revision(answer_id=existing.id, body=existing.body, written_at=existing.created_at))
@@ -548,6 +550,11 @@ def post_answer(
         )
         db.session.add(answer)
     try:
+        db.session.flush()
+        _notify_mentions(user, group, answer, answer, named)
+        if not state.sees_peers:
+            # Their own answer opens the others: the mentions held back reach them now.
+            _deliver_held_mentions(user, group, question)
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
@@ -556,6 +563,87 @@ def post_answer(
         ) from error
     count_post(user)
     return answer
+
+
+def _mention_text(kind: str, name: str, group):
+    if kind == "reply":
+        return _l("%(name)s mentioned you in a reply in %(group)s", name=name, group=group.name)
+    return _l("%(name)s mentioned you in an answer in %(group)s", name=name, group=group.name)
+
+
+def _notify_mentions(author, group, answer: Answer, post, named: dict[int, str]) -> set[int]:
+    """Tell the members an answer or reply mentions, if they may read it now (post before
+    you see others holds: the others hear of it when they post their own answer, see
+    _deliver_held_mentions). Returns who was told."""
+    from coprod_study.models import ANONYMOUS_LABEL, User
+    from coprod_study.services import notifications
+    from coprod_study.urls import path_for
+
+    ids = set(named) - {author.id}
+    if not ids:
+        return set()
+    readers = {
+        person.id
+        for person in db.session.scalars(select(User).where(User.id.in_(ids)))
+        if can_read_answer(person, answer)
+    }
+    kind = "reply" if isinstance(post, Reply) else "answer"
+    notifications.notify(
+        readers,
+        "mention",
+        _mention_text(kind, ANONYMOUS_LABEL if post.anonymous else author.display_name, group),
+        path_for("groups.answer_link", slug=group.slug, answer_id=answer.id),
+        group=group,
+        target_type=kind,
+        target_id=post.id,
+    )
+    return readers
+
+
+def _deliver_held_mentions(user, group, question: Question) -> None:
+    """The mentions of `user` in the question's answers and replies that they could not
+    read until now, each once."""
+    from coprod_study.models import ANONYMOUS_LABEL, Notification
+    from coprod_study.services import notifications
+    from coprod_study.urls import path_for
+
+    name = user.display_name.lower()
+    told = set(
+        db.session.execute(
+            select(Notification.target_type, Notification.target_id).where(
+                Notification.user_id == user.id, Notification.kind == "mention"
+            )
+        ).all()
+    )
+    live = (Answer.deleted_at.is_(None), Answer.hidden_at.is_(None))
+    in_question = (Answer.group_id == group.id, _question_filter(Answer, question), *live)
+    found = [
+        ("answer", row, row)
+        for row in db.session.scalars(
+            select(Answer).where(*in_question, Answer.user_id != user.id, Answer.body.contains("@"))
+        )
+    ] + [
+        ("reply", row, row.answer)
+        for row in db.session.scalars(
+            select(Reply).join(Answer, Answer.id == Reply.answer_id).where(
+                *in_question, Reply.user_id != user.id, Reply.deleted_at.is_(None),
+                Reply.hidden_at.is_(None), Reply.body.contains("@"),
+            )
+        )
+    ]
+    for kind, post, answer in found:
+        if (kind, post.id) in told or name not in mentions.mentioned_names(post.body):
+            continue
+        author = ANONYMOUS_LABEL if post.anonymous else post.author.display_name
+        notifications.notify(
+            [user.id],
+            "mention",
+            _mention_text(kind, author, group),
+            path_for("groups.answer_link", slug=group.slug, answer_id=answer.id),
+            group=group,
+            target_type=kind,
+            target_id=post.id,
+        )
 
 
 def save_edit(post, body: str, revision) -> bool:
@@ -567,7 +655,7 @@ def save_edit(post, body: str, revision) -> bool:
         return False
     db.session.add(revision(post.body, post.edited_at or post.created_at))
     post.body = body
-    post.body_html = str(render_markdown(body))
+    post.body_html = mentions.render(policy.group_of(post), body)
     post.edited_at = _now()
     db.session.commit()
     return True
@@ -626,20 +714,29 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
         raise Forbidden(_("Post your own answer first; then you can reply to others."))
     if answer.deleted_at is not None:
         raise Conflict(_("This answer was deleted; it takes no new replies."))
+    if answer.hidden_at is not None:
+        raise Conflict(_("A facilitator hid this answer; it takes no new replies."))
     body = _clean_body(body)
     if anonymous and not group.allow_anonymous:
         raise DomainError(_("This group does not allow anonymous replies."))
     check_post_rate(user)
+    named = mentions.mentioned_members(group, body)
     reply = Reply(
         answer_id=answer.id,
         user_id=user.id,
         body=body,
-        body_html=str(render_markdown(body)),
+        body_html=mentions.render(group, body, named),
         anonymous=anonymous,
     )
     db.session.add(reply)
     db.session.flush()
-    if answer.user_id != user.id and policy.is_member(answer.author, group):
+    # One notification per person: a mention beats "replied to your answer".
+    told = _notify_mentions(user, group, answer, reply, named)
+    if (
+        answer.user_id != user.id
+        and answer.user_id not in told
+        and policy.is_member(answer.author, group)
+    ):
         from coprod_study.models import ANONYMOUS_LABEL
         from coprod_study.services import notifications
         from coprod_study.urls import path_for

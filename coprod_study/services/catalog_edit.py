@@ -258,9 +258,7 @@ def _sort_chapters(raw: dict) -> None:
         entry["chapters"] = [entry["chapters"][i] for i in order]
 
 
-def add_item(actor, episode: Episode, kind: str, values: dict) -> None:
-    _require_editor(actor)
-    raw = document(episode)
+def _append_item(raw: dict, kind: str, values: dict) -> None:
     items = _items(raw, kind)
     item = _clean_item(kind, values)
     if kind == "guests" and item.get("name") and not item.get("bio"):
@@ -274,10 +272,44 @@ def add_item(actor, episode: Episode, kind: str, values: dict) -> None:
     for entry in _each_translation(raw, kind):
         # Not translated yet: the translation shows the original until someone does.
         entry[kind] = [*entry[kind], original]
+
+
+def add_item(actor, episode: Episode, kind: str, values: dict) -> None:
+    _require_editor(actor)
+    raw = document(episode)
+    _append_item(raw, kind, values)
     if kind == "chapters":
         _sort_chapters(raw)
     _save(actor, raw, "catalog.episode_updated",
           {"episode": episode.slug, "change": f"{KINDS[kind]} added"})
+
+
+def update_page(
+    actor, episode: Episode, fields: EpisodeFields, items: dict[str, dict[int, dict]],
+    added: dict[str, dict] | None = None,
+) -> Episode:
+    """Everything the editor page holds, saved at once: the fields, every item as typed
+    (`items[kind][index]`), and the new items filled in (`added[kind]`). One check by
+    the file's rules, one transaction, one audit entry."""
+    _require_editor(actor)
+    raw = _apply_fields(document(episode), fields)
+    other = _slug_taken(raw.get("slug", ""), episode)
+    if other is not None:
+        raise EditError([_("The slug is used by episode %(number)s already.", number=other.number)], "slug")
+    for kind, by_index in items.items():
+        current = _items(raw, kind)
+        for index, values in by_index.items():
+            _check_index(current, index, kind)
+            current[index - 1] = _clean_item(kind, values)
+        _set_items(raw, kind, current)
+    for kind, values in (added or {}).items():
+        _append_item(raw, kind, values)
+    _sort_chapters(raw)
+    _save(
+        actor, raw, "catalog.episode_updated", {"episode": raw.get("slug"), "change": "page saved"},
+        rename=episode,
+    )
+    return episode
 
 
 def update_item(actor, episode: Episode, kind: str, index: int, values: dict) -> None:

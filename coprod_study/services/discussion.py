@@ -14,7 +14,6 @@ from coprod_study import policy
 from coprod_study.database import begin_writing
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
 from coprod_study.extensions import db
-from coprod_study.markup import render_markdown
 from coprod_study.models import (
     ANONYMOUS_LABEL,
     FOLLOW_LEVELS,
@@ -24,17 +23,14 @@ from coprod_study.models import (
     Thread,
     ThreadFollow,
     ThreadRead,
-    User,
 )
-from coprod_study.services import notifications
+from coprod_study.services import mentions, notifications
 from coprod_study.services.answers import check_post_rate, count_post, save_edit
 from coprod_study.services.groups import check_markdown
 from coprod_study.urls import path_for
 
 MAX_TITLE = 200
 MOMENT_RE = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)$")
-# Mentions: @[Display Name] for any name, or @Name for a name without spaces.
-MENTION_RE = re.compile(r"@\[([^\]\n]{1,80})\]|(?<![\w@])@([\w.-]{2,80})")
 
 
 def _now() -> datetime:
@@ -101,26 +97,6 @@ def get_post(group, post_id: int) -> Post:
     return post
 
 
-# --- Mentions ------------------------------------------------------------------
-
-
-def mentioned_member_ids(group, text: str) -> set[int]:
-    names = {(a or b).strip().lower() for a, b in MENTION_RE.findall(text or "")}
-    names.discard("")
-    if not names:
-        return set()
-    rows = db.session.execute(
-        select(User.id, User.display_name)
-        .join(Membership, Membership.user_id == User.id)
-        .where(
-            Membership.group_id == group.id,
-            Membership.status == "active",
-            func.lower(User.display_name).in_(names),
-        )
-    )
-    return {user_id for user_id, _name in rows}
-
-
 # --- Threads -------------------------------------------------------------------
 
 
@@ -158,8 +134,9 @@ def create_thread(
     )
     db.session.add(thread)
     db.session.flush()
+    named = mentions.mentioned_members(group, body)
     post = Post(
-        thread_id=thread.id, user_id=actor.id, body=body, body_html=str(render_markdown(body))
+        thread_id=thread.id, user_id=actor.id, body=body, body_html=mentions.render(group, body, named)
     )
     db.session.add(post)
     db.session.flush()
@@ -186,8 +163,7 @@ def create_thread(
         target_id=post.id,
         exclude=[actor.id],
     )
-    mentioned = mentioned_member_ids(group, body) - {actor.id}
-    _notify_mentions(group, thread, post, actor, mentioned)
+    _notify_mentions(group, thread, post, actor, set(named) - {actor.id})
     db.session.commit()
     count_post(actor)
     return thread
@@ -252,12 +228,13 @@ def reply(
             raise DomainError(_("This thread is not about an episode, so it cannot quote a moment."))
         segment = segment_for_episode(thread.episode_id, segment_id)
     check_post_rate(actor)
+    named = mentions.mentioned_members(group, body)
     post = Post(
         thread_id=thread.id,
         segment_id=getattr(segment, "id", None),
         user_id=actor.id,
         body=body,
-        body_html=str(render_markdown(body)),
+        body_html=mentions.render(group, body, named),
         anonymous=anonymous,
         quote_post_id=getattr(quote, "id", None),
     )
@@ -270,7 +247,7 @@ def reply(
 
     name = _author_name(post, actor)
     active = set(_active_member_ids(group))
-    mentioned = mentioned_member_ids(group, body) - {actor.id}
+    mentioned = set(named) - {actor.id}
     quoted_author = (
         ({quote.user_id} & active) - {actor.id}
         if quote is not None and quote.hidden_at is None

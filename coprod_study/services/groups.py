@@ -481,7 +481,12 @@ def _facilitator_count(group) -> int:
     )
 
 
-def remove_member(actor, group, user_id: int, reason: str | None = None) -> Membership:
+def check_removal(actor, group, user_id: int) -> Membership:
+    """The membership `actor` may remove (asked before the confirmation step too).
+
+    :raise Forbidden: not a facilitator.  :raise Conflict: yourself, already removed,
+        or the last facilitator.
+    """
     if not policy.can_moderate(actor, group):
         raise Forbidden(_("Only the group's facilitators may remove members."))
     row = _member_row(group, user_id)
@@ -491,6 +496,16 @@ def remove_member(actor, group, user_id: int, reason: str | None = None) -> Memb
         raise Conflict(_("This person was already removed."))
     if row.is_facilitator and _facilitator_count(group) <= 1:
         raise Conflict(_("A group needs at least one facilitator."))
+    return row
+
+
+def remove_member(
+    actor, group, user_id: int, reason: str | None = None, *, reset_invite: bool = False
+) -> Membership:
+    """Take a member out of the group. Removal is not a ban: the invite link (and, for an
+    open or request group, the join button) still lets them back, unless `reset_invite`
+    makes a new link in the same transaction."""
+    row = check_removal(actor, group, user_id)
     row.status = "removed"
     row.role = "member"
     row.decided_at = _now()
@@ -504,6 +519,11 @@ def remove_member(actor, group, user_id: int, reason: str | None = None) -> Memb
         details={"group": group.slug},
         reason=(reason or "").strip()[:MAX_MESSAGE] or None,
     )
+    if reset_invite:
+        group.invite_code = new_invite_code()
+        audit.record(
+            actor, "group.invite_reset", target=group, group=group, details={"group": group.slug}
+        )
     db.session.commit()
     policy.forget_memberships()
     return row

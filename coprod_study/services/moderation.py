@@ -104,6 +104,7 @@ def flag(reporter, group, target_type: str, target_id: int, reason: str, text: s
         # Stored text, like a facilitator's reason: kept in English (see README, Translations).
         target.hidden_reason = f"Hidden automatically after {open_flags} flags; awaiting review."
         notifications.withdraw(target_type, target.id)
+        _tell_author(group, target_type, target, target.hidden_reason)
         audit.record(
             None, f"{target_type}.auto_hidden", subject=target.author, target=target,
             group=group, details={"flags": open_flags}, reason=target.hidden_reason,
@@ -130,6 +131,42 @@ def _flag_message(target_type: str, group, reason):
     return _l("A post in %(group)s was flagged: %(reason)s", group=group.name, reason=reason)
 
 
+def _hidden_message(target_type: str, group, reason: str):
+    """What the author reads, in their own language; the reason stays as it was written."""
+    if target_type == "answer":
+        return _l("A facilitator hid your answer in %(group)s: %(reason)s", group=group.name, reason=reason)
+    if target_type == "reply":
+        return _l("A facilitator hid your reply in %(group)s: %(reason)s", group=group.name, reason=reason)
+    return _l("A facilitator hid your post in %(group)s: %(reason)s", group=group.name, reason=reason)
+
+
+def _author_url(group, target_type: str, target) -> str:
+    """Where the author finds the hidden post (they still see its text and the reason)."""
+    from coprod_study.urls import path_for
+
+    if target_type == "answer":
+        return path_for("groups.answer_link", slug=group.slug, answer_id=target.id)
+    if target_type == "reply":
+        return path_for("groups.answer_link", slug=group.slug, answer_id=target.answer_id)
+    return target_url(group, target_type, target)
+
+
+def _tell_author(group, target_type: str, target, reason: str, exclude=()) -> None:
+    """The author of a hidden post hears of it, with the reason, while they are a member."""
+    author = target.author
+    if author is None or author.deleted_at is not None or not policy.is_member(author, group):
+        return
+    notifications.notify(
+        [author.id],
+        "moderation",
+        _hidden_message(target_type, group, reason),
+        _author_url(group, target_type, target),
+        group=group,
+        thread=getattr(target, "thread", None),
+        exclude=exclude,
+    )
+
+
 def _require_moderator(actor, group) -> None:
     if not policy.can_moderate(actor, group):
         raise Forbidden(_("Only the group's facilitators may moderate it."))
@@ -147,6 +184,7 @@ def hide(actor, group, target_type: str, target_id: int, reason: str) -> None:
     target.hidden_reason = reason
     _resolve_flags(actor, target_type, target.id, "hidden")
     notifications.withdraw(target_type, target.id)
+    _tell_author(group, target_type, target, reason, exclude=[actor.id])
     audit.record(
         actor, f"{target_type}.hidden", subject=target.author, target=target, group=group,
         reason=reason,

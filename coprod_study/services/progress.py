@@ -43,6 +43,15 @@ STATUS_LABELS = {
     "not_open": _l("Not open yet"),
 }
 TIMING_LABELS = {"on time": _l("on time"), "late": _l("late")}
+# The progress page's status chips: the CSV's `status` values, in words.
+CHIP_LABELS = {
+    "on_time": _l("On time"),
+    "late": _l("Late"),
+    "overdue": _l("Overdue"),
+    "due_soon": _l("Due soon"),
+    "open": _l("Open"),
+    "not_open": _l("Not open yet"),
+}
 
 
 @dataclass
@@ -82,8 +91,8 @@ class Cell:
 
     @property
     def timing(self) -> str:
-        """On time or late, for the progress table ("" while still open)."""
-        return {"on_time": "on time", "late": "late", "overdue": "late"}.get(self.status, "")
+        """Done on time or late ("" while not done: work never done is overdue, not late)."""
+        return {"on_time": "on time", "late": "late"}.get(self.status, "")
 
     @property
     def timing_label(self) -> str:
@@ -296,6 +305,7 @@ SORT_KEYS = {
     "group": _l("Group"),
     "done": _l("Assignments done"),
     "late": _l("Late"),
+    "overdue": _l("Overdue"),
     "answered": _l("Questions answered"),
     "replies": _l("Replies written"),
 }
@@ -313,7 +323,11 @@ class LearnerRow:
 
     @property
     def late(self) -> int:
-        return sum(1 for c in self.cells if c.timing == "late")
+        return sum(1 for c in self.cells if c.status == "late")
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for c in self.cells if c.status == "overdue")
 
     @property
     def answered(self) -> int:
@@ -339,6 +353,7 @@ class AssignmentTotal:
     done: int = 0
     on_time: int = 0
     late: int = 0
+    overdue: int = 0
     answered: int = 0
     required: int = 0
     replies: int = 0
@@ -430,6 +445,7 @@ def progress_table(
                             r.user.display_name.lower()),
         "done": lambda r: (r.done, r.user.display_name.lower()),
         "late": lambda r: (r.late, r.user.display_name.lower()),
+        "overdue": lambda r: (r.overdue, r.user.display_name.lower()),
         "answered": lambda r: (r.answered, r.user.display_name.lower()),
         "replies": lambda r: (r.replies, r.user.display_name.lower()),
     }[sort]
@@ -442,7 +458,8 @@ def progress_table(
             total.listened += cell.listened
             total.done += cell.complete
             total.on_time += cell.status == "on_time"
-            total.late += cell.timing == "late"
+            total.late += cell.status == "late"
+            total.overdue += cell.status == "overdue"
             total.answered += cell.answered
             total.required += cell.required
             total.replies += cell.replies

@@ -120,7 +120,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("groups.question", "GET"):                      "403   403   403   200S  403   403   403   403   200SN 403   403   200SN",
     ("groups.question", "POST"):                     "403   403   403   409S  403   403   403   403   302+  403   403   403SN",
     ("groups.reply", "POST"):                        "L     403   403   302+  403   403   403   403   302+  403   403   403",
-    ("groups.reply_history", "GET"):                 "L     403   403   403   403   403   403   403   200S  403   403   200S",
+    ("groups.reply_history", "GET"):                 "L     403   403   200S  403   403   403   403   200S  403   403   200S",
     ("groups.reset_invite", "POST"):                 "L     403   403   403   403   403   403   403   302+  403   403   302+",
     ("groups.reveal", "POST"):                       "L     403   403   403   403   403   403   403   302+  403   403   302",
     ("groups.settings", "GET"):                      "L     403   403   403   403   403   403   403   200   403   403   200",
