@@ -106,7 +106,7 @@ def test_visitors_are_sent_to_sign_in(client):
         ({"code": "cop-101"}, "The code COP-101 is taken by another course"),
         ({"code": "COP-101"}, "The code COP-101 is taken by another course"),
         ({"code": "no spaces"}, "Use letters, digits, hyphens and underscores only"),
-        ({"code": "new"}, "Use letters, digits, hyphens and underscores only"),
+        ({"code": "new"}, "“new” is reserved"),
         ({"code": ""}, "Give the course a code"),
         ({"title": ""}, "Give the course a title."),
         ({"time_zone": "Mars/Olympus"}, "Enter a time zone by its IANA name"),
@@ -631,6 +631,8 @@ def assignment_form(**data):
         "due_at": "2026-03-30T17:00",
         "instructions": "Listen, then *answer*.",
         "required_questions": "",
+        # These dates have passed; confirming that is tested in test_courses_newcomer.py.
+        "confirm_past_due": "y",
         **data,
     }
 

@@ -25,6 +25,7 @@ from coprod_study.markup import render_markdown
 from coprod_study.models import JOIN_POLICIES
 from coprod_study.pagination import current_page_number, paginate
 from coprod_study.services import answers as answer_service
+from coprod_study.services import courses as course_service
 from coprod_study.services import discussion
 from coprod_study.services import groups as group_service
 
@@ -392,6 +393,7 @@ def episode(slug: str, episode_slug: str):
         question_form=QuestionForm(),
         action_form=ActionForm(),
         moments=moments_discussed(group, item),
+        assigned=course_service.group_assignment(group, item, current_user),
     )
 
 
@@ -422,6 +424,7 @@ def add_question(slug: str, episode_slug: str):
             moderator=True,
             question_form=form,
             action_form=ActionForm(),
+            assigned=course_service.group_assignment(group, item, current_user),
         ),
         400,
     )
