@@ -34,7 +34,7 @@ from coprod_study.models import (
     User,
 )
 from coprod_study.services import audit, notifications
-from coprod_study.services.accounts import normalize_email, valid_time_zone
+from coprod_study.services.accounts import normalize_email, resolve_time_zone, valid_time_zone
 from coprod_study.services.groups import check_markdown, question_episode_id
 from coprod_study.services.groups import create_group as _create_group
 
@@ -318,7 +318,7 @@ def _clean_text(value: str, field_name: str, limit: int, required_message: str |
 
 
 def _check_zone(time_zone: str) -> str:
-    time_zone = (time_zone or "").strip()
+    time_zone = resolve_time_zone(time_zone) or (time_zone or "").strip()
     if not valid_time_zone(time_zone):
         raise DomainError(
             _("Enter a time zone by its IANA name, such as Europe/Stockholm."), field="time_zone"
