@@ -217,3 +217,35 @@ def test_the_course_page_and_my_due_dates_offer_a_calendar_link(app, setup):
 def test_no_calendar_link_on_the_home_page_with_nothing_due(app, sample_catalog):
     home = signed_in(app, f.make_user()).get("/").get_data(as_text=True)
     assert 'action="/courses/calendar/links"' not in home
+
+
+# --- B10: one time zone per page, the reader's -----------------------------------------------
+
+
+def test_the_extension_page_speaks_only_in_the_educators_zone(app, setup):
+    """The course is in Stockholm, the educator in UTC: the confirmation, the error and
+    the table all give times in UTC."""
+    course = setup["course"]
+    assignment = f.make_assignment(course, episode(1), due_in=timedelta(days=1))
+    client = signed_in(app, setup["educator"])
+    path = f"/courses/{course.code}/assignments/{assignment.id}/extensions"
+    too_early = post_form(client, path, {"user_id": setup["ann"].id, "due_at": "2000-01-01T10:00"},
+                          token_from=path).get_data(as_text=True)
+    assert "An extension must be later than the assignment" in too_early
+    message = too_early.split("An extension must be later")[1].split("</p>")[0]
+    assert "UTC" in message and "Europe/Stockholm" not in message
+    response = post_form(client, path, {"user_id": setup["ann"].id, "due_at": local(timedelta(days=4))},
+                         token_from=path, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Ann Learner has until" in page
+    flashed = page.split("Ann Learner has until")[1].split("<")[0]
+    assert "UTC" in flashed and "CET" not in flashed and "Europe/Stockholm" not in flashed
+
+
+def test_the_past_due_warning_is_in_the_educators_zone(app, setup):
+    client = signed_in(app, setup["educator"])
+    page = post_form(client, new_path(setup), {
+        "episode_id": str(episode(2).id), "opens_at": "2020-01-01T09:00",
+        "due_at": "2020-02-01T17:00",
+    }, token_from=new_path(setup)).get_data(as_text=True)
+    assert "Sat 1 Feb 2020, 16:00 UTC has already passed" in page

@@ -538,7 +538,7 @@ def extensions(code: str, assignment_id: int):
                 _(
                     "%(name)s has until %(due)s.",
                     name=extension.user.display_name,
-                    due=zoned(extension.due_at, course.time_zone),
+                    due=zoned(extension.due_at),
                 ),
                 "success",
             )

@@ -882,7 +882,7 @@ class PastDueDate(DomainError):
 
 
 def _assignment_fields(course, *, episode_id, opens_at, due_at, instructions, required,
-                       past_due_confirmed=False, previous_due=None):
+                       past_due_confirmed=False, previous_due=None, viewer_zone=None):
     episode = (
         db.session.scalar(
             select(Episode).options(selectinload(Episode.questions)).where(Episode.id == episode_id)
@@ -907,7 +907,7 @@ def _assignment_fields(course, *, episode_id, opens_at, due_at, instructions, re
             _(
                 "%(due)s has already passed, so every learner would be overdue at once. "
                 "Choose a later date, or tick “The due date is in the past, save it anyway”.",
-                due=format_in_zone(due, course.time_zone),
+                due=format_in_zone(due, viewer_zone),
             ),
             field="due_at",
         )
@@ -948,6 +948,7 @@ def create_assignment(
         instructions=instructions,
         required=required,
         past_due_confirmed=past_due_confirmed,
+        viewer_zone=getattr(actor, "time_zone", None),
     )
     episode = values.pop("episode")
     taken = select(Assignment.id).where(
@@ -1007,6 +1008,7 @@ def update_assignment(
         required=required,
         past_due_confirmed=past_due_confirmed,
         previous_due=assignment.due_at,
+        viewer_zone=getattr(actor, "time_zone", None),
     )
     episode = values.pop("episode")
     if episode.id != assignment.episode_id and db.session.scalar(
@@ -1055,7 +1057,8 @@ def grant_extension(actor, assignment: Assignment, user_id: int | None, due_at) 
     due = to_utc(due_at, course.time_zone, "due_at")
     if due <= assignment.due_at:
         raise DomainError(
-            _("An extension must be later than the assignment's due date, %(due)s.", due=format_in_zone(assignment.due_at, course.time_zone)),
+            # In the educator's own zone, like every other time on the page.
+            _("An extension must be later than the assignment's due date, %(due)s.", due=format_in_zone(assignment.due_at, getattr(actor, "time_zone", None))),
             field="due_at",
         )
     extension = db.session.scalar(
