@@ -76,3 +76,82 @@ def test_the_course_form_takes_a_zone_in_any_case(app, sample_catalog):
     assert response.status_code == 302
     course = db.session.scalar(select(Course).where(Course.code == "ZONES"))
     assert course.time_zone == "Europe/Stockholm"
+
+
+# --- B20, B26: a refused answer or reply stays on the question page, by Post/Redirect/Get ----
+
+
+@pytest.fixture
+def circle(sample_catalog):
+    facilitator = f.make_user(name="Fay Facilitator")
+    group = f.make_group(facilitator, name="Circle", post_first=False)
+    ann = f.add_member(group, f.make_user(name="Ann Learner"))
+    bob = f.add_member(group, f.make_user(name="Bob Learner"))
+    episode, question = f.first_question(group)
+    answer = f.make_answer(group, bob, question, "Bob thinks respect is earned")
+    url = f"/groups/{group.slug}/episodes/{episode.slug}/questions/1"
+    return {"group": group, "ann": ann, "bob": bob, "answer": answer, "url": url}
+
+
+def test_an_empty_reply_comes_back_to_the_question_with_the_message(app, circle):
+    client = signed_in(app, circle["ann"])
+    path = f"/groups/{circle['group'].slug}/answers/{circle['answer'].id}/replies"
+    response = post_form(client, path, {"body": "   "}, token_from=circle["url"])
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert location.startswith(circle["url"]) and location.endswith("#reply-draft")
+    page = client.get(location).get_data(as_text=True)
+    assert "Your reply is not posted yet" in page
+    assert "Write your reply before you post it." in page
+    assert "Bob thinks respect is earned" in page
+    assert f'action="{path}"' in page
+    # The kept draft is shown once: reloading gives the plain question page.
+    assert "Your reply is not posted yet" not in client.get(circle["url"]).get_data(as_text=True)
+
+
+def test_a_reply_too_long_for_the_session_is_shown_on_the_question_page(app, circle):
+    client = signed_in(app, circle["ann"])
+    path = f"/groups/{circle['group'].slug}/answers/{circle['answer'].id}/replies"
+    body = "w" * 20_001
+    response = post_form(client, path, {"body": body}, token_from=circle["url"])
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "Your reply is not posted yet" in page and body in page
+    assert "Bob thinks respect is earned" in page
+
+
+def test_an_empty_answer_comes_back_by_a_redirect_with_the_message(app, circle):
+    client = signed_in(app, circle["ann"])
+    response = post_form(client, circle["url"], {"body": "", "action": "post"},
+                         token_from=circle["url"])
+    assert response.status_code == 303
+    assert response.headers["Location"] == circle["url"] + "#your-answer"
+    shown = client.get(response.headers["Location"])
+    assert "Write your answer before you post it." in shown.get_data(as_text=True)
+
+
+# --- B16, B17: wording on an empty question and on the thread form ------------------------
+
+
+def test_a_question_with_no_answers_does_not_say_post_yours_to_see_them(app, sample_catalog):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, name="Quiet")
+    learner = f.add_member(group, f.make_user())
+    episode, _question = f.first_question(group)
+    page = signed_in(app, learner).get(
+        f"/groups/{group.slug}/episodes/{episode.slug}/questions/1"
+    ).get_data(as_text=True)
+    assert "0 answers, post yours" not in page
+    assert "No one has answered yet: yours can be the first." in page
+
+
+def test_the_thread_form_says_what_an_announcement_adds(app, sample_catalog):
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, name="Talkers")
+    page = signed_in(app, facilitator).get(f"/groups/{group.slug}/threads/new").get_data(
+        as_text=True
+    )
+    assert "Announcement: notify every member" not in page
+    assert "Mark it as an announcement" in page
+    assert "Members are notified either way." in page
+    assert 'id="announcement-hint"' in page
