@@ -155,3 +155,64 @@ def test_the_thread_form_says_what_an_announcement_adds(app, sample_catalog):
     assert "Mark it as an announcement" in page
     assert "Members are notified either way." in page
     assert 'id="announcement-hint"' in page
+
+
+# --- B24: small wording issues ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("email", "message"),
+    [
+        ("not-an-email", "Enter a valid e-mail address: it needs an @, as in name@example.org."),
+        ("two@@example.org", "Enter a valid e-mail address, such as name@example.org."),
+    ],
+)
+def test_e_mail_errors_are_in_our_own_words(client, sample_catalog, email, message):
+    response = post_form(client, "/auth/register", {
+        "email": email, "display_name": "New Person", "password": "a long enough passphrase",
+        "confirm": "a long enough passphrase",
+    }, token_from="/auth/register")
+    page = response.get_data(as_text=True)
+    assert message in page
+    assert "email address must" not in page.lower()
+    assert f'value="{email}"' in page
+
+
+def test_enrolling_twice_is_a_notice_on_the_course_page(app, sample_catalog):
+    course = f.make_course(title="Twice Lab")
+    learner = f.make_user()
+    f.enrol(course, learner)
+    client = signed_in(app, learner)
+    response = post_form(client, "/courses/enrol", {"code": course.enrol_code},
+                         token_from="/courses")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/courses/{course.code}")
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "You are already enrolled in Twice Lab." in page
+    assert "Please correct the fields marked below." not in page
+
+
+def test_search_snippets_show_text_without_markdown(client, sample_catalog):
+    page = client.get("/search?q=sample").get_data(as_text=True)
+    assert "<mark>" in page.lower() or "<mark" in page
+    assert "*Sample content" not in page and "*<mark>Sample" not in page
+
+
+def test_search_snippet_markdown_is_taken_out():
+    from coprod_study.services.search import plain_snippet
+
+    assert plain_snippet("*Sample* and **[[respect]]** in [a link](https://x.org)") == (
+        "Sample and \ue000respect\ue001 in a link"
+    )
+    assert plain_snippet("snake_case stays, _this_ goes") == "snake_case stays, this goes"
+
+
+def test_mark_all_as_read_only_with_something_unread(app, sample_catalog):
+    from coprod_study.services import notifications
+
+    user = f.make_user()
+    client = signed_in(app, user)
+    assert "Mark all as read" not in client.get("/notifications").get_data(as_text=True)
+    notifications.notify([user.id], "course", "Something happened.", "/")
+    db.session.commit()
+    assert "Mark all as read" in client.get("/notifications").get_data(as_text=True)

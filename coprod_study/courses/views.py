@@ -107,6 +107,10 @@ def enrol():
         return _render_index(form, 400)
     try:
         course = course_service.enrol(_user(), form.code.data)
+    except course_service.AlreadyEnrolled as already:
+        # Nothing to correct: say so on the course's page.
+        flash(already.message, "info")
+        return redirect(url_for("courses.show", code=already.course.code))
     except DomainError as error:
         add_domain_error(form, error)
         return _render_index(form, error.status)

@@ -38,7 +38,12 @@ def normalize_email(raw: str) -> str:
     try:
         result = validate_email((raw or "").strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise DomainError(_("Enter a valid e-mail address (%(error)s).", error=error), field="email") from error
+        # The library's own wording is English only and says "email"; ours is translated.
+        if "@" not in (raw or ""):
+            message = _("Enter a valid e-mail address: it needs an @, as in name@example.org.")
+        else:
+            message = _("Enter a valid e-mail address, such as name@example.org.")
+        raise DomainError(message, field="email") from error
     return result.normalized.lower()
 
 

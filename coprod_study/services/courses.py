@@ -429,8 +429,19 @@ def _learner_row(course: Course, user_id: int) -> CourseMember:
     return row
 
 
+class AlreadyEnrolled(Conflict):
+    """The person is in the course already: nothing to correct, so views say so as a notice."""
+
+    def __init__(self, message: str, course: Course):
+        super().__init__(message, "code")
+        self.course = course
+
+
 def enrol(user, code: str) -> Course:
-    """Enrol as a learner with the course's enrol code."""
+    """Enrol as a learner with the course's enrol code.
+
+    :raise AlreadyEnrolled: already a learner of the course (or one of its educators).
+    """
     key = f"enrol:{user.id}"
     wait = throttle.retry_after(ENROL_FAILURE_LIMIT, key)
     if wait:
@@ -448,14 +459,16 @@ def enrol(user, code: str) -> Course:
     existing = _membership(course, user.id)
     if existing is not None:
         if existing.role == "educator":
-            raise Conflict(_("You teach %(title)s; educators do not enrol.", title=course.title), "code")
-        raise Conflict(_("You are already enrolled in %(title)s.", title=course.title), "code")
+            raise AlreadyEnrolled(_("You teach %(title)s; educators do not enrol.", title=course.title), course)
+        raise AlreadyEnrolled(_("You are already enrolled in %(title)s.", title=course.title), course)
     db.session.add(CourseMember(course_id=course.id, user_id=user.id, role="learner"))
     try:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict(_("You are already enrolled in %(title)s.", title=course.title), "code") from error
+        raise AlreadyEnrolled(
+            _("You are already enrolled in %(title)s.", title=course.title), course
+        ) from error
     policy.forget_memberships()
     return course
 
