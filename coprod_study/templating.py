@@ -107,7 +107,13 @@ def init_app(app):
 
     @app.context_processor
     def globals_for_templates():
-        from coprod_study.models import EMAIL_PREFERENCES, FLAG_REASONS, LANGUAGES, ROLE_LABELS
+        from coprod_study.models import (
+            AUDIT_ACTIONS,
+            EMAIL_PREFERENCES,
+            FLAG_REASONS,
+            LANGUAGES,
+            ROLE_LABELS,
+        )
         from coprod_study.services.notifications import unread_count
 
         return {
@@ -121,5 +127,6 @@ def init_app(app):
             "interface_languages": LANGUAGES,
             "email_preferences": EMAIL_PREFERENCES,
             "role_labels": ROLE_LABELS,
+            "audit_actions": AUDIT_ACTIONS,
             "post_kind_labels": POST_KIND_LABELS,
         }

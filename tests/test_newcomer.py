@@ -216,3 +216,47 @@ def test_mark_all_as_read_only_with_something_unread(app, sample_catalog):
     notifications.notify([user.id], "course", "Something happened.", "/")
     db.session.commit()
     assert "Mark all as read" in client.get("/notifications").get_data(as_text=True)
+
+
+# --- B21: the audit log in words -------------------------------------------------------------
+
+
+def test_every_recorded_action_has_words():
+    """Each action code the services write has a label."""
+    import pathlib
+    import re
+
+    from coprod_study.models import AUDIT_ACTIONS
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "coprod_study"
+    written = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        calls = re.findall(r"audit\.record\(\s*[^,()]+,\s*([^,]+),", text)
+        calls += re.findall(r"_save\(\s*actor,\s*raw,\s*([^,]+),", text)
+        for expression in calls:
+            written |= set(re.findall(r'"([a-z_]+\.[a-z_]+)"', expression))
+            for suffix in re.findall(r'f"\{target_type\}\.([a-z_]+)"', expression):
+                written |= {f"{kind}.{suffix}" for kind in ("answer", "reply", "post")}
+    assert {"flags.dismissed", "answer.hidden", "thread.pinned", "user.role_changed"} <= written
+    assert written <= set(AUDIT_ACTIONS), sorted(written - set(AUDIT_ACTIONS))
+
+
+def test_the_audit_log_speaks_in_words_and_pinning_is_logged(app, sample_catalog):
+    from coprod_study.models import AuditEntry
+    from coprod_study.services import discussion
+
+    admin = f.make_user(role="admin", name="Ada Admin")
+    facilitator = f.make_user(name="Fay Facilitator")
+    group = f.make_group(facilitator, name="Pinners")
+    thread = discussion.create_thread(facilitator, group, title="Read me first", body="Hello")
+    discussion.set_flags(facilitator, thread, pinned=True)
+    assert db.session.scalar(select(AuditEntry.action).where(AuditEntry.action == "thread.pinned"))
+    client = signed_in(app, admin)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    body = page.split("<tbody>")[1]
+    assert "Pinned a thread" in body and "thread.pinned" not in body
+    assert '<option value="thread.pinned">Pinned a thread</option>' in page
+    empty = client.get("/admin/audit?action=course.left").get_data(as_text=True)
+    assert "No entry matches these filters." in empty
+    assert "Nothing has been recorded yet." not in empty

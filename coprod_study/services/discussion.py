@@ -347,6 +347,19 @@ def set_flags(actor, thread: Thread, **changes) -> None:
         if name not in {"pinned", "locked", "lock_reason", "announcement"}:
             raise ValueError(name)
         setattr(thread, name, value)
+    if "pinned" in changes:
+        audit.record(
+            actor,
+            "thread.pinned" if changes["pinned"] else "thread.unpinned",
+            target=thread,
+            group=thread.group,
+            details={"thread": thread.title},
+        )
+    if changes.get("announcement"):
+        audit.record(
+            actor, "thread.announced", target=thread, group=thread.group,
+            details={"thread": thread.title},
+        )
     if "locked" in changes:
         audit.record(
             actor,
