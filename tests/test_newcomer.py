@@ -260,3 +260,16 @@ def test_the_audit_log_speaks_in_words_and_pinning_is_logged(app, sample_catalog
     empty = client.get("/admin/audit?action=course.left").get_data(as_text=True)
     assert "No entry matches these filters." in empty
     assert "Nothing has been recorded yet." not in empty
+
+
+# --- B22: the podcast feed can be found ------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/episodes", "/contact"])
+def test_every_page_points_to_the_podcast_feed(client, sample_catalog, path):
+    page = client.get(path).get_data(as_text=True)
+    head = page.split("</head>")[0]
+    assert '<link rel="alternate" type="application/rss+xml"' in head
+    assert 'href="/feed.xml"' in head
+    footer = page.split('<footer class="site-footer">')[1]
+    assert 'href="/feed.xml"' in footer and "Podcast feed (RSS)" in footer
