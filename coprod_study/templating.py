@@ -88,6 +88,12 @@ def flag_choices() -> list[tuple[str, str]]:
     )
 
 
+def _episode_title(episode) -> str:
+    from coprod_study.services.translations import episode_title
+
+    return episode_title(episode)
+
+
 def list_of(items) -> str:
     """"A, B and C" the reader's way ("A, B, and C" in English, "A, B och C" in Swedish)."""
     items = [str(item) for item in items]
@@ -102,6 +108,8 @@ def init_app(app):
     from coprod_study.services.transcripts import format_time
 
     app.jinja_env.filters["clock"] = format_time
+    # An episode's title in the reader's language wherever an episode is named.
+    app.jinja_env.filters["episode_title"] = _episode_title
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

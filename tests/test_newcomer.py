@@ -273,3 +273,72 @@ def test_every_page_points_to_the_podcast_feed(client, sample_catalog, path):
     assert 'href="/feed.xml"' in head
     footer = page.split('<footer class="site-footer">')[1]
     assert 'href="/feed.xml"' in footer and "Podcast feed (RSS)" in footer
+
+
+# --- B11: the Swedish reader sees the Swedish episode titles everywhere ------------------------
+
+SWEDISH_TITLE = "Respekt i rummet"
+ENGLISH_TITLE = "Respect in the Room"
+
+
+@pytest.fixture
+def swedish(app, sample_catalog):
+    from coprod_study.models import Episode
+
+    reader = f.make_user(name="Svea Svensson", language="sv")
+    group = f.make_group(reader, name="Studiecirkeln")
+    episode = db.session.scalar(select(Episode).where(Episode.slug == "respect-in-the-room"))
+    return {"reader": reader, "group": group, "episode": episode,
+            "client": signed_in(app, reader)}
+
+
+def test_swedish_titles_on_home_catalog_group_and_question_pages(swedish):
+    client, group, episode = swedish["client"], swedish["group"], swedish["episode"]
+    # The home page names episode 1 under "My due dates" (its newest four are others).
+    course = f.make_course(title="Kursen")
+    f.enrol(course, swedish["reader"])
+    f.make_assignment(course, episode)
+    for path in ("/", f"/courses/{course.code}", "/episodes", "/dimensions", f"/groups/{group.slug}",
+                 f"/groups/{group.slug}/episodes/{episode.slug}",
+                 f"/groups/{group.slug}/episodes/{episode.slug}/questions/1"):
+        page = client.get(path).get_data(as_text=True)
+        assert SWEDISH_TITLE in page, path
+        assert ENGLISH_TITLE not in page, path
+
+
+def test_swedish_titles_in_search_results(swedish):
+    page = swedish["client"].get("/search?q=respect").get_data(as_text=True)
+    assert f"Avsnitt 1: {SWEDISH_TITLE}" in page
+
+
+def test_swedish_titles_in_the_calendar_feed(app, swedish):
+    from coprod_study.services import calendar as calendar_service
+
+    course = f.make_course(title="Kursen")
+    f.enrol(course, swedish["reader"])
+    f.make_assignment(course, swedish["episode"])
+    token = calendar_service.create_token(swedish["reader"])
+    feed = app.test_client().get(f"/courses/calendar.ics?token={token}").get_data(as_text=True)
+    unfolded = feed.replace("\r\n ", "")
+    assert SWEDISH_TITLE in unfolded and ENGLISH_TITLE not in unfolded
+
+
+def test_english_readers_keep_the_original_title(app, sample_catalog):
+    page = signed_in(app, f.make_user(language="en")).get("/episodes").get_data(as_text=True)
+    assert ENGLISH_TITLE in page and SWEDISH_TITLE not in page
+
+
+def test_a_translated_episode_still_says_what_stays_in_english(swedish):
+    page = swedish["client"].get("/episodes/respect-in-the-room").get_data(as_text=True)
+    assert 'id="english-parts-notice"' in page
+    assert "Dimensionernas namn och gästernas presentationer är inte översatta" in page
+
+
+def test_one_unread_thread_is_singular_in_swedish(swedish):
+    from coprod_study.services import discussion
+
+    group = swedish["group"]
+    other = f.add_member(group, f.make_user(name="Other Facilitator"), role="facilitator")
+    discussion.create_thread(other, group, title="Läs mig", body="Hej")
+    page = swedish["client"].get(f"/groups/{group.slug}").get_data(as_text=True)
+    assert "1 oläst" in page and "1 olästa" not in page

@@ -34,6 +34,7 @@ from coprod_study.services import calendar as calendar_service
 from coprod_study.services import courses as course_service
 from coprod_study.services import progress as progress_service
 from coprod_study.services.accounts import time_zone_names
+from coprod_study.services.translations import episode_title
 
 
 def _user():
@@ -425,7 +426,7 @@ def _assignment_form(course, assignment=None):
     ).all()
     form.episodes = episodes
     form.episode_id.choices = [("", _("Choose an episode"))] + [
-        (e.id, f"{e.number}. {e.title}") for e in episodes
+        (e.id, f"{e.number}. {episode_title(e)}") for e in episodes
     ]
     form.opens_at.label.text = _("Opens at (%(zone)s time)", zone=course.time_zone)
     form.due_at.label.text = _("Due at (%(zone)s time)", zone=course.time_zone)

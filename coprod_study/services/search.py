@@ -50,6 +50,7 @@ from coprod_study.models import (
     Transcript,
     TranscriptSegment,
 )
+from coprod_study.services.translations import episode_title
 from coprod_study.urls import path_for
 
 MAX_QUERY = 200
@@ -572,7 +573,9 @@ def _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments) ->
                    marked, url, group.name)
     if episode is None:
         return None
-    title = gettext("Episode %(number)s: %(title)s", number=episode.number, title=episode.title)
+    title = gettext(
+        "Episode %(number)s: %(title)s", number=episode.number, title=episode_title(episode)
+    )
     url = path_for("catalog.episode", slug=episode.slug)
     if kind == "segment":
         seconds = segments.get(document.ref_id, 0) // 1000
