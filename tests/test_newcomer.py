@@ -1,6 +1,8 @@
 """A newcomer's first hour (issue #17): time zones, wording, feeds, translations and
 the small things a new user trips over, outside courses (see test_courses_newcomer.py)."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -90,7 +92,8 @@ def circle(sample_catalog):
     episode, question = f.first_question(group)
     answer = f.make_answer(group, bob, question, "Bob thinks respect is earned")
     url = f"/groups/{group.slug}/episodes/{episode.slug}/questions/1"
-    return {"group": group, "ann": ann, "bob": bob, "answer": answer, "url": url}
+    return {"group": group, "ann": ann, "bob": bob, "answer": answer, "url": url,
+            "question": question}
 
 
 def test_an_empty_reply_comes_back_to_the_question_with_the_message(app, circle):
@@ -342,3 +345,29 @@ def test_one_unread_thread_is_singular_in_swedish(swedish):
     discussion.create_thread(other, group, title="Läs mig", body="Hej")
     page = swedish["client"].get(f"/groups/{group.slug}").get_data(as_text=True)
     assert "1 oläst" in page and "1 olästa" not in page
+
+
+# --- B12: text people write goes in its own direction ---------------------------------------
+
+
+def test_user_written_text_and_fields_have_dir_auto(app, circle):
+    import re
+
+    from coprod_study.services import answers as answer_service
+
+    arabic = "الاحترام يبدأ بالاستماع."
+    answer_service.post_answer(circle["ann"], circle["group"], circle["question"], arabic)
+    page = signed_in(app, circle["ann"]).get(circle["url"]).get_data(as_text=True)
+    assert re.search(r'<div class="prose" dir="auto"><p>' + arabic, page)
+    reply_box = re.search(r'<textarea id="reply-body-\d+"[^>]*>', page).group(0)
+    assert 'dir="auto"' in reply_box
+    group_page = signed_in(app, circle["ann"]).get(f"/groups/{circle['group'].slug}")
+    assert '<h1 dir="auto">Circle</h1>' in group_page.get_data(as_text=True)
+
+
+def test_typed_fields_have_dir_auto(app, sample_catalog):
+    page = signed_in(app, f.make_user()).get("/groups/new").get_data(as_text=True)
+    assert re.search(r'<input[^>]*dir="auto"[^>]*name="name"|<input[^>]*name="name"[^>]*dir="auto"',
+                     page)
+    assert re.search(r'<textarea[^>]*dir="auto"', page)
+
