@@ -371,3 +371,30 @@ def test_typed_fields_have_dir_auto(app, sample_catalog):
                      page)
     assert re.search(r'<textarea[^>]*dir="auto"', page)
 
+
+
+# --- B19: a moderation queue one can work through --------------------------------------------
+
+
+def test_the_moderation_queue_folds_long_posts_and_links_to_their_context(app, circle):
+    from coprod_study.services import moderation
+
+    group = circle["group"]
+    long_text = "A long answer. " * 700  # about 10,000 characters
+    long_answer = f.make_answer(group, circle["ann"], circle["question"], long_text)
+    moderation.flag(circle["bob"], group, "answer", long_answer.id, "off_topic")
+    moderation.flag(circle["ann"], group, "answer", circle["answer"].id, "off_topic")
+    facilitator = group.created_by
+    page = signed_in(app, facilitator).get(f"/groups/{group.slug}/moderation").get_data(
+        as_text=True
+    )
+    flags = page.split('id="flags"')[1].split('id="hidden"')[0]
+    cards = flags.split('<article class="card">')[1:]
+    long_card = next(card for card in cards if "A long answer." in card)
+    short_card = next(card for card in cards if "Bob thinks respect is earned" in card)
+    assert '<details class="long-post">' in long_card
+    assert f"Show the whole post ({len(long_answer.body)} characters)" in long_card
+    assert '<details class="long-post">' not in short_card
+    assert f'href="/groups/{group.slug}/answers/{long_answer.id}">View in context</a>' in long_card
+    assert f'href="/groups/{group.slug}/answers/{circle["answer"].id}">View in context</a>' in short_card
+    assert 'class="moderation-actions"' in short_card and 'class="hide-form"' in short_card
