@@ -804,13 +804,16 @@ def reply(slug: str, answer_id: int):
     ):
         # Back to the question with the message and what was typed (Post/Redirect/Get).
         return redirect(back.split("#")[0] + "#reply-draft", 303)
-    try:
-        item = group_service.episode_of_answer(answer, group)
-        question = _question_of(group, item, answer)
-    except DomainError:
-        question = None
+    question = None
+    if status < 403:
+        try:
+            item = group_service.episode_of_answer(answer, group)
+            question = _question_of(group, item, answer)
+        except DomainError:
+            question = None
     if question is None:
-        # The group no longer studies the episode: the form on a page of its own.
+        # Not allowed to reply, or the group no longer studies the episode: the form
+        # and its message on a page of their own.
         return (
             render_template(
                 "groups/edit_post.html",
