@@ -249,3 +249,12 @@ def test_the_past_due_warning_is_in_the_educators_zone(app, setup):
         "due_at": "2020-02-01T17:00",
     }, token_from=new_path(setup)).get_data(as_text=True)
     assert "Sat 1 Feb 2020, 16:00 UTC has already passed" in page
+
+
+def test_a_script_narrows_the_question_lists_to_the_chosen_episode(app, setup):
+    client = signed_in(app, setup["educator"])
+    page = client.get(new_path(setup)).get_data(as_text=True)
+    assert "/static/js/assignment.js" in page
+    assert page.count('class="required-questions" data-episode="') == count(Episode)
+    script = client.get("/static/js/assignment.js").get_data(as_text=True)
+    assert "data-episode" in script and 'getElementById("episode_id")' in script
