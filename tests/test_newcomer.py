@@ -400,3 +400,19 @@ def test_the_moderation_queue_folds_long_posts_and_links_to_their_context(app, c
     assert f'href="/groups/{group.slug}/answers/{long_answer.id}">View in context</a>' in long_card
     assert f'href="/groups/{group.slug}/answers/{circle["answer"].id}">View in context</a>' in short_card
     assert 'class="moderation-actions"' in short_card and 'class="hide-form"' in short_card
+
+
+def test_an_empty_thread_post_comes_back_to_the_thread_by_a_redirect(app, sample_catalog):
+    from coprod_study.services import discussion
+
+    facilitator = f.make_user()
+    group = f.make_group(facilitator, name="Posters")
+    thread = discussion.create_thread(facilitator, group, title="Talk here", body="Hello")
+    path = f"/groups/{group.slug}/threads/{thread.id}"
+    client = signed_in(app, facilitator)
+    response = post_form(client, path, {"body": " "}, token_from=path)
+    assert response.status_code == 303
+    assert response.headers["Location"] == path + "#reply"
+    page = client.get(path).get_data(as_text=True)
+    assert "Write your post before you send it." in page
+    assert "Write your post before you send it." not in client.get(path).get_data(as_text=True)
