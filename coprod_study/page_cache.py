@@ -122,7 +122,9 @@ def kept_page():
             return kept.find() or kept.keep(render_template(...))
     """
     cache = cache_for(current_app)
-    if cache is None or session.get("_flashes"):
+    # A message, or what someone typed into a form that was refused, is for this
+    # one page only (coprod_study.forms.keep_draft).
+    if cache is None or session.get("_flashes") or session.get("draft"):
         yield KeptPage(None, None, None)
         return
     versions = data_versions.current_versions(db.session)

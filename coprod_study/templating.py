@@ -120,6 +120,12 @@ def summary_line(html: str | None, limit: int = SUMMARY_LINE_CHARS) -> str:
     return ""
 
 
+def _episode_title(episode) -> str:
+    from coprod_study.services.translations import episode_title
+
+    return episode_title(episode)
+
+
 def list_of(items) -> str:
     """"A, B and C" the reader's way ("A, B, and C" in English, "A, B och C" in Swedish)."""
     items = [str(item) for item in items]
@@ -136,12 +142,20 @@ def init_app(app):
     from coprod_study.services.transcripts import format_time
 
     app.jinja_env.filters["clock"] = format_time
+    # An episode's title in the reader's language wherever an episode is named.
+    app.jinja_env.filters["episode_title"] = _episode_title
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 
     @app.context_processor
     def globals_for_templates():
-        from coprod_study.models import EMAIL_PREFERENCES, FLAG_REASONS, LANGUAGES, ROLE_LABELS
+        from coprod_study.models import (
+            AUDIT_ACTIONS,
+            EMAIL_PREFERENCES,
+            FLAG_REASONS,
+            LANGUAGES,
+            ROLE_LABELS,
+        )
         from coprod_study.services.notifications import unread_count
 
         return {
@@ -155,6 +169,7 @@ def init_app(app):
             "interface_languages": LANGUAGES,
             "email_preferences": EMAIL_PREFERENCES,
             "role_labels": ROLE_LABELS,
+            "audit_actions": AUDIT_ACTIONS,
             "post_kind_labels": POST_KIND_LABELS,
 
         }

@@ -106,7 +106,13 @@ def test_one_answer_per_learner_per_question(client, circle):
 def test_bad_answers_keep_text_and_write_nothing(client, circle, body, message):
     login(client, circle["a"])
     response = post_form(client, circle["url"], {"body": body, "action": "post"})
-    assert response.status_code == 400
+    if len(body) < 1500:
+        # Short text comes back by Post/Redirect/Get (see test_newcomer.py); text too
+        # long for the session cookie is shown at once.
+        assert response.status_code == 303
+        response = client.get(response.headers["Location"])
+    else:
+        assert response.status_code == 400
     page = response.get_data(as_text=True)
     assert message in page
     if body.strip():
@@ -217,9 +223,10 @@ def test_replies_edit_and_delete(client, circle):
     assert reply.body == "Better thought"
     assert db.session.scalar(select(Revision.body).where(Revision.reply_id == reply.id)) == "Another thought"
     empty = post_form(
-        client, f"/groups/{group.slug}/answers/{circle['b_answer'].id}/replies", {"body": ""}
+        client, f"/groups/{group.slug}/answers/{circle['b_answer'].id}/replies", {"body": ""},
+        follow_redirects=True,
     )
-    assert empty.status_code == 400 and "Write your reply" in empty.get_data(as_text=True)
+    assert "Write your reply" in empty.get_data(as_text=True)
     login(other := client.application.test_client(), circle["b"])
     assert post_form(other, f"/groups/{group.slug}/replies/{reply.id}/delete").status_code == 302
     db.session.expire_all()

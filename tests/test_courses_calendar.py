@@ -56,7 +56,8 @@ def test_due_dates_are_right_across_daylight_saving_in_two_zones(app, sample_cat
     for number, due in ((1, "2026-03-06T09:00"), (2, "2026-03-20T09:00"), (3, "2026-04-02T09:00")):
         response = post_form(
             client, path,
-            {"episode_id": episode(number).id, "opens_at": "2026-03-01T09:00", "due_at": due},
+            {"episode_id": episode(number).id, "opens_at": "2026-03-01T09:00", "due_at": due,
+             "confirm_past_due": "y"},
             token_from=path,
         )
         assert response.status_code == 302, response.get_data(as_text=True)

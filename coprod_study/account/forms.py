@@ -20,7 +20,10 @@ class ProfileForm(FlaskForm):
     language = SelectField(_l("Language"), choices=list(LANGUAGES.items()))
     time_zone = StringField(
         _l("Time zone"),
-        description=_l("Its IANA name, such as Europe/Stockholm or America/New_York."),
+        description=_l(
+            "Pick one from the list, or type a city (Stockholm) or a name "
+            "(Europe/Stockholm); capitals do not matter."
+        ),
         validators=[DataRequired(_l("Enter a time zone.")), Length(max=64)],
     )
     email_preference = SelectField(

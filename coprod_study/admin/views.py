@@ -11,7 +11,7 @@ from coprod_study.admin import bp
 from coprod_study.admin.forms import RoleForm
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
-from coprod_study.models import ROLE_LABELS, AuditEntry, StudyGroup, User
+from coprod_study.models import AUDIT_ACTIONS, ROLE_LABELS, AuditEntry, StudyGroup, User
 from coprod_study.pagination import paginate
 from coprod_study.services import accounts
 
@@ -103,5 +103,11 @@ def audit_log():
         stmt = stmt.where(AuditEntry.action.startswith(filters["action"], autoescape=True))
     groups = db.session.execute(select(StudyGroup.slug, StudyGroup.name).order_by(StudyGroup.name)).all()
     return render_template(
-        "admin/audit.html", page=paginate(stmt, per_page=50), filters=filters, groups=groups
+        "admin/audit.html",
+        page=paginate(stmt, per_page=50),
+        filters=filters,
+        filtered=any(filters.values()),
+        groups=groups,
+        actions=AUDIT_ACTIONS,
+        action_choices=sorted(AUDIT_ACTIONS.items(), key=lambda item: str(item[1])),
     )

@@ -8,6 +8,7 @@ from wtforms import (
     EmailField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
@@ -143,17 +144,26 @@ class ChooseGroupForm(FlaskForm):
 
 class AssignmentForm(FlaskForm):
     episode_id = SelectField(_l("Episode"), coerce=optional_int, validate_choice=False)
-    opens_at = _when(_l("Opens at"), _l("Enter when the assignment opens."))
+    opens_at = DateTimeLocalField(
+        _l("Opens at"),
+        format=DATETIME_FORMATS,
+        invalid_value_message=DATETIME_MESSAGE,
+        description=_l("Filled in with the time now; leave it empty to open the assignment at once."),
+        validators=[Optional()],
+    )
     due_at = _when(_l("Due at"), _l("Enter the due date and time."))
+    confirm_past_due = BooleanField(_l("The due date is in the past, save it anyway"))
     instructions = TextAreaField(
         _l("Instructions"),
         description=MARKDOWN_HINT,
         validators=[Length(max=MAX_MARKDOWN_LENGTH, message=_too_long(MAX_MARKDOWN_LENGTH))],
     )
-    required_questions = StringField(
+    # Ticked boxes, each "<episode id>:<question number>" (the page lists every
+    # episode's questions, so it works without a script); only the chosen episode's count.
+    required_questions = SelectMultipleField(
         _l("Required study questions"),
-        description=_l("Their numbers, such as 1, 2, 4. Leave empty to require every question."),
-        validators=[Optional(), Length(max=200, message=_too_long(200))],
+        description=_l("Tick the questions learners must answer; tick none to require every question."),
+        validate_choice=False,
     )
     reveal_after_due = BooleanField(
         _l(

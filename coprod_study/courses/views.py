@@ -1,10 +1,13 @@
 """Views for /courses: thin wrappers that ask policy and call the course services."""
 
+import re
+
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from coprod_study import page_cache, policy
 from coprod_study.courses import bp
@@ -31,6 +34,7 @@ from coprod_study.services import calendar as calendar_service
 from coprod_study.services import courses as course_service
 from coprod_study.services import progress as progress_service
 from coprod_study.services.accounts import time_zone_names
+from coprod_study.services.translations import episode_title
 
 
 def _user():
@@ -104,6 +108,10 @@ def enrol():
         return _render_index(form, 400)
     try:
         course = course_service.enrol(_user(), form.code.data)
+    except course_service.AlreadyEnrolled as already:
+        # Nothing to correct: say so on the course's page.
+        flash(already.message, "info")
+        return redirect(url_for("courses.show", code=already.course.code))
     except DomainError as error:
         add_domain_error(form, error)
         return _render_index(form, error.status)
@@ -404,17 +412,39 @@ def _assignment_form(course, assignment=None):
             "opens_at": course_service.to_local(assignment.opens_at, course.time_zone),
             "due_at": course_service.to_local(assignment.due_at, course.time_zone),
             "instructions": assignment.instructions,
-            "required_questions": ", ".join(str(n) for n in assignment.required_questions or []),
+            "required_questions": [
+                f"{assignment.episode_id}:{n}" for n in assignment.required_questions or []
+            ],
             "reveal_after_due": assignment.reveal_after_due,
         }
+    elif request.method == "GET":
+        # "Opens at" starts as now, in the zone the form's times are read in.
+        data = {"opens_at": course_service.to_local(course_service.now_utc(), course.time_zone)}
     form = AssignmentForm(data=data)
-    episodes = db.session.scalars(select(Episode).order_by(Episode.number)).all()
+    episodes = db.session.scalars(
+        select(Episode).options(selectinload(Episode.questions)).order_by(Episode.number)
+    ).all()
+    form.episodes = episodes
     form.episode_id.choices = [("", _("Choose an episode"))] + [
-        (e.id, f"{e.number}. {e.title}") for e in episodes
+        (e.id, f"{e.number}. {episode_title(e)}") for e in episodes
     ]
     form.opens_at.label.text = _("Opens at (%(zone)s time)", zone=course.time_zone)
     form.due_at.label.text = _("Due at (%(zone)s time)", zone=course.time_zone)
     return form
+
+
+def _required_numbers(form) -> list[str]:
+    """The ticked questions of the chosen episode ("3:2" -> "2"); bare numbers, as
+    in "1, 3", are taken as the chosen episode's."""
+    chosen = str(form.episode_id.data)
+    numbers = []
+    for value in form.required_questions.data or []:
+        episode_id, separator, number = str(value).rpartition(":")
+        if not separator:
+            numbers.extend(part for part in re.split(r"[\s,;]+", number) if part)
+        elif episode_id == chosen:
+            numbers.append(number)
+    return numbers
 
 
 def _assignment_values(form) -> dict:
@@ -423,9 +453,29 @@ def _assignment_values(form) -> dict:
         "opens_at": form.opens_at.data,
         "due_at": form.due_at.data,
         "instructions": form.instructions.data or "",
-        "required": form.required_questions.data,
+        "required": _required_numbers(form),
         "reveal_after_due": form.reveal_after_due.data,
+        "past_due_confirmed": form.confirm_past_due.data,
     }
+
+
+def _render_assignment_form(course, form, assignment):
+    return (
+        render_template(
+            "courses/assignment_form.html",
+            course=course,
+            form=form,
+            assignment=assignment,
+            ask_past_due=getattr(form, "past_due", False),
+            ticked=set(form.required_questions.data or []),
+        ),
+        _status_of(form),
+    )
+
+
+def _assignment_error(form, error: DomainError) -> None:
+    _form_error(form, error)
+    form.past_due = isinstance(error, course_service.PastDueDate)
 
 
 @bp.route("/<code>/assignments/new", methods=["GET", "POST"])
@@ -439,14 +489,11 @@ def new_assignment(code: str):
                 _user(), course, **_assignment_values(form)
             )
         except DomainError as error:
-            _form_error(form, error)
+            _assignment_error(form, error)
         else:
             flash(_("Episode %(number)s is assigned.", number=assignment.episode.number), "success")
             return redirect(url_for("courses.show", code=course.code) + "#assignments")
-    return (
-        render_template("courses/assignment_form.html", course=course, form=form, assignment=None),
-        _status_of(form),
-    )
+    return _render_assignment_form(course, form, None)
 
 
 def _load_assignment(course, assignment_id: int):
@@ -466,16 +513,11 @@ def edit_assignment(code: str, assignment_id: int):
         try:
             course_service.update_assignment(_user(), assignment, **_assignment_values(form))
         except DomainError as error:
-            _form_error(form, error)
+            _assignment_error(form, error)
         else:
             flash(_("The assignment is saved."), "success")
             return redirect(url_for("courses.show", code=course.code) + "#assignments")
-    return (
-        render_template(
-            "courses/assignment_form.html", course=course, form=form, assignment=assignment
-        ),
-        _status_of(form),
-    )
+    return _render_assignment_form(course, form, assignment)
 
 
 @bp.route("/<code>/assignments/<int:assignment_id>/extensions", methods=["GET", "POST"])
@@ -501,7 +543,7 @@ def extensions(code: str, assignment_id: int):
                 _(
                     "%(name)s has until %(due)s.",
                     name=extension.user.display_name,
-                    due=zoned(extension.due_at, course.time_zone),
+                    due=zoned(extension.due_at),
                 ),
                 "success",
             )

@@ -33,7 +33,13 @@ class ThreadForm(FlaskForm):
         description=_l("As mm:ss, for example 12:34."),
         validators=[Optional(), Length(max=10)],
     )
-    announcement = BooleanField(_l("Announcement: notify every member"))
+    announcement = BooleanField(
+        _l("Mark it as an announcement"),
+        description=_l(
+            "It gets an “Announcement” badge, and the notification says “Announcement” "
+            "instead of “New thread”. Members are notified either way."
+        ),
+    )
 
 
 class PostForm(FlaskForm):

@@ -9,7 +9,7 @@ from coprod_study.discussion import bp
 from coprod_study.discussion.forms import FollowForm, LockForm, PostForm, ThreadForm
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
-from coprod_study.forms import add_domain_error
+from coprod_study.forms import add_domain_error, keep_draft, take_draft
 from coprod_study.groups.forms import ActionForm
 from coprod_study.groups.views import edit_post_page, load_group, require_moderator
 from coprod_study.markup import render_markdown
@@ -64,8 +64,11 @@ def new_thread(slug: str):
 def _render_thread(group, thread, form=None, status=200, preview=None):
     posts = discussion.thread_posts(thread)
     quote = None
+    kept = False
     if form is None:
         form = PostForm()
+        kept = take_draft(f"post:{request.path}", form)
+    if not kept and request.method == "GET":
         quote_id = request.args.get("quote", "")
         if quote_id.isdigit():
             quote = next((p for p in posts if p.id == int(quote_id) and p.deleted_at is None), None)
@@ -119,6 +122,9 @@ def thread(slug: str, thread_id: int):
         abort(403)
     form = PostForm()
     if not form.validate_on_submit():
+        # Post/Redirect/Get, as for answers (coprod_study.forms.keep_draft).
+        if keep_draft(f"post:{request.path}", form, ("body", "quote", "moment", "anonymous")):
+            return redirect(request.path + "#reply", 303)
         return _render_thread(group, item, form=form, status=400)
     if request.form.get("action") == "preview":
         return _render_thread(group, item, form=form, preview=render_markdown(form.body.data))

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from coprod_study import page_cache, policy
 from coprod_study.errors import DomainError
-from coprod_study.forms import add_domain_error
+from coprod_study.forms import add_domain_error, keep_draft, take_draft
 from coprod_study.groups import bp
 from coprod_study.groups.forms import (
     ActionForm,
@@ -25,6 +25,7 @@ from coprod_study.markup import render_markdown
 from coprod_study.models import JOIN_POLICIES
 from coprod_study.pagination import current_page_number, paginate
 from coprod_study.services import answers as answer_service
+from coprod_study.services import courses as course_service
 from coprod_study.services import discussion
 from coprod_study.services import groups as group_service
 
@@ -407,6 +408,7 @@ def episode(slug: str, episode_slug: str):
         moderator=policy.can_moderate(current_user, group),
         question_form=QuestionForm(),
         action_form=ActionForm(),
+        assigned=course_service.group_assignment(group, item, current_user),
     )
 
 
@@ -448,6 +450,7 @@ def add_question(slug: str, episode_slug: str):
             moderator=True,
             question_form=form,
             action_form=ActionForm(),
+            assigned=course_service.group_assignment(group, item, current_user),
         ),
         400,
     )
@@ -529,7 +532,8 @@ def _per_page() -> int:
     return answer_service.ANSWERS_PER_PAGE
 
 
-def _render_question(group, item, question, form=None, preview=None, status=200):
+def _render_question(group, item, question, form=None, preview=None, status=200,
+                     reply_draft=None):
     from coprod_study.csrf_slots import PLACEHOLDER
     from coprod_study.fragments import answers_section
 
@@ -549,8 +553,12 @@ def _render_question(group, item, question, form=None, preview=None, status=200)
     )
     if form is None:
         form = AnswerForm()
-        if request.args.get("moment", "").isdigit():
+        if not take_draft(f"answer:{request.path}", form) and request.args.get(
+            "moment", ""
+        ).isdigit():
             form.moment.data = request.args["moment"]
+    if reply_draft is None:
+        reply_draft = _kept_reply_draft(group, question)
     moment = _moment(item, form.moment.data)
     return (
         render_template(
@@ -567,9 +575,46 @@ def _render_question(group, item, question, form=None, preview=None, status=200)
             can_post=can_post,
             moderator=moderator,
             page_sizes=answer_service.PAGE_SIZES,
+            reply_draft=reply_draft,
         ),
         status,
     )
+
+
+def _kept_reply_draft(group, question):
+    """A refused reply to one of this question's answers, kept by `reply`: (answer, form)."""
+    from flask import session
+
+    draft = session.get("draft") or {}
+    name = str(draft.get("name", ""))
+    if not name.startswith("reply:") or not name[6:].isdigit():
+        return None
+    try:
+        answer = answer_service.get_answer(group, int(name[6:]))
+    except DomainError:
+        return None
+    if not answer_service.can_read_answer(current_user, answer) or not _same_question(
+        answer, question
+    ):
+        return None
+    form = ReplyForm()
+    take_draft(name, form)
+    return answer, form
+
+
+def _same_question(answer, question) -> bool:
+    return (answer.study_question_id, answer.group_question_id) == (
+        question.study_question_id, question.group_question_id
+    )
+
+
+def _question_of(group, item, answer):
+    """The question of `item` (an episode the group studies) that `answer` answers."""
+    extras = group_service.extra_questions(group, [item.id])
+    for q in group_service.questions_for(item, extras):
+        if _same_question(answer, q):
+            return q
+    return None
 
 
 @bp.route("/<slug>/episodes/<episode_slug>/questions/<int:number>", methods=["GET", "POST"])
@@ -586,6 +631,10 @@ def question(slug: str, episode_slug: str, number: int):
         abort(403)
     form = AnswerForm()
     if not form.validate_on_submit():
+        # Post/Redirect/Get, so that Back from the next page does not ask to send the
+        # form again; text too long for the session cookie is shown straight away.
+        if keep_draft(f"answer:{request.path}", form, ("body", "anonymous", "moment")):
+            return redirect(request.full_path.rstrip("?") + "#your-answer", 303)
         return _render_question(group, item, current_question, form=form, status=400)
     if request.form.get("action") == "preview":
         return _render_question(
@@ -780,19 +829,34 @@ def reply(slug: str, answer_id: int):
         else:
             flash(_("Your reply is posted."), "success")
             return redirect(back + f"#reply-{created.id}")
-    # Keep what was typed: show the reply form on its own page with the message.
-    return (
-        render_template(
-            "groups/edit_post.html",
-            group=group,
-            form=form,
-            preview=None,
-            kind="reply",
-            back=back,
-            action=url_for("groups.reply", slug=group.slug, answer_id=answer.id),
-        ),
-        status,
-    )
+    elif back.split("#")[0] != url_for("groups.show", slug=group.slug) and keep_draft(
+        f"reply:{answer.id}", form, ("body", "anonymous")
+    ):
+        # Back to the question with the message and what was typed (Post/Redirect/Get).
+        return redirect(back.split("#")[0] + "#reply-draft", 303)
+    question = None
+    if status < 403:
+        try:
+            item = group_service.episode_of_answer(answer, group)
+            question = _question_of(group, item, answer)
+        except DomainError:
+            question = None
+    if question is None:
+        # Not allowed to reply, or the group no longer studies the episode: the form
+        # and its message on a page of their own.
+        return (
+            render_template(
+                "groups/edit_post.html",
+                group=group,
+                form=form,
+                preview=None,
+                kind="reply",
+                back=back,
+                action=url_for("groups.reply", slug=group.slug, answer_id=answer.id),
+            ),
+            status,
+        )
+    return _render_question(group, item, question, status=status, reply_draft=(answer, form))
 
 
 def _reply(group, reply_id: int):

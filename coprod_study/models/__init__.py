@@ -63,6 +63,7 @@ from coprod_study.models.transcripts import (
     TranscriptSegment,
 )
 from coprod_study.models.users import (
+    AUDIT_ACTIONS,
     EMAIL_PREFERENCES,
     LANGUAGES,
     ROLE_LABELS,
@@ -122,6 +123,7 @@ __all__ = [
     "ROLE_LABELS",
     "ROLES",
     "TAKEAWAY_KINDS",
+    "AUDIT_ACTIONS",
     "AuditEntry",
     "Base",
     "Dimension",

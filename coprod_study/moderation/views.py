@@ -16,6 +16,9 @@ from coprod_study.security import is_safe_next
 from coprod_study.services import groups as group_service
 from coprod_study.services import moderation
 
+# Longer posts start folded in the queue: one long post should not bury the rest.
+LONG_POST = 600
+
 
 def _user():
     return current_user._get_current_object()
@@ -67,6 +70,8 @@ def _queue_page(group, hide_error=None):
         log=log,
         action_form=ActionForm(),
         hide_error=hide_error,
+        context_url=lambda kind, post: moderation.context_url(group, kind, post),
+        collapse_after=LONG_POST,
     )
 
 

@@ -17,7 +17,12 @@ from coprod_study.services import digests, notifications
 @login_required
 def index():
     page = paginate(notifications.list_stmt(current_user), per_page=30)
-    return render_template("notifications/index.html", page=page, action_form=ActionForm())
+    return render_template(
+        "notifications/index.html",
+        page=page,
+        action_form=ActionForm(),
+        unread=notifications.unread_count(current_user),
+    )
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])

@@ -38,7 +38,12 @@ def normalize_email(raw: str) -> str:
     try:
         result = validate_email((raw or "").strip(), check_deliverability=False)
     except EmailNotValidError as error:
-        raise DomainError(_("Enter a valid e-mail address (%(error)s).", error=error), field="email") from error
+        # The library's own wording is English only and says "email"; ours is translated.
+        if "@" not in (raw or ""):
+            message = _("Enter a valid e-mail address: it needs an @, as in name@example.org.")
+        else:
+            message = _("Enter a valid e-mail address, such as name@example.org.")
+        raise DomainError(message, field="email") from error
     return result.normalized.lower()
 
 
@@ -205,16 +210,79 @@ def valid_time_zone(name: str) -> bool:
     return name in _time_zone_set()
 
 
+# Abbreviations people type that are not zone names themselves; each is taken as the
+# zone most people who write it mean (CET, EST, GMT and UTC are zone names already).
+TIME_ZONE_ALIASES = {
+    "CEST": "Europe/Paris",
+    "BST": "Europe/London",
+    "IST": "Asia/Kolkata",
+    "JST": "Asia/Tokyo",
+    "EDT": "America/New_York",
+    "CST": "America/Chicago",
+    "CDT": "America/Chicago",
+    "MDT": "America/Denver",
+    "PST": "America/Los_Angeles",
+    "PDT": "America/Los_Angeles",
+    "AEST": "Australia/Sydney",
+    "AEDT": "Australia/Sydney",
+    "Z": "UTC",
+}
+
+
+@cache
+def _time_zone_lookup() -> tuple[dict[str, str], dict[str, str]]:
+    """Zone names by their folded form, and by their folded last part ("stockholm")
+    when only one zone ends in it."""
+    by_name = {_fold_zone(name): name for name in time_zone_names()}
+    by_place: dict[str, list[str]] = {}
+    for name in time_zone_names():
+        if "/" in name:
+            by_place.setdefault(_fold_zone(name.rsplit("/", 1)[1]), []).append(name)
+    # "Posix/..." and "right/..." copies of the database are not what anyone means.
+    unique = {}
+    for place, names in by_place.items():
+        names = [n for n in names if not n.startswith(("posix/", "right/", "Etc/"))]
+        if len(names) == 1:
+            unique[place] = names[0]
+    return by_name, unique
+
+
+def _fold_zone(text: str) -> str:
+    return "_".join(text.split()).casefold()
+
+
+def resolve_time_zone(text: str | None) -> str | None:
+    """The IANA zone meant by what someone typed: its name in any case, with spaces
+    for underscores ("america/new york"), a city alone when only one zone has it
+    ("Stockholm"), or a common abbreviation ("PST"); None when nothing fits."""
+    text = (text or "").strip()
+    if not text or len(text) > 64:
+        return None
+    if valid_time_zone(text):
+        return text
+    by_name, by_place = _time_zone_lookup()
+    folded = _fold_zone(text)
+    alias = TIME_ZONE_ALIASES.get(text.upper())
+    return by_name.get(folded) or alias or by_place.get(folded)
+
+
 def update_profile(
     user: User, *, display_name: str, language: str, time_zone: str, email_preference: str
 ) -> None:
     name = clean_display_name(display_name)
     if language not in LANGUAGES:
         raise DomainError(_("Choose one of the offered languages."), field="language")
-    if not valid_time_zone(time_zone):
+    zone_name = resolve_time_zone(time_zone)
+    if zone_name is None:
         raise DomainError(
-            _("Enter a time zone by its IANA name, such as Europe/Stockholm."), field="time_zone"
+            _(
+                "“%(typed)s” is not a time zone this site knows. Choose one from the list, "
+                "or type a city such as Stockholm or a name such as Europe/Stockholm.",
+                typed=(time_zone or "").strip()[:64],
+            ),
+            field="time_zone",
         )
+    time_zone = zone_name
     if email_preference not in EMAIL_PREFERENCES:
         raise DomainError(_("Choose one of the offered e-mail settings."), field="email_preference")
     user.display_name = name

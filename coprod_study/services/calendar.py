@@ -17,6 +17,7 @@ from coprod_study.extensions import db
 from coprod_study.i18n import language_of
 from coprod_study.models import Assignment, CalendarToken, Course, CourseMember, Episode, Extension
 from coprod_study.services.courses import course_path, now_utc
+from coprod_study.services.translations import episode_title
 
 TOKEN_LIFETIME = timedelta(days=365)
 MAX_ACTIVE_TOKENS = 5
@@ -107,7 +108,7 @@ def _event(assignment: Assignment, due: datetime, extension_at: datetime | None)
         _(
             "Due: episode %(number)s, %(title)s (%(code)s)",
             number=episode.number,
-            title=episode.title,
+            title=episode_title(episode),
             code=course.code,
         ),
     )

@@ -34,7 +34,7 @@ from coprod_study.models import (
     User,
 )
 from coprod_study.services import audit, notifications
-from coprod_study.services.accounts import normalize_email, valid_time_zone
+from coprod_study.services.accounts import normalize_email, resolve_time_zone, valid_time_zone
 from coprod_study.services.groups import check_markdown, question_episode_id
 from coprod_study.services.groups import create_group as _create_group
 
@@ -288,7 +288,16 @@ def clean_code(code: str) -> str:
         raise DomainError(_("Give the course a code, such as COPROD-101."), field="code")
     if len(code) > MAX_CODE:
         raise DomainError(_("Use at most %(max)s characters for the code.", max=MAX_CODE), field="code")
-    if not CODE_PATTERN.match(code) or code in RESERVED_CODES:
+    if code in RESERVED_CODES:
+        raise DomainError(
+            _(
+                "“%(code)s” is reserved: it is already part of the site's own addresses "
+                "under /courses/. Choose another code.",
+                code=code.lower(),
+            ),
+            field="code",
+        )
+    if not CODE_PATTERN.match(code):
         raise DomainError(
             _(
                 "Use letters, digits, hyphens and underscores only (at least two characters); "
@@ -309,7 +318,7 @@ def _clean_text(value: str, field_name: str, limit: int, required_message: str |
 
 
 def _check_zone(time_zone: str) -> str:
-    time_zone = (time_zone or "").strip()
+    time_zone = resolve_time_zone(time_zone) or (time_zone or "").strip()
     if not valid_time_zone(time_zone):
         raise DomainError(
             _("Enter a time zone by its IANA name, such as Europe/Stockholm."), field="time_zone"
@@ -420,8 +429,19 @@ def _learner_row(course: Course, user_id: int) -> CourseMember:
     return row
 
 
+class AlreadyEnrolled(Conflict):
+    """The person is in the course already: nothing to correct, so views say so as a notice."""
+
+    def __init__(self, message: str, course: Course):
+        super().__init__(message, "code")
+        self.course = course
+
+
 def enrol(user, code: str) -> Course:
-    """Enrol as a learner with the course's enrol code."""
+    """Enrol as a learner with the course's enrol code.
+
+    :raise AlreadyEnrolled: already a learner of the course (or one of its educators).
+    """
     key = f"enrol:{user.id}"
     wait = throttle.retry_after(ENROL_FAILURE_LIMIT, key)
     if wait:
@@ -439,14 +459,16 @@ def enrol(user, code: str) -> Course:
     existing = _membership(course, user.id)
     if existing is not None:
         if existing.role == "educator":
-            raise Conflict(_("You teach %(title)s; educators do not enrol.", title=course.title), "code")
-        raise Conflict(_("You are already enrolled in %(title)s.", title=course.title), "code")
+            raise AlreadyEnrolled(_("You teach %(title)s; educators do not enrol.", title=course.title), course)
+        raise AlreadyEnrolled(_("You are already enrolled in %(title)s.", title=course.title), course)
     db.session.add(CourseMember(course_id=course.id, user_id=user.id, role="learner"))
     try:
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
-        raise Conflict(_("You are already enrolled in %(title)s.", title=course.title), "code") from error
+        raise AlreadyEnrolled(
+            _("You are already enrolled in %(title)s.", title=course.title), course
+        ) from error
     policy.forget_memberships()
     return course
 
@@ -838,14 +860,16 @@ def get_assignment(course: Course, assignment_id: int) -> Assignment:
     return assignment
 
 
-def parse_required(text: str | None, episode: Episode) -> list[int] | None:
-    """ "1, 3" -> [1, 3]; empty -> None (every question of the episode)."""
-    text = (text or "").strip()
-    if not text:
-        return None
+def parse_required(text: str | list[str] | None, episode: Episode) -> list[int] | None:
+    """ "1, 3" (or the ticked boxes ["1", "3"]) -> [1, 3]; empty -> None (every
+    question of the episode)."""
+    if isinstance(text, list | tuple):
+        parts = [str(part).strip() for part in text]
+    else:
+        parts = re.split(r"[\s,;]+", (text or "").strip())
     count = len(episode.questions)
     numbers: list[int] = []
-    for part in re.split(r"[\s,;]+", text):
+    for part in parts:
         if not part:
             continue
         if not part.isdigit() or not 1 <= int(part) <= count:
@@ -866,7 +890,12 @@ def required_question_ids(assignment: Assignment) -> list[int]:
     return [q.id for number, q in enumerate(questions, start=1) if number in wanted]
 
 
-def _assignment_fields(course, *, episode_id, opens_at, due_at, instructions, required):
+class PastDueDate(DomainError):
+    """A due date that has already passed: saved only once the educator confirms it."""
+
+
+def _assignment_fields(course, *, episode_id, opens_at, due_at, instructions, required,
+                       past_due_confirmed=False, previous_due=None, viewer_zone=None):
     episode = (
         db.session.scalar(
             select(Episode).options(selectinload(Episode.questions)).where(Episode.id == episode_id)
@@ -876,14 +905,25 @@ def _assignment_fields(course, *, episode_id, opens_at, due_at, instructions, re
     )
     if episode is None:
         raise DomainError(_("Choose an episode from the catalog."), field="episode_id")
-    if opens_at is None:
-        raise DomainError(_("Enter when the assignment opens."), field="opens_at")
     if due_at is None:
         raise DomainError(_("Enter the due date and time."), field="due_at")
-    opens = to_utc(opens_at, course.time_zone, "opens_at")
+    now = now_utc().replace(second=0, microsecond=0)
+    # No opening time: the assignment opens now, as most course tools do.
+    opens = now if opens_at is None else to_utc(opens_at, course.time_zone, "opens_at")
     due = to_utc(due_at, course.time_zone, "due_at")
     if due <= opens:
         raise DomainError(_("The due date must come after the opening date."), field="due_at")
+    # The form shows minutes, so a date kept as it was may come back without its seconds.
+    unchanged = previous_due is not None and due == previous_due.replace(second=0, microsecond=0)
+    if due <= now and not unchanged and not past_due_confirmed:
+        raise PastDueDate(
+            _(
+                "%(due)s has already passed, so every learner would be overdue at once. "
+                "Choose a later date, or tick “The due date is in the past, save it anyway”.",
+                due=format_in_zone(due, viewer_zone),
+            ),
+            field="due_at",
+        )
     instructions = check_markdown(instructions, "instructions")
     return {
         "episode": episode,
@@ -903,10 +943,15 @@ def create_assignment(
     opens_at: datetime | None,
     due_at: datetime | None,
     instructions: str = "",
-    required: str | None = None,
+    required: str | list[str] | None = None,
     reveal_after_due: bool = False,
+    past_due_confirmed: bool = False,
 ) -> Assignment:
-    """Dates are wall-clock times in the course's time zone; stored in UTC."""
+    """Dates are wall-clock times in the course's time zone; stored in UTC. No
+    `opens_at` opens it now; a due date already past needs `past_due_confirmed`.
+
+    :raise PastDueDate: the due date has passed and that is not confirmed.
+    """
     _require_manager(actor, course)
     values = _assignment_fields(
         course,
@@ -915,6 +960,8 @@ def create_assignment(
         due_at=due_at,
         instructions=instructions,
         required=required,
+        past_due_confirmed=past_due_confirmed,
+        viewer_zone=getattr(actor, "time_zone", None),
     )
     episode = values.pop("episode")
     taken = select(Assignment.id).where(
@@ -957,9 +1004,12 @@ def update_assignment(
     opens_at: datetime | None,
     due_at: datetime | None,
     instructions: str = "",
-    required: str | None = None,
+    required: str | list[str] | None = None,
     reveal_after_due: bool = False,
+    past_due_confirmed: bool = False,
 ) -> Assignment:
+    """As `create_assignment`; keeping a due date that has already passed needs no
+    confirmation, moving it into the past does."""
     course = assignment.course
     _require_manager(actor, course)
     values = _assignment_fields(
@@ -969,6 +1019,9 @@ def update_assignment(
         due_at=due_at,
         instructions=instructions,
         required=required,
+        past_due_confirmed=past_due_confirmed,
+        previous_due=assignment.due_at,
+        viewer_zone=getattr(actor, "time_zone", None),
     )
     episode = values.pop("episode")
     if episode.id != assignment.episode_id and db.session.scalar(
@@ -1017,7 +1070,8 @@ def grant_extension(actor, assignment: Assignment, user_id: int | None, due_at) 
     due = to_utc(due_at, course.time_zone, "due_at")
     if due <= assignment.due_at:
         raise DomainError(
-            _("An extension must be later than the assignment's due date, %(due)s.", due=format_in_zone(assignment.due_at, course.time_zone)),
+            # In the educator's own zone, like every other time on the page.
+            _("An extension must be later than the assignment's due date, %(due)s.", due=format_in_zone(assignment.due_at, getattr(actor, "time_zone", None))),
             field="due_at",
         )
     extension = db.session.scalar(
@@ -1137,3 +1191,42 @@ def revealed_after_due(group, question, now: datetime | None = None, viewer=None
     counting their extension), with reveal on?"""
     clause = revealed_after_due_clause(group, question, viewer, now)
     return clause is not None and bool(db.session.scalar(select(clause)))
+
+
+@dataclass
+class GroupAssignment:
+    """What a course group's page says about an assigned episode: when it is due for
+    the reader (their extension counted) and which question numbers are required."""
+
+    assignment: Assignment
+    due_at: datetime
+    extended: bool
+    required: frozenset[int]
+
+    def is_required(self, number: int) -> bool:
+        return number in self.required
+
+
+def group_assignment(group, episode: Episode, viewer) -> GroupAssignment | None:
+    """The course's assignment of `episode`, for a group of that course; else None."""
+    if group.course_id is None:
+        return None
+    assignment = db.session.scalar(
+        select(Assignment).where(
+            Assignment.course_id == group.course_id, Assignment.episode_id == episode.id
+        )
+    )
+    if assignment is None:
+        return None
+    due, extended = assignment.due_at, False
+    if getattr(viewer, "is_authenticated", False):
+        own = db.session.scalar(
+            select(Extension).where(
+                Extension.assignment_id == assignment.id, Extension.user_id == viewer.id
+            )
+        )
+        if own is not None and own.due_at > due:
+            due, extended = own.due_at, True
+    count = len(episode.questions)
+    numbers = assignment.required_questions or range(1, count + 1)
+    return GroupAssignment(assignment, due, extended, frozenset(numbers))

@@ -320,10 +320,25 @@ def set_flags(actor, thread: Thread, **changes) -> None:
 
     if not policy.can_moderate(actor, thread.group):
         raise Forbidden(_("Only the group's facilitators may do this."))
+    was_pinned, was_announcement = thread.pinned, thread.announcement
     for name, value in changes.items():
         if name not in {"pinned", "locked", "lock_reason", "announcement"}:
             raise ValueError(name)
         setattr(thread, name, value)
+    # Pinning again what is pinned changes nothing, so nothing is logged.
+    if "pinned" in changes and bool(changes["pinned"]) != bool(was_pinned):
+        audit.record(
+            actor,
+            "thread.pinned" if changes["pinned"] else "thread.unpinned",
+            target=thread,
+            group=thread.group,
+            details={"thread": thread.title},
+        )
+    if changes.get("announcement") and not was_announcement:
+        audit.record(
+            actor, "thread.announced", target=thread, group=thread.group,
+            details={"thread": thread.title},
+        )
     if "locked" in changes:
         audit.record(
             actor,

@@ -64,6 +64,16 @@ def target_url(group, target_type: str, target) -> str:
     return path_for("moderation.queue", slug=group.slug)
 
 
+def context_url(group, target_type: str, target) -> str:
+    """Where a flagged or hidden post sits: its thread, or its question's answers."""
+    from coprod_study.urls import path_for
+
+    if target_type == "post":
+        return target_url(group, target_type, target)
+    answer_id = target.id if target_type == "answer" else target.answer_id
+    return path_for("groups.answer_link", slug=group.slug, answer_id=answer_id)
+
+
 def flag(reporter, group, target_type: str, target_id: int, reason: str, text: str = "") -> Flag:
     target = get_target(group, target_type, target_id)
     if target.user_id == reporter.id:

@@ -50,6 +50,7 @@ from coprod_study.models import (
     Transcript,
     TranscriptSegment,
 )
+from coprod_study.services.translations import episode_title
 from coprod_study.urls import path_for
 
 MAX_QUERY = 200
@@ -368,10 +369,27 @@ def _visibility(viewer) -> Visibility:
     return Visibility(clause, groups, signature, stamp)
 
 
+# Markdown's marks, as they show in a snippet cut from the stored text: emphasis,
+# code, headings, quotes, list bullets; links keep their text, images their alt.
+_MARKDOWN_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*(?:\s[^)]*)?\)")
+_MARKDOWN_MARKS = re.compile(r"\*{1,3}|~~|`+|(?<![\w])_{1,3}|_{1,3}(?![\w])")
+_LINE_MARKS = re.compile(r"(^|\n)[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-+*][ \t]+|\d+[.)][ \t]+)")
+_OPEN, _CLOSE = "\ue000", "\ue001"
+
+
+def plain_snippet(snippet: str) -> str:
+    """A snippet of Markdown as the reader sees the text: no *, _, #, ` or link syntax."""
+    text = snippet.replace("[[", _OPEN).replace("]]", _CLOSE)
+    text = _MARKDOWN_LINK.sub(r"\1", text)
+    text = _LINE_MARKS.sub(r"\1", text)
+    return _MARKDOWN_MARKS.sub("", text)
+
+
 def _mark(snippet: str) -> Markup:
-    """Escape a snippet and turn the engine's [[ ]] markers into <mark>."""
-    safe = str(escape(snippet))
-    return Markup(safe.replace("[[", "<mark>").replace("]]", "</mark>"))  # noqa: S704
+    """Escape a snippet (its Markdown marks taken out) and turn the engine's [[ ]]
+    markers into <mark>."""
+    safe = str(escape(plain_snippet(snippet)))
+    return Markup(safe.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>"))  # noqa: S704
 
 
 def _segment_join():
@@ -555,7 +573,9 @@ def _hit(viewer, kind, document, snippet, episodes, groups, loaded, segments) ->
                    marked, url, group.name)
     if episode is None:
         return None
-    title = gettext("Episode %(number)s: %(title)s", number=episode.number, title=episode.title)
+    title = gettext(
+        "Episode %(number)s: %(title)s", number=episode.number, title=episode_title(episode)
+    )
     url = path_for("catalog.episode", slug=episode.slug)
     if kind == "segment":
         seconds = segments.get(document.ref_id, 0) // 1000

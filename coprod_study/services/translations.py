@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass, field
 
+from flask import g, has_app_context
+from flask_babel import get_locale
 from markupsafe import Markup
 from sqlalchemy import or_, select
 
@@ -69,3 +71,27 @@ def for_episode(episode, language: str, chapters=()) -> EpisodeText:
     expected += [("chapter", i, "title") for i in wanted["chapter"]]
     result.missing = {key for key in expected if key not in result.texts}
     return result
+
+
+def episode_titles(language: str) -> dict[int, str]:
+    """Every episode's title in `language`, by episode id: one query per request and
+    language, for lists that show many episodes (catalog, home, groups, search)."""
+    if language == ORIGINAL_LANGUAGE:
+        return {}
+    kept = g.setdefault("_episode_titles", {}) if has_app_context() else {}
+    if language not in kept:
+        rows = db.session.execute(
+            select(ContentTranslation.entity_id, ContentTranslation.text).where(
+                ContentTranslation.entity == "episode",
+                ContentTranslation.field == "title",
+                ContentTranslation.language == language,
+            )
+        )
+        kept[language] = dict(rows.all())
+    return kept[language]
+
+
+def episode_title(episode, language: str | None = None) -> str:
+    """The episode's title in `language` (the reader's, by default), else the original."""
+    language = language or str(get_locale() or ORIGINAL_LANGUAGE)
+    return episode_titles(language).get(episode.id, episode.title)
