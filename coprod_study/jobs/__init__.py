@@ -93,6 +93,15 @@ class Jobs:
         self.huey.put(HEARTBEAT_KEY, time.time())
 
 
+def queue_health(now: float | None = None) -> dict:
+    """For /healthz: "ok" when a consumer ran its heartbeat within the last minute."""
+    beat = jobs_for().last_heartbeat()
+    if beat is None:
+        return {"status": "no consumer seen", "last_seen_seconds": None}
+    age = max(0.0, (now or time.time()) - beat)
+    return {"status": "ok" if age <= 60 else "stale", "last_seen_seconds": round(age, 1)}
+
+
 def jobs_for(app: Flask | None = None) -> Jobs:
     return (app or current_app).extensions[EXTENSION]
 
