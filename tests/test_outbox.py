@@ -2,6 +2,7 @@
 
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -169,7 +170,6 @@ class TestImmediateMode:
         return app_config | {"QUEUE_IMMEDIATE": True}
 
     def test_the_delivery_task_runs_after_the_commit(self, app, client):
-        from pathlib import Path
 
         user = f.make_user(email="eve@example.org")
         _ask_for_reset(client, user.email)
@@ -198,6 +198,22 @@ class TestImmediateMode:
         assert tasks.DIGEST_SCHEDULE(datetime(2026, 12, 3, 9, 7))
         assert tasks.REMINDER_SCHEDULE(datetime(2026, 12, 3, 9, 10))
         assert not tasks.REMINDER_SCHEDULE(datetime(2026, 12, 3, 9, 7))
+
+
+def test_the_default_queue_is_sqlite_in_the_instance_and_redis_with_redis_url(app, tmp_path):
+    from huey import RedisHuey, SqliteHuey
+
+    from coprod_study import create_app
+    from coprod_study.jobs import jobs_for
+
+    huey = jobs_for(app).huey
+    assert isinstance(huey, SqliteHuey)
+    assert huey.storage.filename == str(Path(app.instance_path) / "queue.sqlite3")
+    other = create_app(
+        {"TESTING": True, "INSTANCE_PATH": str(tmp_path / "other"), "SECRET_KEY": "x",
+         "SQLALCHEMY_DATABASE_URI": "sqlite://", "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    )
+    assert isinstance(jobs_for(other).huey, RedisHuey)
 
 
 # --- admin page and health ---------------------------------------------------

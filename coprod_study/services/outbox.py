@@ -44,7 +44,7 @@ def backoff(attempts: int) -> float:
     return min(base * 2 ** max(attempts - 1, 0), 3600.0)
 
 
-def eml_path(message: OutboxMessage) -> Path:
+def eml_path(message) -> Path:
     """The file a message goes to without SMTP; named by the row, so a second try sees it."""
     stamp = message.created_at.strftime("%Y%m%dT%H%M%S")
     return Path(current_app.config["OUTBOX_DIR"]) / f"{stamp}-{message.id:08d}.eml"
@@ -78,11 +78,21 @@ def _claim(message_id: int, now: datetime) -> bool:
     return result.rowcount == 1
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """What the transports need of a row, read before the conversation starts."""
+
+    id: int
+    to_address: str
+    raw: bytes
+    created_at: datetime
+
+
 class _Refused(Exception):
     """The server answered with an error: the message did not go, trying again is safe."""
 
 
-def _send_smtp(message: OutboxMessage, handing_over) -> None:
+def _send_smtp(message: Envelope, handing_over) -> None:
     config = current_app.config
     sender = parseaddr(config["MAIL_FROM"])[1]
     timeout = float(config.get("SMTP_TIMEOUT", 30))
@@ -107,7 +117,7 @@ def _send_smtp(message: OutboxMessage, handing_over) -> None:
             raise _Refused(f"DATA refused: {error.smtp_code} {error.smtp_error!r}") from error
 
 
-def _write_file(message: OutboxMessage, handing_over) -> None:
+def _write_file(message: Envelope, handing_over) -> None:
     path = eml_path(message)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
@@ -125,7 +135,11 @@ def deliver(message_id: int) -> Outcome:
     now = _now()
     if not _claim(message_id, now):
         return Outcome("skipped")
-    message = db.session.get(OutboxMessage, message_id)
+    row = db.session.get(OutboxMessage, message_id)
+    message = Envelope(row.id, row.to_address, row.raw, row.created_at)
+    # End the read before talking to the server: outside a request a SQLite transaction
+    # holds the write lock, which a slow server would keep from every other writer.
+    db.session.rollback()
     handed = []
 
     def handing_over():
