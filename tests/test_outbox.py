@@ -170,7 +170,6 @@ class TestImmediateMode:
         return app_config | {"QUEUE_IMMEDIATE": True}
 
     def test_the_delivery_task_runs_after_the_commit(self, app, client):
-
         user = f.make_user(email="eve@example.org")
         _ask_for_reset(client, user.email)
         [row] = _rows()
