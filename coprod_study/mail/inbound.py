@@ -30,7 +30,7 @@ class Refused(Exception):
 
 
 QUOTE_HEADER = re.compile(
-    r"^(on\b.{0,300}\bwrote:|den\b.{0,300}\bskrev:|-{3,}\s*original message\s*-{3,}|_{10,})\s*$",
+    r"^(on\b.{0,300}\bwrote:|den\b.{0,300}\bskrev\b.{0,300}:|-{3,}\s*original message\s*-{3,}|_{10,})\s*$",
     re.IGNORECASE,
 )
 HEADER_BLOCK = re.compile(r"^(from|från|sent|skickat|to|till|subject|ämne):\s", re.IGNORECASE)
@@ -142,7 +142,7 @@ def _receive(raw: bytes, recipients):
     if user is None or user.deleted_at is not None or notification is None or (
         notification.user_id != user.id
     ):
-        raise Refused("The post this address belongs to is no longer there.")
+        raise Refused("The post this address belongs to is gone, or you can no longer see it.")
     if not _sender_matches(message, user):
         raise Refused("The reply did not come from the address of the account it was sent to.")
     body = strip_quoted(_text_body(message))

@@ -55,7 +55,7 @@ def controller(app: Flask, host: str, port: int):
         ReplyHandler(app),
         hostname=host,
         port=port,
-        server_kwargs={"data_size_limit": int(app.config.get("MAIL_IN_MAX_BYTES", 1024 * 1024))},
+        data_size_limit=int(app.config.get("MAIL_IN_MAX_BYTES", 1024 * 1024)),
     )
 
 
