@@ -257,3 +257,14 @@ def test_healthz_reports_whether_a_consumer_ran_in_the_last_minute(app, client):
     jobs.beat()
     body = client.get("/healthz?queue=1")
     assert body.status_code == 200 and body.get_json()["queue"]["status"] == "ok"
+
+
+def test_deleting_an_account_removes_the_mail_to_its_address(app, client):
+    from coprod_study.services import personal_data
+
+    leaving = f.make_user(email="leaving@example.org")
+    staying = f.make_user(email="staying@example.org")
+    for person in (leaving, staying):
+        _ask_for_reset(client, person.email)
+    personal_data.delete_account(leaving, f.DEFAULT_PASSWORD)
+    assert [row.to_address for row in _rows()] == ["staying@example.org"]
