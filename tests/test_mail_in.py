@@ -144,7 +144,7 @@ def test_a_reply_to_a_reply_under_an_answer_becomes_a_reply_there(app, sample_ca
 @pytest.mark.parametrize(
     "case",
     ["forged", "expired", "wrong sender", "html only", "attachment", "not utf-8", "only quoted",
-     "removed from the group", "locked thread"],
+     "removed from the group", "locked thread", "post limit"],
 )
 def test_bad_replies_bounce_with_a_reason_and_write_nothing(app, thread_world, outbox, mail_in, case):
     address = _reply_to(thread_world, outbox)
@@ -160,6 +160,7 @@ def test_bad_replies_bounce_with_a_reason_and_write_nothing(app, thread_world, o
         "only quoted": b"no text of its own",
         "removed from the group": b"no longer see",
         "locked thread": b"locked",
+        "post limit": b"posting very fast",
     }[case]
     if case == "forged":
         local, _, domain = address.partition("@")
@@ -183,6 +184,9 @@ def test_bad_replies_bounce_with_a_reason_and_write_nothing(app, thread_world, o
         from coprod_study.services import groups
 
         groups.remove_member(thread_world["facilitator"], thread_world["group"], member.id)
+    elif case == "post limit":
+        app.config["POST_LIMIT"] = "1/minute"
+        discussion.reply(member, thread_world["thread"], "Posted on the site a moment ago.")
     elif case == "locked thread":
         discussion.set_flags(thread_world["facilitator"], thread_world["thread"], locked=True)
         db.session.commit()
