@@ -264,3 +264,15 @@ def test_mail_in_reads_a_message_piped_on_standard_input(app, thread_world, outb
     assert again.returncode == 67 and b"used already" in again.stderr
     db.session.rollback()
     assert _posts(thread_world["thread"]) == before + 1
+
+
+def test_only_notifications_that_invite_an_answer_get_a_reply_address(app, thread_world):
+    notification = thread_world["notification"]
+    assert addresses.reply_address(thread_world["member"], notification)
+    notification.kind = "flag"
+    assert addresses.reply_address(thread_world["member"], notification) is None
+    notification.kind, notification.target_type = "reply", "inquiry"
+    assert addresses.reply_address(thread_world["member"], notification) is None
+    app.config["REPLY_DOMAIN"] = None
+    notification.target_type = "post"
+    assert addresses.reply_address(thread_world["member"], notification) is None

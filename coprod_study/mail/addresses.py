@@ -12,6 +12,8 @@ from flask import current_app
 # What a reply can be about: a thread post (answered with a post in its thread) or a
 # reply under an answer (answered with another reply under that answer).
 REPLYABLE = {"post", "reply"}
+# Notifications that invite an answer (not, say, a flag a facilitator should review).
+REPLYABLE_KINDS = {"reply", "thread_post", "new_thread", "announcement", "mention"}
 LOCAL_PART = re.compile(r"^reply\+(\d{1,12})\.(\d{1,12})\.([0-9a-z]{1,10})\.([a-z2-7]{20})$")
 
 
@@ -44,7 +46,11 @@ def reply_address(user, notification, now: float | None = None) -> str | None:
     """The address a reply to this notification goes to, or None when replies by e-mail
     are off (no REPLY_DOMAIN) or the notification is not about a post one can answer."""
     domain = current_app.config.get("REPLY_DOMAIN")
-    if not domain or notification.target_type not in REPLYABLE:
+    if (
+        not domain
+        or notification.target_type not in REPLYABLE
+        or notification.kind not in REPLYABLE_KINDS
+    ):
         return None
     stamp = _base36(int(now if now is not None else time.time()))
     payload = f"{user.id}.{notification.id}.{stamp}"

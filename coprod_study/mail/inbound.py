@@ -139,8 +139,13 @@ def _receive(raw: bytes, recipients):
         raise Refused("This reply address was used already; reply on the site instead.")
     user = db.session.get(User, address.user_id)
     notification = db.session.get(Notification, address.notification_id)
-    if user is None or user.deleted_at is not None or notification is None or (
-        notification.user_id != user.id
+    if (
+        user is None
+        or user.deleted_at is not None
+        or notification is None
+        or notification.user_id != user.id
+        or notification.target_type not in addresses.REPLYABLE
+        or notification.kind not in addresses.REPLYABLE_KINDS
     ):
         raise Refused("The post this address belongs to is gone, or you can no longer see it.")
     if not _sender_matches(message, user):
