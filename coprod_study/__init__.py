@@ -44,6 +44,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     _init_extensions(app)
+    from coprod_study import jobs
+
+    jobs.init_app(app)
     _register_blueprints(app)
 
     from coprod_study import cookies, errors, i18n, security, templating

@@ -114,7 +114,14 @@ def register(app) -> None:
         click.echo("Make the first admin in another terminal with:")
         click.echo(f"    {command_as_typed()} create-admin you@example.org")
         click.echo("Stop with Ctrl+C.")
-        waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+        from coprod_study.jobs import consumer
+
+        # The task queue's consumer runs as threads here, so one command is the whole site.
+        queue = consumer.start(current_app._get_current_object(), current_app.config["QUEUE_WORKERS"])
+        try:
+            waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads)
+        finally:
+            queue.stop()
 
     @app.cli.command("create-admin")
     @click.argument("email")
@@ -181,10 +188,58 @@ def register(app) -> None:
     @with_appcontext
     def send_digests():
         """E-mail people their notifications per their setting (run from cron)."""
-        from coprod_study.services import digests
+        from coprod_study.services import digests, outbox
 
-        sent = digests.send_digests()
-        click.echo(f"Sent {sent} {'e-mail' if sent == 1 else 'e-mails'}.")
+        queued = digests.send_digests()
+        delivered = outbox.deliver_due()
+        click.echo(
+            f"Queued {queued} {'e-mail' if queued == 1 else 'e-mails'}; delivered {delivered} "
+            "from the outbox."
+        )
+
+    @app.cli.command("worker")
+    @click.option("--workers", type=int, default=None, help="Worker threads (COPROD_QUEUE_WORKERS).")
+    @with_appcontext
+    def worker(workers):
+        """Run task queue consumers (mail, digests, reminders) until stopped; any number of hosts."""
+        from coprod_study.jobs import consumer
+
+        app = current_app._get_current_object()
+        workers = workers or app.config["QUEUE_WORKERS"]
+        click.echo(f"Consuming the task queue with {workers} worker thread(s); stop with Ctrl+C.")
+        consumer.run_until_stopped(app, workers)
+
+    @app.cli.command("send-mail")
+    @with_appcontext
+    def send_mail():
+        """Deliver every message in the outbox that is due, now, from this process."""
+        from coprod_study.services import outbox
+
+        delivered = outbox.deliver_due()
+        click.echo(f"Delivered {delivered} {'e-mail' if delivered == 1 else 'e-mails'}.")
+
+    @app.cli.command("mail-in")
+    @click.option("--host", default="127.0.0.1", show_default=True)
+    @click.option("--port", type=int, default=8025, show_default=True)
+    @click.option("--stdin", "from_stdin", is_flag=True, help="Read one message from standard input.")
+    @with_appcontext
+    def mail_in(host, port, from_stdin):
+        """Take replies by e-mail: an SMTP server, or one message piped from the MTA."""
+        import sys
+
+        from coprod_study.mail import inbound, server
+
+        app = current_app._get_current_object()
+        if from_stdin:
+            result = inbound.receive(sys.stdin.buffer.read(), recipients=None)
+            if not result.accepted:
+                click.echo(result.reason, err=True)
+                # 67 (EX_NOUSER) makes the MTA bounce with our reason.
+                sys.exit(67)
+            click.echo(result.reason)
+            return
+        click.echo(f"Taking replies by e-mail at smtp://{host}:{port}; stop with Ctrl+C.")
+        server.serve_forever(app, host, port)
 
     @app.cli.command("reindex")
     @with_appcontext
@@ -209,12 +264,13 @@ def register(app) -> None:
     @with_appcontext
     def send_reminders():
         """Remind learners 48 hours before a due date (once each; safe to run often)."""
-        from coprod_study.services import reminders
+        from coprod_study.services import outbox, reminders
 
         result = reminders.send_reminders()
+        outbox.deliver_due()
         click.echo(
             f"Reminded {result.notified} learner(s) in the app; "
-            f"{result.emailed} e-mail(s) sent, {result.failed} failed."
+            f"{result.emailed} e-mail(s) queued."
         )
 
     @app.cli.command("import-feed")

@@ -30,12 +30,20 @@ ENVIRONMENT = {
     "COPROD_API_RATE_LIMIT": "API_RATE_LIMIT",
     "COPROD_FETCH_ALLOW_PRIVATE": "FETCH_ALLOW_PRIVATE",
     "COPROD_FEED_DIMENSION": "FEED_DIMENSION",
+    "SMTP_TIMEOUT": "SMTP_TIMEOUT",
+    "COPROD_OUTBOX_RETRY_SECONDS": "OUTBOX_RETRY_SECONDS",
+    "COPROD_OUTBOX_MAX_ATTEMPTS": "OUTBOX_MAX_ATTEMPTS",
+    "COPROD_OUTBOX_LEASE_SECONDS": "OUTBOX_LEASE_SECONDS",
+    "COPROD_QUEUE_WORKERS": "QUEUE_WORKERS",
+    "COPROD_QUEUE_HEARTBEAT_SECONDS": "QUEUE_HEARTBEAT_SECONDS",
+    "COPROD_REPLY_DOMAIN": "REPLY_DOMAIN",
 }
 
 BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "FETCH_ALLOW_PRIVATE"}
 INTEGER_KEYS = {
     "SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD", "FRAGMENT_CACHE_MB", "PAGE_CACHE_MB",
-    "PAGE_CACHE_SECONDS",
+    "PAGE_CACHE_SECONDS", "SMTP_TIMEOUT", "OUTBOX_RETRY_SECONDS", "OUTBOX_MAX_ATTEMPTS",
+    "OUTBOX_LEASE_SECONDS", "QUEUE_WORKERS", "QUEUE_HEARTBEAT_SECONDS",
 }
 
 
@@ -57,6 +65,23 @@ def defaults(instance_path: str) -> dict:
         "SMTP_STARTTLS": True,
         "MAIL_FROM": "Coproduction Study Companion <no-reply@localhost>",
         "OUTBOX_DIR": str(Path(instance_path) / "outbox"),
+        "SMTP_TIMEOUT": 30,
+        # The outbox (coprod_study.services.outbox): first retry after this many
+        # seconds, doubling up to an hour; give up after this many attempts; a worker
+        # that has held a message this long without finishing is taken to have died.
+        "OUTBOX_RETRY_SECONDS": 30,
+        "OUTBOX_MAX_ATTEMPTS": 8,
+        "OUTBOX_LEASE_SECONDS": 120,
+        # The task queue (coprod_study.jobs): SqliteHuey in this file unless REDIS_URL
+        # is set; worker threads `serve` runs; how often each consumer reports in.
+        "QUEUE_SQLITE_PATH": str(Path(instance_path) / "queue.sqlite3"),
+        "QUEUE_IMMEDIATE": False,
+        "QUEUE_WORKERS": 2,
+        "QUEUE_HEARTBEAT_SECONDS": 15,
+        # Reply by e-mail: notifications carry reply+<signed>@REPLY_DOMAIN when set.
+        "REPLY_DOMAIN": None,
+        "REPLY_MAX_AGE_DAYS": 30,
+        "MAIL_IN_MAX_BYTES": 1024 * 1024,
         "PROXY_HOPS": 0,
         # Sessions: idle lifetime (refreshed by every request) and an absolute
         # cap counted from login, after which the person signs in again.

@@ -312,9 +312,14 @@ def make_user(app):
 
 @pytest.fixture
 def outbox(app):
+    """The mails delivered so far: runs one delivery pass over the outbox table (what a
+    worker would do), then reads the .eml folder."""
     from pathlib import Path
 
+    from coprod_study.services import outbox as outbox_service
+
     def read():
+        outbox_service.deliver_due()
         folder = Path(app.config["OUTBOX_DIR"])
         if not folder.exists():
             return []

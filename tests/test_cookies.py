@@ -229,8 +229,12 @@ def test_a_plain_http_client_registers_signs_in_and_posts_on_the_default_serve(s
         stranger.post(base + "/auth/reset", data={
             "email": "plain@example.org", "csrf_token": _token(stranger, base, "/auth/reset")},
             timeout=30)
-        mail = "\n".join(p.read_text() for p in (
-            Path(serve_env["COPROD_INSTANCE_PATH"]) / "outbox").glob("*.eml"))
+        # serve's own queue consumer delivers it to the .eml folder a moment later.
+        folder = Path(serve_env["COPROD_INSTANCE_PATH"]) / "outbox"
+        deadline = time.monotonic() + 30
+        while not list(folder.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        mail = "\n".join(p.read_text() for p in folder.glob("*.eml"))
         assert f"{base}/auth/reset/" in mail, mail[:2000]
     finally:
         output = _stop(process)

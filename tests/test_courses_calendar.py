@@ -291,7 +291,7 @@ def test_the_command_line_sends_reminders(app, reminder_course):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
-    assert "Reminded 2 learner(s)" in result.output and "1 e-mail(s) sent" in result.output
+    assert "Reminded 2 learner(s)" in result.output and "1 e-mail(s) queued" in result.output
     again = runner.invoke(args=["send-reminders"])
     assert "Reminded 0 learner(s)" in again.output
 

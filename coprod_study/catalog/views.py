@@ -225,7 +225,14 @@ def healthz():
     except Exception as error:  # the point is to report any database failure
         db.session.rollback()
         return jsonify({"status": "error", "database": "unreachable", "detail": type(error).__name__}), 503
-    return jsonify({"status": "ok", "database": "ok", "dialect": db.engine.dialect.name})
+    from coprod_study.jobs import queue_health
+
+    queue = queue_health()
+    body = {"status": "ok", "database": "ok", "dialect": db.engine.dialect.name, "queue": queue}
+    # A worker that is away does not make this app server unhealthy, unless asked.
+    if request.args.get("queue") and queue["status"] != "ok":
+        return jsonify(body | {"status": "error"}), 503
+    return jsonify(body)
 
 
 def _transcript_language(episode, available: list[str]) -> str | None:

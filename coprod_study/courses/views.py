@@ -260,11 +260,6 @@ def add_learners(code: str):
         if result.already:
             names = ", ".join(u.display_name for u in result.already)
             parts.append(_("Already in the course: %(names)s.", names=names))
-        if result.not_sent:
-            flash(
-                _("Could not send the e-mail to %(emails)s.", emails=", ".join(result.not_sent)),
-                "error",
-            )
         return " ".join(parts)
 
     return _manager_post(code, AddLearnersForm, "learners_form", action)

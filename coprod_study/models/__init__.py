@@ -54,6 +54,7 @@ from coprod_study.models.groups import (
     StudyGroup,
 )
 from coprod_study.models.inquiries import INQUIRY_STATUSES, Inquiry
+from coprod_study.models.outbox import OUTBOX_STATUSES, OutboxMessage, UsedReplyAddress
 from coprod_study.models.transcripts import (
     Chapter,
     ContentTranslation,
@@ -99,6 +100,9 @@ __all__ = [
     "FLAG_TARGETS",
     "FOLLOW_LEVELS",
     "NOTIFICATION_KINDS",
+    "OUTBOX_STATUSES",
+    "OutboxMessage",
+    "UsedReplyAddress",
     "DigestRun",
     "Flag",
     "Notification",

@@ -20,7 +20,7 @@ from coprod_study.extensions import db
 from coprod_study.i18n import language_of
 from coprod_study.models import EMAIL_PREFERENCES, LANGUAGES, ROLES, User
 from coprod_study.services import audit
-from coprod_study.services.mail import send_mail
+from coprod_study.services.mail import queue_mail
 from coprod_study.urls import path_for
 
 MIN_PASSWORD_LENGTH = 10
@@ -184,7 +184,8 @@ def send_reset_link(email: str) -> None:
     with force_locale(language_of(user)):
         subject = _("Reset your password for %(site)s", site=site_name)
         text = render_template("email/reset.txt", user=user, link=link, site_name=site_name)
-    send_mail(user.email, subject, text)
+    queue_mail(user.email, subject, text, kind="reset")
+    db.session.commit()
 
 
 def reset_password(user: User, new: str) -> None:

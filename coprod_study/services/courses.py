@@ -2,7 +2,6 @@
 
 import re
 import secrets
-import smtplib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -528,7 +527,6 @@ class AddResult:
     added: list[User] = field(default_factory=list)
     already: list[User] = field(default_factory=list)
     invited: list[str] = field(default_factory=list)
-    not_sent: list[str] = field(default_factory=list)
 
 
 def add_learners(actor, course: Course, emails_text: str) -> AddResult:
@@ -597,19 +595,19 @@ def add_learners(actor, course: Course, emails_text: str) -> AddResult:
         },
     )
     try:
+        for invite in to_mail:
+            # In the same transaction: the invitation and its mail stand or fall together.
+            _queue_invite(actor, course, invite)
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(_("Someone changed this course at the same moment; try again.")) from error
     policy.forget_memberships()
-    for invite in to_mail:
-        if not _send_invite(actor, course, invite):
-            result.not_sent.append(invite.email)
     return result
 
 
-def _send_invite(actor, course: Course, invite: CourseInvite) -> bool:
-    from coprod_study.services.mail import send_mail
+def _queue_invite(actor, course: Course, invite: CourseInvite) -> None:
+    from coprod_study.services.mail import queue_mail
 
     link = current_app.config["BASE_URL"].rstrip("/") + f"/courses/invite/{invite.token}"
     text = render_template(
@@ -619,12 +617,10 @@ def _send_invite(actor, course: Course, invite: CourseInvite) -> bool:
         link=link,
         site_name=current_app.config["SITE_NAME"],
     )
-    try:
-        send_mail(invite.email, _("You are invited to %(course)s", course=course.title), text)
-    except (smtplib.SMTPException, OSError):
-        current_app.logger.exception("Could not send a course invitation")
-        return False
-    return True
+    queue_mail(
+        invite.email, _("You are invited to %(course)s", course=course.title), text,
+        kind="course_invite",
+    )
 
 
 def pending_invites(course: Course) -> list[CourseInvite]:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from coprod_study.extensions import db
 from coprod_study.i18n import language_of
 from coprod_study.models import DigestRun, Notification, StudyGroup, Thread, User
-from coprod_study.services.mail import send_mail
+from coprod_study.services.mail import queue_mail
 from coprod_study.urls import path_for
 
 UNSUBSCRIBE_SALT = "unsubscribe"
@@ -73,9 +73,10 @@ def _assignments_due(user: User) -> list:
     return list(due_within(user, days=7)) if due_within else []
 
 
-def _claim(user: User, now: datetime) -> tuple[DigestRun, list[Notification]] | None:
-    """Mark the person's pending notifications as e-mailed and record the run, in one
-    transaction. A run that already exists for this period means: already sent."""
+def _claim_and_queue(user: User, now: datetime) -> bool:
+    """Mark the person's pending notifications as e-mailed, record the run and write
+    the mail to the outbox, in one transaction. A run that already exists for this
+    period means: already sent (or being sent by another worker)."""
     pending = db.session.scalars(
         select(Notification)
         .where(
@@ -87,11 +88,12 @@ def _claim(user: User, now: datetime) -> tuple[DigestRun, list[Notification]] | 
     ).all()
     if not pending:
         db.session.rollback()
-        return None
+        return False
     run = DigestRun(
         user_id=user.id,
         period=period_key(user, now, pending[0].id),
         notification_count=len(pending),
+        sent_at=now,
     )
     try:
         db.session.add(run)
@@ -101,12 +103,30 @@ def _claim(user: User, now: datetime) -> tuple[DigestRun, list[Notification]] | 
             .where(Notification.id.in_([n.id for n in pending]))
             .values(emailed_at=now)
         )
+        with force_locale(language_of(user)):
+            subject, text, html = _render_digest(user, pending)
+        headers = {
+            "List-Unsubscribe": f"<{unsubscribe_url(user)}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        }
+        headers.update(_reply_headers(user, pending))
+        queue_mail(user.email, subject, text, html, headers=headers, kind="digest")
         db.session.commit()
     except IntegrityError:
-        # This period's digest went out already (or another run is sending it).
+        # This period's digest went out already (or another run is queuing it).
         db.session.rollback()
-        return None
-    return run, pending
+        return False
+    return True
+
+
+def _reply_headers(user: User, pending: list[Notification]) -> dict:
+    """A mail about one answer, reply or thread post can be answered by e-mail."""
+    if len(pending) != 1 or user.email_preference != "immediately":
+        return {}
+    from coprod_study.mail import addresses
+
+    address = addresses.reply_address(user, pending[0])
+    return {"Reply-To": address} if address else {}
 
 
 def _sections(user: User, notifications: list[Notification]):
@@ -140,25 +160,7 @@ def _sections(user: User, notifications: list[Notification]):
 
 
 def send_digest(user: User, now: datetime) -> bool:
-    claimed = _claim(user, now)
-    if claimed is None:
-        return False
-    run, pending = claimed
-    with force_locale(language_of(user)):
-        subject, text, html = _render_digest(user, pending)
-    send_mail(
-        user.email,
-        subject,
-        text,
-        html,
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_url(user)}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
-    )
-    run.sent_at = datetime.now(UTC)
-    db.session.commit()
-    return True
+    return _claim_and_queue(user, now)
 
 
 def _render_digest(user: User, pending: list[Notification]) -> tuple[str, str, str]:

@@ -18,7 +18,7 @@ from coprod_study.i18n import language_of
 from coprod_study.models import INQUIRY_STATUSES, Inquiry, User
 from coprod_study.services import audit, notifications
 from coprod_study.services.accounts import normalize_email
-from coprod_study.services.mail import send_mail
+from coprod_study.services.mail import queue_mail
 from coprod_study.urls import path_for
 
 log = logging.getLogger(__name__)
@@ -137,14 +137,14 @@ def submit(
         target_type="inquiry",
         target_id=inquiry.id,
     )
+    _queue_admin_mails(admins, inquiry, url)
     db.session.commit()
     throttle.hit(limit, f"inquiry:{address}")
     throttle.hit(network_limit, f"inquiry-ip:{remote_addr}")
-    _mail_admins(admins, inquiry, url)
     return inquiry
 
 
-def _mail_admins(admins: list[User], inquiry: Inquiry, url: str) -> None:
+def _queue_admin_mails(admins: list[User], inquiry: Inquiry, url: str) -> None:
     link = current_app.config["BASE_URL"].rstrip("/") + url
     for admin in admins:
         with force_locale(language_of(admin)):
@@ -163,10 +163,7 @@ def _mail_admins(admins: list[User], inquiry: Inquiry, url: str) -> None:
                 )
             )
             subject = _("Inquiry: %(subject)s", subject=inquiry.subject)
-        try:
-            send_mail(admin.email, subject, text)
-        except Exception:  # the inquiry is stored; a mail server hiccup must not lose it
-            log.exception("Could not e-mail admin %s about inquiry %s", admin.id, inquiry.id)
+        queue_mail(admin.email, subject, text, kind="inquiry")
 
 
 def list_stmt(status: str | None):
@@ -181,9 +178,10 @@ def get(inquiry_id: int) -> Inquiry | None:
 
 
 def reply(actor, inquiry: Inquiry, text: str) -> None:
-    """E-mail a reply to the sender and mark the inquiry answered.
+    """Mark the inquiry answered and queue the reply to the sender, in one transaction
+    (the outbox delivers it, retrying while the mail server is away).
 
-    :raise DomainError: empty or too long, or the mail could not be sent (nothing is saved).
+    :raise DomainError: empty or too long.
     """
     text = _clean(text, "reply", _("Enter a reply."), MAX_REPLY)
     site = current_app.config["SITE_NAME"]
@@ -195,17 +193,7 @@ def reply(actor, inquiry: Inquiry, text: str) -> None:
         + "\n".join(f"> {line}" for line in inquiry.message.splitlines())
         + "\n"
     )
-    try:
-        send_mail(inquiry.email, f"Re: {inquiry.subject}", body)
-    except Exception as error:
-        log.exception("Could not send the reply to inquiry %s", inquiry.id)
-        raise DomainError(
-            _(
-                "The reply could not be sent (the mail server did not take it). Nothing was saved; "
-                "try again later."
-            ),
-            field="reply",
-        ) from error
+    queue_mail(inquiry.email, f"Re: {inquiry.subject}", body, kind="inquiry_reply")
     inquiry.reply = text
     inquiry.replied_at = _now()
     inquiry.replied_by_id = actor.id

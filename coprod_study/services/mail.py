@@ -1,13 +1,16 @@
-"""Outgoing e-mail: SMTP when configured, else .eml files in instance/outbox/."""
+"""Outgoing e-mail: built here and written to the outbox in the caller's transaction."""
 
-import smtplib
-import uuid
-from datetime import UTC, datetime
 from email.message import EmailMessage
+from email.policy import SMTP
 from email.utils import formatdate, make_msgid
-from pathlib import Path
 
 from flask import current_app
+
+from coprod_study.extensions import db
+
+# Outbox rows added in the open transaction; the queue gets them once it commits
+# (coprod_study.jobs), so a task never looks for a row that is not there yet.
+PENDING_KEY = "outbox_pending"
 
 
 def build_message(
@@ -27,21 +30,28 @@ def build_message(
     return message
 
 
-def send_mail(
-    to: str, subject: str, text: str, html: str | None = None, headers: dict | None = None
-) -> EmailMessage:
+def queue_mail(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    headers: dict | None = None,
+    *,
+    kind: str,
+):
+    """Write the message to the outbox inside the caller's transaction (the caller
+    commits); a task delivers it after the commit. Nothing here talks to SMTP."""
+    from coprod_study.models import OutboxMessage
+
     message = build_message(to, subject, text, html, headers)
-    config = current_app.config
-    if config.get("SMTP_HOST"):
-        with smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=30) as smtp:
-            if config.get("SMTP_STARTTLS"):
-                smtp.starttls()
-            if config.get("SMTP_USERNAME"):
-                smtp.login(config["SMTP_USERNAME"], config["SMTP_PASSWORD"] or "")
-            smtp.send_message(message)
-    else:
-        outbox = Path(config["OUTBOX_DIR"])
-        outbox.mkdir(parents=True, exist_ok=True)
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        (outbox / f"{stamp}-{uuid.uuid4().hex[:8]}.eml").write_bytes(bytes(message))
-    return message
+    row = OutboxMessage(
+        message_id=message["Message-ID"],
+        kind=kind,
+        to_address=to,
+        subject=subject[:300],
+        raw=message.as_bytes(policy=SMTP),
+    )
+    db.session.add(row)
+    db.session.flush()
+    db.session.info.setdefault(PENDING_KEY, []).append(row.id)
+    return row

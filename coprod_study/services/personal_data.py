@@ -26,6 +26,7 @@ from coprod_study.models import (
     ListeningProgress,
     Membership,
     Notification,
+    OutboxMessage,
     Post,
     PostRevision,
     ReminderSent,
@@ -36,6 +37,7 @@ from coprod_study.models import (
     Thread,
     ThreadFollow,
     ThreadRead,
+    UsedReplyAddress,
     User,
 )
 from coprod_study.services import audit
@@ -361,6 +363,9 @@ def delete_account(user: User, password: str) -> None:
             synchronize_session=False))
     session.execute(delete(CourseInvite).where(CourseInvite.email == old_email))
     session.execute(delete(Inquiry).where(Inquiry.email == old_email))
+    # Mail to the address, sent or waiting: its text names the person.
+    session.execute(delete(OutboxMessage).where(OutboxMessage.to_address == old_email))
+    session.execute(delete(UsedReplyAddress).where(UsedReplyAddress.user_id == user_id))
     # The row stays so that answers and posts keep an author; nothing in it
     # says who that was, and the e-mail address is free to register again.
     user.email = f"deleted-{user_id}-{secrets.token_hex(6)}@deleted.invalid"

@@ -1,6 +1,5 @@
 """Reminders 48 hours before a due date: once per assignment per learner, in-app and by e-mail."""
 
-import smtplib
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,8 +31,7 @@ REMIND_BEFORE = timedelta(hours=48)
 @dataclass
 class ReminderResult:
     notified: int = 0
-    emailed: int = 0
-    failed: int = 0
+    emailed: int = 0  # mails written to the outbox
 
 
 def send_reminders(now: datetime | None = None) -> ReminderResult:
@@ -128,21 +126,19 @@ def send_reminders(now: datetime | None = None) -> ReminderResult:
             )
             .values(emailed_at=now)
         )
+    result = ReminderResult(notified=len(due))
+    for cell in due:
+        person = people[cell.user_id]
+        if person.email_preference == "immediately":
+            # In the claim's transaction: the reminder and its mail stand or fall together.
+            _queue_mail(person, cell)
+            result.emailed += 1
     try:
         db.session.commit()
     except IntegrityError:
         # Another run got there first; it sends the reminders.
         db.session.rollback()
         return ReminderResult()
-    result = ReminderResult(notified=len(due))
-    for cell in due:
-        person = people[cell.user_id]
-        if person.email_preference != "immediately":
-            continue
-        if _mail(person, cell):
-            result.emailed += 1
-        else:
-            result.failed += 1
     return result
 
 
@@ -158,8 +154,8 @@ def _message(assignment: Assignment, due_at: datetime, zone_name: str) -> LazySt
     )
 
 
-def _mail(person: User, cell) -> bool:
-    from coprod_study.services.mail import send_mail
+def _queue_mail(person: User, cell) -> None:
+    from coprod_study.services.mail import queue_mail
 
     assignment = cell.assignment
     link = current_app.config["BASE_URL"].rstrip("/") + course_path(assignment.course)
@@ -178,9 +174,4 @@ def _mail(person: User, cell) -> bool:
             number=assignment.episode.number,
             code=assignment.course.code,
         )
-    try:
-        send_mail(person.email, subject, text)
-    except (smtplib.SMTPException, OSError):
-        current_app.logger.exception("Could not send a reminder to user %s", person.id)
-        return False
-    return True
+    queue_mail(person.email, subject, text, kind="reminder")

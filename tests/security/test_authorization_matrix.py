@@ -204,6 +204,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("admin.upload_transcript", "POST"):             "L     403   403   403   403   403   403   403   403   403   403   400",
     # N: every account is listed to admins.
     ("admin.users", "GET"):                          "L     403   403   403   403   403   403   403   403   403   403   200N",
+    ("admin.outbox_list", "GET"):                    "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.retry_message", "POST"):                 "L     403   403   403   403   403   403   403   403   403   403   302+",
     # --- api -------------------------------------------------------------------
     ("api.answer", "GET"):                           "401   403   403   200S  403   403   403   403   200S  403   403   200S",
     ("api.answer_revisions", "GET"):                 "401   403   403   403   403   403   403   403   200   403   403   200",

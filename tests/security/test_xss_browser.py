@@ -351,6 +351,9 @@ def _responses(app, world, seeded, vectors: list[str]) -> dict[str, list[str]]:
 
 
 def _email_html(app, address: str) -> str:
+    from coprod_study.services import outbox
+
+    outbox.deliver_due()  # what a queue worker would do
     for path in sorted(Path(app.config["OUTBOX_DIR"]).glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         if message["To"] == address:

@@ -89,7 +89,14 @@ class World:
 
 def build() -> World:
     """Seed the world through the services (the sample catalog must be loaded)."""
-    from coprod_study.models import CourseInvite, Episode, Inquiry, Notification, Transcript
+    from coprod_study.models import (
+        CourseInvite,
+        Episode,
+        Inquiry,
+        Notification,
+        OutboxMessage,
+        Transcript,
+    )
     from coprod_study.services import (
         accounts,
         api_tokens,
@@ -238,6 +245,8 @@ def build() -> World:
         "notification_id": notification.id,
         "api.read_notification:notification_id": notification.id,
         "inquiry_id": inquiry.id,
+        # The course invitation's mail, still in the outbox.
+        "outbox_id": db.session.scalar(select(OutboxMessage.id).order_by(OutboxMessage.id)),
         "segment_id": segment.id,
         "language": "en",
         "kind": "questions",
