@@ -72,6 +72,13 @@ GENERATION_ID = 1
 GENERATION_STALE = "search_generation_stale"  # a key of Session.info
 # Kept results per process: about 1 KiB a search of 60 hits.
 KEPT_RESULTS_BYTES = 4 * 1024 * 1024
+# What the engines put around a matched word in a snippet: two control characters
+# that are taken out of every document, so nothing a person types (a "[[" in a post)
+# can open or close a highlight.
+MARK_START = "\x02"
+MARK_STOP = "\x03"
+_MARKERS = str.maketrans("", "", MARK_START + MARK_STOP)
+_MARKED_RE = re.compile(f"{MARK_START}([^{MARK_START}{MARK_STOP}]*){MARK_STOP}")
 
 
 # --- Keeping documents in step -----------------------------------------------------
@@ -165,8 +172,8 @@ def _row(session, obj) -> dict | None:
         "author_id": doc.get("author_id"),
         "question_ref": doc.get("question_ref"),
         "language": doc.get("language"),
-        "title": doc.get("title") or "",
-        "body": doc.get("body") or "",
+        "title": (doc.get("title") or "").translate(_MARKERS),
+        "body": (doc.get("body") or "").translate(_MARKERS),
     }
 
 
@@ -369,9 +376,16 @@ def _visibility(viewer) -> Visibility:
 
 
 def _mark(snippet: str) -> Markup:
-    """Escape a snippet and turn the engine's [[ ]] markers into <mark>."""
-    safe = str(escape(snippet))
-    return Markup(safe.replace("[[", "<mark>").replace("]]", "</mark>"))  # noqa: S704
+    """Escape a snippet and turn each pair of the engine's markers into <mark>; a
+    marker without its pair (a document indexed before they were taken out) is dropped."""
+    parts = []
+    position = 0
+    for found in _MARKED_RE.finditer(snippet):
+        parts.append(escape(snippet[position:found.start()].translate(_MARKERS)))
+        parts.append(Markup("<mark>%s</mark>") % found.group(1))
+        position = found.end()
+    parts.append(escape(snippet[position:].translate(_MARKERS)))
+    return Markup("").join(parts)
 
 
 def _segment_join():
@@ -403,7 +417,8 @@ def _matches(words: list[str], visible, limit: int) -> list[Match]:
                     "simple",
                     func.coalesce(SearchDocument.title, "") + " " + SearchDocument.body,
                     tsquery,
-                    "StartSel=[[, StopSel=]], MaxFragments=1, MaxWords=24, MinWords=8",
+                    f"StartSel={MARK_START}, StopSel={MARK_STOP}, "
+                    "MaxFragments=1, MaxWords=24, MinWords=8",
                 ),
                 TranscriptSegment.start_ms,
             )
@@ -420,7 +435,7 @@ def _matches(words: list[str], visible, limit: int) -> list[Match]:
     stmt = (
         select(
             *MATCH_COLUMNS,
-            func.snippet(engine_table, -1, "[[", "]]", "…", 16),
+            func.snippet(engine_table, -1, MARK_START, MARK_STOP, "…", 16),
             TranscriptSegment.start_ms,
         )
         .select_from(fts.join(SearchDocument, SearchDocument.id == fts.c.rowid))
