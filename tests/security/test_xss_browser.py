@@ -7,6 +7,11 @@ pop-ups, requests leaving the site and a window.__xss flag that the payloads
 set; after loading, synthetic events fire on every element (to run any handler
 attribute), and the DOM is searched for anything a sanitizer must never let
 through (script, handler attributes, scripting URLs, iframes, SVG, style...).
+The first test covers what people post; the second the catalog (feed import,
+the admin's editor, transcript uploads), moderation, inquiries, courses and the
+mail and calendar feeds. Text mails and the .ics feed are not HTML: they are
+checked for what could break out of them (a header or a property of a vector's
+making) instead of being opened in the browser.
 
 The Content-Security-Policy header is removed on the way to the browser: the
 sanitizer and the templates' escaping must hold on their own, and the CSP is a
