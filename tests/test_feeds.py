@@ -812,6 +812,19 @@ def test_feed_xml_survives_hostile_text(app, client):
     assert hosts == ['Ada "Host" <b>']
 
 
+def test_feed_xml_description_of_an_episode_without_notes_is_its_title_as_text(app, client):
+    # A description is HTML to podcast apps; a title is text and must arrive as text.
+    first, _second = make_catalog()
+    first.title = '<img src=x onerror="alert(1)"> & <b>bold</b>'
+    first.summary, first.summary_html = "", ""
+    db.session.commit()
+    root = parse_xml(client.get("/feed.xml").get_data())
+    item = next(i for i in root.iter("item") if i.findtext("title") == first.title)
+    assert item.findtext("description") == (
+        "&lt;img src=x onerror=&#34;alert(1)&#34;&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
+    )
+
+
 def test_chapters_json(app, client):
     make_catalog()
     response = client.get("/episodes/bedside/chapters.json")

@@ -204,9 +204,11 @@ def test_search_snippets_show_text_without_markdown(client, sample_catalog):
 def test_search_snippet_markdown_is_taken_out():
     from coprod_study.services.search import plain_snippet
 
-    assert plain_snippet("*Sample* and **[[respect]]** in [a link](https://x.org)") == (
-        "Sample and \ue000respect\ue001 in a link"
+    assert plain_snippet("*Sample* and **\x02respect\x03** in [a link](https://x.org)") == (
+        "Sample and \x02respect\x03 in a link"
     )
+    # Typed brackets are text, not highlight markers (tests/test_search.py).
+    assert plain_snippet("a [[draft]] here") == "a [[draft]] here"
     assert plain_snippet("snake_case stays, _this_ goes") == "snake_case stays, this goes"
 
 

@@ -1,6 +1,7 @@
 """Search: catalog, transcripts and posts, with every visibility rule, on SQLite and PostgreSQL."""
 
 import pytest
+from markupsafe import escape
 
 from coprod_study.extensions import db
 from coprod_study.services import answers as answer_service
@@ -300,3 +301,25 @@ def test_a_change_the_documents_do_not_show_rewrites_nothing(world):
     db.session.expire_all()
     ids, generation = _documents_and_generation()
     assert generation == before[1] + 1 and ids != before[0]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["[[draft]] and ]] then [[", "]]</mark><b>bold</b><mark>[[", "\x02quiet\x03 \x03 \x02"],
+)
+def test_typed_markers_show_as_typed_and_only_the_search_word_is_marked(world, typed):
+    thread = discussion.create_thread(world["facilitator"], world["group"], title="Notes", body="x")
+    discussion.reply(world["bob"], thread, f"zeppelin {typed} plan")
+    world["episode"].summary = f"zeppelin {typed} summary"
+    db.session.commit()
+    # PostgreSQL's headline leaves HTML tags out of a snippet; the brackets stay.
+    shown = typed.replace("\x02", "").replace("\x03", "")
+    if db.engine.dialect.name == "postgresql":
+        for tag in ("<mark>", "</mark>", "<b>", "</b>"):
+            shown = shown.replace(tag, " ")
+    for kind in ("post", "episode"):
+        snippet = str(search.search(world["facilitator"], "zeppelin").groups[kind][0].snippet)
+        assert snippet.count("<mark>") == 1 and snippet.count("</mark>") == 1, (kind, snippet)
+        assert "<mark>zeppelin</mark>" in snippet, (kind, snippet)
+        assert " ".join(str(escape(shown)).split()) in " ".join(snippet.split()), (kind, snippet)
+        assert "<b>" not in snippet

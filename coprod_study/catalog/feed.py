@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 from email.utils import format_datetime
 
 from flask import Response, abort, current_app, jsonify, url_for
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -103,7 +104,8 @@ def build_feed() -> bytes:
             _add(item, "guid", episode.guid, isPermaLink="false")
         else:
             _add(item, "guid", page, isPermaLink="true")
-        _add(item, "description", episode.summary_html or episode.title)
+        # A description is HTML to podcast apps; a title is text, so it goes in escaped.
+        _add(item, "description", episode.summary_html or str(escape(episode.title)))
         if episode.published_on:
             stamp = datetime.combine(episode.published_on, time(0), tzinfo=UTC)
             _add(item, "pubDate", format_datetime(stamp))

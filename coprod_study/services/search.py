@@ -73,6 +73,13 @@ GENERATION_ID = 1
 GENERATION_STALE = "search_generation_stale"  # a key of Session.info
 # Kept results per process: about 1 KiB a search of 60 hits.
 KEPT_RESULTS_BYTES = 4 * 1024 * 1024
+# What the engines put around a matched word in a snippet: two control characters
+# that are taken out of every document, so nothing a person types (a "[[" in a post)
+# can open or close a highlight.
+MARK_START = "\x02"
+MARK_STOP = "\x03"
+_MARKERS = str.maketrans("", "", MARK_START + MARK_STOP)
+_MARKED_RE = re.compile(f"{MARK_START}([^{MARK_START}{MARK_STOP}]*){MARK_STOP}")
 
 
 # --- Keeping documents in step -----------------------------------------------------
@@ -166,8 +173,8 @@ def _row(session, obj) -> dict | None:
         "author_id": doc.get("author_id"),
         "question_ref": doc.get("question_ref"),
         "language": doc.get("language"),
-        "title": doc.get("title") or "",
-        "body": doc.get("body") or "",
+        "title": (doc.get("title") or "").translate(_MARKERS),
+        "body": (doc.get("body") or "").translate(_MARKERS),
     }
 
 
@@ -374,22 +381,29 @@ def _visibility(viewer) -> Visibility:
 _MARKDOWN_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\s]*(?:\s[^)]*)?\)")
 _MARKDOWN_MARKS = re.compile(r"\*{1,3}|~~|`+|(?<![\w])_{1,3}|_{1,3}(?![\w])")
 _LINE_MARKS = re.compile(r"(^|\n)[ \t]*(?:#{1,6}[ \t]+|>[ \t]?|[-+*][ \t]+|\d+[.)][ \t]+)")
-_OPEN, _CLOSE = "\ue000", "\ue001"
 
 
 def plain_snippet(snippet: str) -> str:
-    """A snippet of Markdown as the reader sees the text: no *, _, #, ` or link syntax."""
-    text = snippet.replace("[[", _OPEN).replace("]]", _CLOSE)
-    text = _MARKDOWN_LINK.sub(r"\1", text)
+    """A snippet of Markdown as the reader sees the text: no *, _, #, ` or link syntax.
+    The engine's highlight markers (control characters) stay where they are."""
+    text = _MARKDOWN_LINK.sub(r"\1", snippet)
     text = _LINE_MARKS.sub(r"\1", text)
     return _MARKDOWN_MARKS.sub("", text)
 
 
 def _mark(snippet: str) -> Markup:
-    """Escape a snippet (its Markdown marks taken out) and turn the engine's [[ ]]
-    markers into <mark>."""
-    safe = str(escape(plain_snippet(snippet)))
-    return Markup(safe.replace(_OPEN, "<mark>").replace(_CLOSE, "</mark>"))  # noqa: S704
+    """Escape a snippet (its Markdown marks taken out) and turn each pair of the engine's
+    markers into <mark>; a marker without its pair (a document indexed before they were
+    taken out) is dropped."""
+    snippet = plain_snippet(snippet)
+    parts = []
+    position = 0
+    for found in _MARKED_RE.finditer(snippet):
+        parts.append(escape(snippet[position:found.start()].translate(_MARKERS)))
+        parts.append(Markup("<mark>%s</mark>") % found.group(1))
+        position = found.end()
+    parts.append(escape(snippet[position:].translate(_MARKERS)))
+    return Markup("").join(parts)
 
 
 def _segment_join():
@@ -421,7 +435,8 @@ def _matches(words: list[str], visible, limit: int) -> list[Match]:
                     "simple",
                     func.coalesce(SearchDocument.title, "") + " " + SearchDocument.body,
                     tsquery,
-                    "StartSel=[[, StopSel=]], MaxFragments=1, MaxWords=24, MinWords=8",
+                    f"StartSel={MARK_START}, StopSel={MARK_STOP}, "
+                    "MaxFragments=1, MaxWords=24, MinWords=8",
                 ),
                 TranscriptSegment.start_ms,
             )
@@ -438,7 +453,7 @@ def _matches(words: list[str], visible, limit: int) -> list[Match]:
     stmt = (
         select(
             *MATCH_COLUMNS,
-            func.snippet(engine_table, -1, "[[", "]]", "…", 16),
+            func.snippet(engine_table, -1, MARK_START, MARK_STOP, "…", 16),
             TranscriptSegment.start_ms,
         )
         .select_from(fts.join(SearchDocument, SearchDocument.id == fts.c.rowid))
