@@ -1,0 +1,249 @@
+"""Shared links: OpenGraph/Twitter cards on public pages only, card images, the LinkedIn link."""
+
+import io
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from coprod_study.extensions import db
+from coprod_study.models import Episode
+from coprod_study.services import sharing
+from tests.conftest import login
+from tests.factories import add_member, make_group
+
+CARD_TAGS = ("og:title", "og:description", "og:url", "og:type", "og:image")
+TWITTER_TAGS = ("twitter:card", "twitter:title", "twitter:description", "twitter:image")
+
+
+class Head(HTMLParser):
+    """The meta and link tags of a page's <head>, and its JSON-LD blocks, as parsed."""
+
+    def __init__(self, html: str):
+        super().__init__()
+        self.meta: dict[str, list[str]] = {}
+        self.links: list[dict] = []
+        self.json_ld: list[str] = []
+        self.scripts: list[dict] = []
+        self._in_head = False
+        self._in_ld = False
+        self.feed(html)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "head":
+            self._in_head = True
+        if tag == "script":
+            self.scripts.append(attrs)
+            self._in_ld = attrs.get("type") == "application/ld+json"
+            if self._in_ld:
+                self.json_ld.append("")
+        if not self._in_head:
+            return
+        if tag == "meta":
+            name = attrs.get("property") or attrs.get("name")
+            if name:
+                self.meta.setdefault(name, []).append(attrs.get("content"))
+        if tag == "link":
+            self.links.append(attrs)
+
+    def handle_endtag(self, tag):
+        if tag == "head":
+            self._in_head = False
+        if tag == "script":
+            self._in_ld = False
+
+    def handle_data(self, data):
+        if self._in_ld:
+            self.json_ld[-1] += data
+
+    def one(self, name: str) -> str:
+        values = self.meta.get(name, [])
+        assert len(values) == 1, f"{name}: {values}"
+        return values[0]
+
+    def structured(self) -> list[dict]:
+        return [json.loads(block) for block in self.json_ld]
+
+
+def head_of(client, path: str) -> Head:
+    response = client.get(path)
+    assert response.status_code == 200, path
+    return Head(response.get_data(as_text=True))
+
+
+def first_episode() -> Episode:
+    return db.session.scalars(select(Episode).order_by(Episode.number)).first()
+
+
+@pytest.fixture
+def public_group(app):
+    group = make_group(name="Open circle", description="We read *slowly* & together.")
+    return group
+
+
+def public_paths(episode, group) -> list[str]:
+    return [
+        "/",
+        f"/episodes/{episode.slug}",
+        "/dimensions",
+        f"/episodes/{episode.slug}/transcript",
+        f"/groups/{group.slug}",
+    ]
+
+
+def test_every_public_page_sends_a_card(client, sample_catalog, public_group):
+    episode = first_episode()
+    for path in public_paths(episode, public_group):
+        head = head_of(client, path)
+        for name in CARD_TAGS + TWITTER_TAGS:
+            assert head.one(name), (path, name)
+        # The transcript's own address names the language it shows (?lang=).
+        assert head.one("og:url").split("?")[0] == "http://localhost" + path
+        assert head.one("og:image").startswith("http://localhost/")
+        assert head.one("og:image:width") == "1200"
+        assert head.one("og:image:height") == "627"
+        assert head.one("twitter:card") == "summary_large_image"
+
+
+def test_cards_say_what_the_page_is(client, sample_catalog, public_group):
+    episode = first_episode()
+    head = head_of(client, f"/episodes/{episode.slug}")
+    assert head.one("og:title") == episode.title
+    assert head.one("og:type") == "article"
+    image = urlsplit(head.one("og:image"))
+    assert image.path == f"/episodes/{episode.slug}/card.png"
+    assert parse_qs(image.query)["v"] == [sharing.episode_image_key(episode)]
+    assert "<" not in head.one("og:description") and len(head.one("og:description")) <= 200
+
+    group_head = head_of(client, f"/groups/{public_group.slug}")
+    assert group_head.one("og:title") == "Open circle"
+    assert group_head.one("og:description") == "We read slowly & together."
+    assert group_head.one("og:type") == "website"
+
+
+def test_private_pages_send_no_card(app, client, sample_catalog, make_user):
+    member = make_user()
+    group = make_group(name="Members' room")
+    add_member(group, member)
+    secret = make_group(name="Invite only", join_policy="invite")
+    pending = make_user()
+    add_member(secret, pending, status="pending")
+    login(client, member)
+    for path in (f"/groups/{group.slug}", "/account", "/search?q=care", "/notifications"):
+        head = head_of(client, path)
+        assert not any(key.startswith(("og:", "twitter:")) for key in head.meta), path
+        assert head.json_ld == [], path
+    client = app.test_client()
+    login(client, pending)
+    # An invite-only group's page (seen here by someone waiting to be admitted) is never a card.
+    head = head_of(client, f"/groups/{secret.slug}")
+    assert "og:title" not in head.meta
+    # A member page shown as a join prompt (403) is not shared either.
+    response = client.get(f"/groups/{group.slug}/members")
+    assert response.status_code == 403
+    assert "og:title" not in Head(response.get_data(as_text=True)).meta
+
+
+HOSTILE = 'Say "yes" & <script>alert(1)</script> \'now\' ' + "x" * 60
+
+
+@pytest.mark.parametrize("title", [HOSTILE, "A" * 199, "word " * 39])
+def test_hostile_titles_never_break_a_tag_or_an_image(client, sample_catalog, title):
+    episode = first_episode()
+    episode.title = title
+    episode.summary = 'A "quoted" <b>summary</b> & more'
+    db.session.commit()
+    response = client.get(f"/episodes/{episode.slug}")
+    html = response.get_data(as_text=True)
+    head = Head(html)
+    assert "<script>alert(1)" not in html
+    og_title = head.one("og:title")
+    assert og_title == sharing.plain_text(title, sharing.TITLE_LIMIT)
+    assert len(og_title) <= sharing.TITLE_LIMIT
+    assert head.one("twitter:title") == og_title
+    assert head.structured()[0]["name"] == sharing.plain_text(title, 500)
+    image = client.get(urlsplit(head.one("og:image")).path)
+    assert image.status_code == 200
+    assert Image.open(io.BytesIO(image.get_data())).size == (1200, 627)
+
+
+def test_a_500_character_title_and_control_characters_still_draw(app):
+    picture = Image.open(io.BytesIO(sharing.draw_card("Episode 1\x00\u202e", "Ö" * 500, "x" * 300)))
+    assert picture.size == (1200, 627)
+    assert picture.format == "PNG"
+    assert sharing.plain_text("z" * 500, 200).endswith("…")
+    assert len(sharing.plain_text("z" * 500, 200)) == 200
+
+
+def test_episode_image_is_served_kept_and_redrawn_when_the_episode_changes(
+    app, client, sample_catalog
+):
+    episode = first_episode()
+    first = client.get(f"/episodes/{episode.slug}/card.png")
+    assert first.status_code == 200
+    assert first.mimetype == "image/png"
+    assert first.headers["Content-Type"] == "image/png"
+    assert first.cache_control.public and first.cache_control.max_age == 86400
+    key = sharing.episode_image_key(episode)
+    assert first.headers["ETag"] == f'"{key}"'
+    assert Image.open(io.BytesIO(first.get_data())).size == (1200, 627)
+    folder = Path(app.instance_path) / "cards"
+    assert [p.name for p in folder.glob(f"episode-{episode.id}-*.png")] == [
+        f"episode-{episode.id}-{key}.png"
+    ]
+    again = client.get(f"/episodes/{episode.slug}/card.png", headers={"If-None-Match": f'"{key}"'})
+    assert again.status_code == 304
+
+    episode.title = "A new title for the card"
+    db.session.commit()
+    new_key = sharing.episode_image_key(episode)
+    assert new_key != key
+    redrawn = client.get(f"/episodes/{episode.slug}/card.png")
+    assert redrawn.headers["ETag"] == f'"{new_key}"'
+    assert redrawn.get_data() != first.get_data()
+    assert [p.name for p in folder.glob(f"episode-{episode.id}-*.png")] == [
+        f"episode-{episode.id}-{new_key}.png"
+    ]
+    head = head_of(client, f"/episodes/{episode.slug}")
+    assert parse_qs(urlsplit(head.one("og:image")).query)["v"] == [new_key]
+
+
+def test_the_key_follows_number_and_dimension(app, sample_catalog):
+    episode = first_episode()
+    key = sharing.episode_image_key(episode)
+    episode.number = 999
+    assert sharing.episode_image_key(episode) != key
+    episode.number = 1
+    other = db.session.scalars(select(Episode).where(Episode.id != episode.id)).first()
+    if other.dimension_id != episode.dimension_id:
+        episode.dimension = other.dimension
+        assert sharing.episode_image_key(episode) != key
+    db.session.rollback()
+
+
+def test_site_card_image_and_unknown_episode(client, sample_catalog):
+    response = client.get("/card.png")
+    assert response.status_code == 200 and response.mimetype == "image/png"
+    assert Image.open(io.BytesIO(response.get_data())).size == (1200, 627)
+    assert client.get("/episodes/no-such-episode/card.png").status_code == 404
+
+
+def test_episode_page_has_a_plain_linkedin_link(client, sample_catalog):
+    episode = first_episode()
+    html = client.get(f"/episodes/{episode.slug}").get_data(as_text=True)
+    parser = Head(html)
+    assert not any("linkedin" in (s.get("src") or "") for s in parser.scripts)
+    start = html.index('class="share-linkedin"')
+    anchor = html[html.rindex("<a ", 0, start) : html.index("</a>", start)]
+    href = anchor.split('href="', 1)[1].split('"', 1)[0].replace("&amp;", "&")
+    parts = urlsplit(href)
+    assert (parts.scheme, parts.netloc, parts.path) == (
+        "https", "www.linkedin.com", "/sharing/share-offsite/"
+    )
+    assert parse_qs(parts.query)["url"] == [f"http://localhost/episodes/{episode.slug}"]
+    assert "Share on LinkedIn" in anchor
