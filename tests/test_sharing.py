@@ -247,3 +247,92 @@ def test_episode_page_has_a_plain_linkedin_link(client, sample_catalog):
     )
     assert parse_qs(parts.query)["url"] == [f"http://localhost/episodes/{episode.slug}"]
     assert "Share on LinkedIn" in anchor
+
+
+# --- Structured data, sitemap, robots.txt, language alternates -------------------------
+
+SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
+XHTML = "{http://www.w3.org/1999/xhtml}"
+
+
+def test_json_ld_describes_the_episode_and_the_series(client, sample_catalog):
+    episode = first_episode()
+    [data] = head_of(client, f"/episodes/{episode.slug}").structured()
+    assert data["@context"] == "https://schema.org"
+    assert data["@type"] == "PodcastEpisode"
+    assert data["name"] == episode.title
+    assert data["episodeNumber"] == episode.number
+    assert data["url"] == f"http://localhost/episodes/{episode.slug}"
+    assert data["partOfSeries"]["@type"] == "PodcastSeries"
+    assert data["associatedMedia"]["contentUrl"] == episode.audio_url
+    assert data["datePublished"] == episode.published_on.isoformat()
+    for path in ("/", "/dimensions"):
+        [series] = head_of(client, path).structured()
+        assert series["@type"] == "PodcastSeries"
+        assert series["webFeed"] == "http://localhost/feed.xml"
+
+
+def test_json_ld_cannot_be_closed_by_a_title(client, sample_catalog):
+    episode = first_episode()
+    episode.title = '</script><script>alert("x")</script>'
+    db.session.commit()
+    html = client.get(f"/episodes/{episode.slug}").get_data(as_text=True)
+    assert "</script><script>alert" not in html
+    [data] = Head(html).structured()
+    assert data["name"] == '</script><script>alert("x")</script>'
+
+
+def test_public_pages_name_their_language_versions(client, sample_catalog):
+    episode = first_episode()
+    head = head_of(client, f"/episodes/{episode.slug}")
+    alternates = {
+        link["hreflang"]: link["href"] for link in head.links
+        if link.get("rel") == "alternate" and link.get("hreflang")
+    }
+    page = f"http://localhost/episodes/{episode.slug}"
+    assert alternates == {"en": page + "?hl=en", "sv": page + "?hl=sv", "x-default": page}
+    swedish = client.get(f"/episodes/{episode.slug}?hl=sv").get_data(as_text=True)
+    assert '<html lang="sv">' in swedish
+    assert Head(swedish).one("og:url") == page + "?hl=sv"
+    assert Head(swedish).one("og:locale") == "sv"
+    assert '<html lang="en">' in client.get(f"/episodes/{episode.slug}?hl=en").get_data(
+        as_text=True
+    )
+
+
+def test_sitemap_lists_public_pages_only(client, sample_catalog, make_user):
+    from xml.etree import ElementTree as ET
+
+    listed = make_group(name="Listed circle", join_policy="request")
+    hidden = make_group(name="Hidden circle", join_policy="invite")
+    response = client.get("/sitemap.xml")
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    root = ET.fromstring(response.get_data())  # noqa: S314 (the app's own output)
+    urls = root.findall(f"{SITEMAP}url")
+    locations = [u.findtext(f"{SITEMAP}loc") for u in urls]
+    episodes = db.session.scalars(select(Episode)).all()
+    for episode in episodes:
+        assert f"http://localhost/episodes/{episode.slug}" in locations
+    assert f"http://localhost/groups/{listed.slug}" in locations
+    assert not any(hidden.slug in loc for loc in locations)
+    assert any("/transcript?lang=" in loc for loc in locations)
+    for url in urls:
+        languages = {link.get("hreflang") for link in url.findall(f"{XHTML}link")}
+        assert languages == {"en", "sv", "x-default"}
+    # Every address answers a visitor, with nothing of a member's view in it.
+    for location in locations:
+        page = client.get(location.removeprefix("http://localhost"))
+        assert page.status_code == 200, location
+
+
+def test_robots_txt_points_at_the_sitemap_and_keeps_out_of_private_areas(client, sample_catalog):
+    hidden = make_group(name="Hidden circle", join_policy="invite")
+    response = client.get("/robots.txt")
+    assert response.status_code == 200 and response.mimetype == "text/plain"
+    lines = response.get_data(as_text=True).splitlines()
+    assert "Sitemap: http://localhost/sitemap.xml" in lines
+    assert "User-agent: *" in lines
+    for prefix in ("/account", "/admin", "/api/", "/search"):
+        assert f"Disallow: {prefix}" in lines
+    assert hidden.slug not in response.get_data(as_text=True)

@@ -1,6 +1,8 @@
-"""Where the site meets search engines and social networks: card images."""
+"""Where the site meets search engines and social networks: card images, sitemap, robots.txt."""
 
-from flask import abort, send_file
+import xml.etree.ElementTree as ET  # noqa: S405 (only writes XML here)
+
+from flask import Response, abort, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -38,3 +40,32 @@ def episode_card(slug: str):
 def site_card():
     """The card image of the pages that are not about one episode."""
     return _image_response(*sharing.site_image())
+
+
+SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML = "http://www.w3.org/1999/xhtml"
+
+
+@bp.route("/sitemap.xml")
+def sitemap():
+    """The public pages, each with its hreflang alternates."""
+    root = ET.Element("urlset", {"xmlns": SITEMAP, "xmlns:xhtml": XHTML})
+    for location, alternates in sharing.sitemap_entries():
+        url = ET.SubElement(root, "url")
+        ET.SubElement(url, "loc").text = location
+        for language, href in alternates:
+            ET.SubElement(
+                url, "xhtml:link", {"rel": "alternate", "hreflang": language, "href": href}
+            )
+    ET.indent(root)
+    body = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    response = Response(body, mimetype="application/xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@bp.route("/robots.txt")
+def robots():
+    response = Response(sharing.robots_txt(), mimetype="text/plain")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response

@@ -50,18 +50,41 @@ def absolute(path: str) -> str:
     return current_app.config["BASE_URL"].rstrip("/") + path
 
 
+def _page_url(endpoint: str, **values) -> tuple[str, list[tuple[str, str]]]:
+    """The page's own address (with ?hl= when the reader asked for a language
+    version) and its hreflang alternates: one per interface language, and the
+    address without ?hl= as x-default (it follows the reader's settings)."""
+    from flask import has_request_context, request
+
+    from coprod_study.i18n import LANGUAGE_PARAM, SUPPORTED
+
+    default = absolute(path_for(endpoint, **values))
+    alternates = [
+        (language, absolute(path_for(endpoint, **values, **{LANGUAGE_PARAM: language})))
+        for language in SUPPORTED
+    ]
+    alternates.append(("x-default", default))
+    named = request.args.get(LANGUAGE_PARAM) if has_request_context() else None
+    if named in SUPPORTED:
+        return dict(alternates)[named], alternates
+    return default, alternates
+
+
 def plain_text(text: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
-    """`text` (HTML or Markdown) as one line of plain text, cut at a word to `limit`."""
-    flat = html.unescape(_TAG.sub(" ", text or ""))
-    flat = "".join(ch for ch in flat if not _invisible(ch))
+    """`text` as one line, invisible characters dropped, cut at a word to `limit`."""
+    flat = "".join(ch for ch in text or "" if not _invisible(ch))
     flat = _SPACE.sub(" ", flat).strip()
-    flat = re.sub(r"[*_`#>\[\]]+", "", flat).strip()
     if len(flat) <= limit:
         return flat
     cut = flat[: limit - 1]
     if " " in cut[limit // 2 :]:
         cut = cut.rsplit(" ", 1)[0]
     return cut.rstrip(" ,.;:") + "…"
+
+
+def html_text(markup: str | None, limit: int = DESCRIPTION_LIMIT) -> str:
+    """Rendered (sanitized) HTML as plain text for a description, cut to `limit`."""
+    return plain_text(html.unescape(_TAG.sub(" ", markup or "")), limit)
 
 
 def _invisible(ch: str) -> bool:
@@ -226,7 +249,7 @@ def _episode_image_url(episode) -> str:
 
 def site_card(title: str, description: str, endpoint: str, **values) -> Card:
     site = current_app.config["SITE_NAME"]
-    url = absolute(path_for(endpoint, **values))
+    url, alternates = _page_url(endpoint, **values)
     return Card(
         title=plain_text(title, TITLE_LIMIT),
         description=plain_text(description),
@@ -235,6 +258,7 @@ def site_card(title: str, description: str, endpoint: str, **values) -> Card:
         image=_site_image_url(),
         image_alt=site,
         structured=[series_data()],
+        alternates=alternates,
     )
 
 
@@ -257,7 +281,7 @@ def episode_data(episode, page_url: str) -> dict:
         "name": plain_text(episode.title, 500),
         "episodeNumber": episode.number,
         "url": page_url,
-        "description": plain_text(episode.summary_html or episode.summary),
+        "description": html_text(episode.summary_html),
         "image": _episode_image_url(episode),
         "about": episode.dimension.name,
         "partOfSeries": {
@@ -276,16 +300,17 @@ def episode_data(episode, page_url: str) -> dict:
 
 
 def episode_card(episode, endpoint: str = "catalog.episode", **values) -> Card:
-    url = absolute(path_for(endpoint, slug=episode.slug, **values))
+    url, alternates = _page_url(endpoint, slug=episode.slug, **values)
     title = plain_text(episode.title, TITLE_LIMIT)
     return Card(
         title=title,
-        description=plain_text(episode.summary_html or episode.summary) or title,
+        description=html_text(episode.summary_html) or title,
         url=url,
         type="article",
         image=_episode_image_url(episode),
         image_alt=plain_text(episode.title, TITLE_LIMIT),
         structured=[episode_data(episode, absolute(path_for("catalog.episode", slug=episode.slug)))],
+        alternates=alternates,
     )
 
 
@@ -306,7 +331,52 @@ def group_card(group) -> Card | None:
 
     if not policy.is_listed_publicly(group):
         return None
-    description = plain_text(group.description_html) or gettext(
+    description = html_text(group.description_html) or gettext(
         "A study group on %(site)s.", site=current_app.config["SITE_NAME"]
     )
     return site_card(group.name, description, "groups.show", slug=group.slug)
+
+
+# --- Discovery --------------------------------------------------------------------
+
+
+def sitemap_entries() -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every public page's address with its language alternates, and nothing else:
+    the catalog, the transcripts, and the pages of groups listed publicly."""
+    from sqlalchemy import select
+
+    from coprod_study import policy
+    from coprod_study.extensions import db
+    from coprod_study.models import Episode, StudyGroup, Transcript
+
+    pages = [("catalog.index", {}), ("catalog.episodes", {}), ("catalog.dimensions", {}),
+             ("groups.index", {}), ("inquiries.contact", {})]
+    for slug in db.session.scalars(select(Episode.slug).order_by(Episode.number)):
+        pages.append(("catalog.episode", {"slug": slug}))
+    for slug, language in db.session.execute(
+        select(Episode.slug, Transcript.language)
+        .join(Transcript, Transcript.episode_id == Episode.id)
+        .order_by(Episode.number, Transcript.language)
+    ):
+        pages.append(("catalog.transcript", {"slug": slug, "lang": language}))
+    for group in db.session.scalars(select(StudyGroup).order_by(StudyGroup.slug)):
+        if policy.is_listed_publicly(group):
+            pages.append(("groups.show", {"slug": group.slug}))
+    entries = []
+    for endpoint, values in pages:
+        default = absolute(path_for(endpoint, **values))
+        entries.append((default, _page_url(endpoint, **values)[1]))
+    return entries
+
+
+# Areas that are only ever someone's own or a group's members' (they answer a
+# sign-in page or 403 to a crawler anyway); no single private address is named.
+ROBOTS_DISALLOWED = ("/account", "/admin", "/api/", "/auth/", "/courses", "/notifications",
+                     "/search", "/groups/join/")
+
+
+def robots_txt() -> str:
+    lines = ["User-agent: *"]
+    lines += [f"Disallow: {prefix}" for prefix in ROBOTS_DISALLOWED]
+    lines += ["Allow: /", "", f"Sitemap: {absolute(path_for('catalog.sitemap'))}", ""]
+    return "\n".join(lines)
