@@ -336,3 +336,18 @@ def test_robots_txt_points_at_the_sitemap_and_keeps_out_of_private_areas(client,
     for prefix in ("/account", "/admin", "/api/", "/search"):
         assert f"Disallow: {prefix}" in lines
     assert hidden.slug not in response.get_data(as_text=True)
+
+
+def test_a_hostile_group_name_and_description_stay_text_in_the_tags(client, sample_catalog):
+    name = '"><script>alert(1)</script>\' & x'
+    group = make_group(name=name, description='<img src=x onerror=alert(1)> **bold** "q"')
+    html = client.get(f"/groups/{group.slug}").get_data(as_text=True)
+    head = Head(html)
+    assert head.one("og:title") == name
+    # What was typed shows as text, as it does on the page itself.
+    assert head.one("og:description") == '<img src=x onerror=alert(1)> bold "q"'
+    assert "<script>alert(1)" not in html and "<img src=x" not in html
+    # The only scripts are the site's own file and the JSON-LD data block.
+    assert all(s.get("type") == "application/ld+json" or s.get("src") for s in head.scripts)
+    [data] = head.structured()
+    assert data["@type"] == "PodcastSeries"
