@@ -222,3 +222,15 @@ def test_the_migration_rebuilds_the_index_of_existing_rows(tmp_path):
             assert len(hits) == 1
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_guest_bio_edited_later_is_found_and_the_old_one_is_not(app, sample_catalog, visitor):
+    from coprod_study.models import Person
+
+    person = db.session.scalar(select(Person).where(Person.name == "Viktor Haldane"))
+    person.bio = "Sample guest: a luthier who builds violins."
+    db.session.commit()
+    _, hits = found(visitor, "luthier")
+    assert hits["episode"] == [episode_url("care-between-visits")]
+    results, hits = found(visitor, "carpenter")
+    assert episode_url("care-between-visits") not in hits.get("episode", [])

@@ -44,7 +44,9 @@ from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
     Episode,
+    EpisodeGuest,
     Membership,
+    Person,
     Post,
     QuestionReveal,
     Reference,
@@ -232,9 +234,28 @@ def _document_changed(obj) -> bool:
     return any(state.attrs[name].history.has_changes() for name in SOURCES[type(obj)])
 
 
+def _episodes_of_renamed_guests(session, changed) -> list:
+    """Episodes whose document shows a guest whose name or bio has just changed."""
+    people = [
+        o.id for o in session.dirty
+        if isinstance(o, Person) and any(
+            inspect(o).attrs[name].history.has_changes() for name in ("name", "bio")
+        )
+    ]
+    if not people:
+        return []
+    with session.no_autoflush:
+        episodes = session.scalars(
+            select(Episode).join(EpisodeGuest, EpisodeGuest.episode_id == Episode.id)
+            .where(EpisodeGuest.person_id.in_(people))
+        ).unique().all()
+    return [e for e in episodes if e not in changed]
+
+
 def _sync(session, flush_context) -> None:
     changed = [o for o in session.new if type(o) in KINDS]
     changed += [o for o in session.dirty if type(o) in KINDS and _document_changed(o)]
+    changed += _episodes_of_renamed_guests(session, changed)
     removed = [o for o in session.deleted if type(o) in KINDS]
     if not changed and not removed:
         return
