@@ -1,5 +1,6 @@
 """What a public page shows where it is shared: card tags, structured data and card images."""
 
+import functools
 import hashlib
 import html
 import io
@@ -109,7 +110,7 @@ def _folder() -> Path:
 
 def _key(*shown) -> str:
     """A key that changes exactly when what the image shows (or how it is drawn) does."""
-    payload = json.dumps([CARD_VERSION, *shown], ensure_ascii=False)
+    payload = json.dumps([CARD_VERSION, _system_font(), *shown], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:20]
 
 
@@ -160,12 +161,38 @@ def _kept(prefix: str, key: str, draw) -> Path:
     return path
 
 
+# Pillow's own scalable face has no å, ä or ö, so a system font with them is used
+# when the machine has one (nothing is copied into the app); else Pillow's, with
+# accented letters drawn without their accents.
+SYSTEM_FONTS = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf")
+
+
+@functools.cache
+def _system_font() -> str | None:
+    for name in SYSTEM_FONTS:
+        try:
+            ImageFont.truetype(name, 12)
+        except OSError:
+            continue
+        return name
+    return None
+
+
 def _font(size: int):
-    return ImageFont.load_default(size=size)
+    name = _system_font()
+    return ImageFont.truetype(name, size) if name else ImageFont.load_default(size=size)
+
+
+def _fold(text: str) -> str:
+    if _system_font():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def _clean(text: str) -> str:
-    return _SPACE.sub(" ", "".join(" " if _invisible(ch) else ch for ch in text or "")).strip()
+    text = _fold("".join(" " if _invisible(ch) else ch for ch in text or ""))
+    return _SPACE.sub(" ", text).strip()
 
 
 def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
@@ -219,7 +246,7 @@ def draw_card(heading: str, title: str, footer: str) -> bytes:
         y += 56
     title = _clean(title)
     # Large type for a short title; a long one steps down before it is cut.
-    for size, max_lines in ((84, 3), (64, 5)):
+    for size, max_lines in ((84, 3), (64, 4)):
         big = _font(size)
         lines = _wrap(draw, title, big, width, max_lines)
         if len(lines) < max_lines or size == 64:
