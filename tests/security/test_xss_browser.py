@@ -69,10 +69,16 @@ CHECK_JS = """() => {
   for (const element of document.querySelectorAll('*')) {
     const tag = element.localName.toLowerCase();
     if (forbidden.has(tag)) found.push(`<${tag}> element: ${show(element)}`);
-    if (tag === 'script' && !(element.src && element.src.startsWith(origin + '/static/'))) {
+    // The head's own tags for shared links and search engines: JSON-LD data blocks
+    // (never run) and canonical/alternate links. User text reaches the head only
+    // inside escaped attribute values and tojson output, never as an element.
+    const inHead = element.parentElement === document.head;
+    const dataBlock = inHead && element.type === 'application/ld+json';
+    const pageLink = inHead && ['canonical', 'alternate'].includes(element.rel);
+    if (tag === 'script' && !dataBlock && !(element.src && element.src.startsWith(origin + '/static/'))) {
       found.push(`script: ${show(element)}`);
     }
-    if (tag === 'link' && !(element.rel === 'stylesheet' && element.href.startsWith(origin + '/static/'))) {
+    if (tag === 'link' && !pageLink && !(element.rel === 'stylesheet' && element.href.startsWith(origin + '/static/'))) {
       found.push(`link: ${show(element)}`);
     }
     if (tag === 'meta' && element.httpEquiv) found.push(`meta http-equiv: ${show(element)}`);
