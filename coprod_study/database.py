@@ -8,7 +8,9 @@ from sqlalchemy.engine import Engine
 
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Made by a migration with raw DDL for one database only; not in the models.
-FULL_TEXT_OBJECTS = ("search_fts", "tsv", "ix_search_documents_tsv")
+FULL_TEXT_OBJECTS = (
+    "search_fts", "search_trigram", "tsv", "ix_search_documents_tsv", "ix_search_documents_trgm",
+)
 
 
 def is_modelled(obj, name, type_, reflected, compare_to) -> bool:

@@ -12,6 +12,7 @@ from flask_login import current_user
 from coprod_study.models import LANGUAGES
 
 LANGUAGE_COOKIE = "lang"
+LANGUAGE_PARAM = "hl"
 SUPPORTED = tuple(LANGUAGES)
 DEFAULT_LANGUAGE = "en"
 
@@ -21,6 +22,11 @@ def select_locale() -> str:
     # person or browser to ask: English, unless force_locale() says otherwise.
     if not has_request_context():
         return DEFAULT_LANGUAGE
+    # ?hl=xx names one language version of a public page (the hreflang alternates
+    # point at them), so a search engine, which sends no cookie, can find each.
+    named = request.args.get(LANGUAGE_PARAM)
+    if named in SUPPORTED:
+        return named
     if getattr(current_user, "is_authenticated", False) and current_user.language in SUPPORTED:
         return current_user.language
     chosen = request.cookies.get(LANGUAGE_COOKIE)

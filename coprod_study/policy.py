@@ -138,6 +138,12 @@ def can_know_group(user, group) -> bool:
     return is_inside(membership(user, group)) or leads_course_of(user, group)
 
 
+def is_listed_publicly(group) -> bool:
+    """May the group's public page be shared, listed in the sitemap and described to
+    search engines? Invite-only groups are known to their members only."""
+    return group.join_policy in ("open", "request")
+
+
 def can_view_group(user, group) -> bool:
     """Answers, replies, threads, member list: members and admins only."""
     return has_site_role(user, "admin") or is_member(user, group)

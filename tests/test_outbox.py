@@ -268,3 +268,13 @@ def test_deleting_an_account_removes_the_mail_to_its_address(app, client):
         _ask_for_reset(client, person.email)
     personal_data.delete_account(leaving, f.DEFAULT_PASSWORD)
     assert [row.to_address for row in _rows()] == ["staying@example.org"]
+
+
+def test_delivering_what_is_due_goes_on_past_one_batch(app, monkeypatch):
+    monkeypatch.setattr(outbox_service, "DUE_BATCH", 2)
+    for number in range(5):
+        queue_mail(f"reader{number}@example.org", "Hello", "Text", kind="reset")
+    db.session.commit()
+    assert outbox_service.deliver_due() == 5
+    assert {row.status for row in _rows()} == {"sent"}
+    assert len(list(Path(app.config["OUTBOX_DIR"]).glob("*.eml"))) == 5

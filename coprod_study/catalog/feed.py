@@ -19,12 +19,10 @@ from coprod_study.urls import path_for
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
 ATOM = "http://www.w3.org/2005/Atom"
-# socialInteract's registered protocols (activitypub, twitter, nostr, ...) all
-# name a social network; none describes a discussion on a web page, and
-# "disabled" means "no comments". The episode page is a web page, so the
-# protocol says so; apps that only speak the registered ones skip the tag and
-# still have the item's <link> to the same page.
-SOCIAL_PROTOCOL = "web"
+# No podcast:socialInteract: every protocol the namespace registers (activitypub,
+# twitter, bluesky, nostr, ...) names a social network, and "disabled" means "no
+# comments"; the discussion here is a web page, which none of them describes. The
+# item's plain <link> takes podcast apps to that page instead.
 CHAPTERS_TYPE = "application/json+chapters"
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -141,13 +139,6 @@ def build_feed() -> bytes:
                 url=_absolute(path_for("catalog.episode_chapters", slug=episode.slug)),
                 type=CHAPTERS_TYPE,
             )
-        _add(
-            item,
-            f"{{{PODCAST}}}socialInteract",
-            uri=page,
-            protocol=SOCIAL_PROTOCOL,
-            priority="1",
-        )
     ET.indent(rss)
     return ET.tostring(rss, encoding="utf-8", xml_declaration=True)
 

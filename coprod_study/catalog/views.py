@@ -26,8 +26,8 @@ from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Dimension, Episode, E
 from coprod_study.services import catalog as catalog_service
 from coprod_study.services import groups as group_service
 from coprod_study.services import progress as progress_service
+from coprod_study.services import sharing, translations
 from coprod_study.services import transcripts as transcript_service
-from coprod_study.services import translations
 
 
 def _episode_list_stmt():
@@ -104,6 +104,12 @@ def _home_page() -> str:
         listened=catalog_service.listened_episode_ids(current_user),
         my_groups=group_service.my_groups(current_user),
         my_due=progress_service.my_due_dates(current_user),
+        card=sharing.site_card(
+            current_app.config["SITE_NAME"],
+            _("Listen to the podcast series on coproduction of health care, then study each "
+              "episode together: its guests, takeaways, study questions and references."),
+            "catalog.index",
+        ),
     )
 
 
@@ -158,6 +164,7 @@ def _episode_page(slug: str) -> str:
         kind: [t for t in item.takeaways if t.kind == kind] for kind in TAKEAWAY_KINDS
     }
     chapters = transcript_service.chapters(item)
+    card = sharing.episode_card(item)
     return render_template(
         "catalog/episode.html",
         episode=item,
@@ -172,6 +179,8 @@ def _episode_page(slug: str) -> str:
         text=translations.for_episode(item, str(get_locale()), chapters),
         transcript_languages=transcript_service.languages(item),
         language_names=transcript_service.TRANSCRIPT_LANGUAGES,
+        card=card,
+        linkedin_url=sharing.linkedin_share_url(card.url),
     )
 
 
@@ -206,8 +215,18 @@ def dimensions():
         d.id: [e for e in episodes if d in e.related_dimensions and e.dimension_id != d.id]
         for d in items
     }
+    card = sharing.site_card(
+        _("Dimensions of coproduction"),
+        _("Each episode takes up one dimension of coproduction of health care; see how the "
+          "dimensions relate and which episodes take each up."),
+        "catalog.dimensions",
+    )
     return render_template(
-        "catalog/dimensions.html", dimensions=items, main_episodes=main_episodes, also_in=also_in
+        "catalog/dimensions.html",
+        dimensions=items,
+        main_episodes=main_episodes,
+        also_in=also_in,
+        card=card,
     )
 
 
@@ -273,6 +292,7 @@ def transcript(slug: str):
         text=translations.for_episode(item, str(get_locale()), chapters),
         format_time=transcript_service.format_time,
         language_names=transcript_service.TRANSCRIPT_LANGUAGES,
+        card=sharing.transcript_card(item, language),
     )
 
 

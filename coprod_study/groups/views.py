@@ -26,7 +26,7 @@ from coprod_study.models import JOIN_POLICIES
 from coprod_study.pagination import current_page_number, paginate
 from coprod_study.services import answers as answer_service
 from coprod_study.services import courses as course_service
-from coprod_study.services import discussion
+from coprod_study.services import discussion, sharing
 from coprod_study.services import groups as group_service
 
 
@@ -77,6 +77,9 @@ def _public_page(group, status=200, join_form=None):
             join_form=join_form or JoinForm(),
             member_count=group_service.member_counts([group.id]).get(group.id, 0),
             policies=JOIN_POLICIES,
+            # Only the group's own page is shared; a join prompt in place of a
+            # member page (403) is not.
+            card=sharing.group_card(group) if status == 200 else None,
         ),
         status,
     )

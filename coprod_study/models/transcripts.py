@@ -97,6 +97,9 @@ class SearchDocument(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     title: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")
+    # The Swedish stems of a Swedish document's words, for SQLite's index (FTS5 has
+    # no Swedish stemmer); empty for the others and unused on PostgreSQL.
+    stems: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class SearchGeneration(Base):

@@ -222,10 +222,23 @@ def due_ids(now: datetime | None = None, limit: int = 500) -> list[int]:
     return list(ids)
 
 
+DUE_BATCH = 500
+
+
 def deliver_due() -> int:
-    """Deliver every message that is due, here and now (`coprod-study send-mail`, tests)."""
+    """Deliver every message that is due, here and now (`coprod-study send-mail`, tests),
+    a batch at a time until none is left."""
     recover_stale()
-    return sum(deliver(message_id).status == "sent" for message_id in due_ids())
+    sent = 0
+    previous: list[int] = []
+    while True:
+        batch = due_ids(limit=DUE_BATCH)
+        if not batch or batch == previous:  # nothing due, or nothing could be claimed
+            return sent
+        sent += sum(deliver(message_id).status == "sent" for message_id in batch)
+        if len(batch) < DUE_BATCH:
+            return sent
+        previous = batch
 
 
 def list_stmt(status: str | None):

@@ -1,9 +1,15 @@
 """Full-text search over the catalog and the posts a person may see.
 
 One interface, two engines: FTS5 on SQLite, a tsvector column with a GIN index
-on PostgreSQL (see migration 0005). Documents live in `search_documents`, kept
-in step with the content by a flush hook, so every write path updates them in
+on PostgreSQL (see migrations 0005 and 0010). Documents live in `search_documents`,
+kept in step with the content by a flush hook, so every write path updates them in
 the same transaction; `coprod-study reindex` rebuilds them from scratch.
+
+Each document is stemmed in its own language (English, or Swedish for Swedish
+transcripts and posts by Swedish-speaking members); a query is stemmed both ways,
+so it finds either, and documents in the reader's language rank a little higher.
+When the words together find little, any of them is enough, and a word the index
+does not hold is replaced by the nearest one it does (a trigram index finds it).
 """
 
 import re
@@ -16,12 +22,14 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 from sqlalchemy import (
     and_,
+    case,
     column,
     delete,
     event,
     func,
     insert,
     inspect,
+    literal,
     literal_column,
     or_,
     select,
@@ -36,7 +44,9 @@ from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
     Episode,
+    EpisodeGuest,
     Membership,
+    Person,
     Post,
     QuestionReveal,
     Reference,
@@ -49,7 +59,9 @@ from coprod_study.models import (
     Thread,
     Transcript,
     TranscriptSegment,
+    User,
 )
+from coprod_study.services import search_text
 from coprod_study.services.translations import episode_title
 from coprod_study.urls import path_for
 
@@ -80,6 +92,10 @@ MARK_START = "\x02"
 MARK_STOP = "\x03"
 _MARKERS = str.maketrans("", "", MARK_START + MARK_STOP)
 _MARKED_RE = re.compile(f"{MARK_START}([^{MARK_START}{MARK_STOP}]*){MARK_STOP}")
+# Documents read for the words near a mistyped one.
+TYPO_CANDIDATES = 40
+# A document in the reader's language ranks as if it matched this much better.
+READER_LANGUAGE_BOOST = 1.25
 
 
 # --- Keeping documents in step -----------------------------------------------------
@@ -89,6 +105,23 @@ def _question_ref(group_id, study_question_id, group_question_id) -> str:
     if study_question_id is not None:
         return f"{group_id}:s:{study_question_id}"
     return f"{group_id}:g:{group_question_id}"
+
+
+def _author_language(session, user_id) -> str:
+    """What members write is indexed in the language they use the site in."""
+    if user_id is None:
+        return search_text.DEFAULT_LANGUAGE
+    with session.no_autoflush:
+        author = session.get(User, user_id)
+    return search_text.document_language(getattr(author, "language", None))
+
+
+def _episode_body(episode) -> str:
+    """The summary, then each guest's name and bio: people search for guests too."""
+    guests = [
+        f"{g.person.name}. {g.person.bio or ''}".strip() for g in episode.guests if g.person
+    ]
+    return "\n\n".join([episode.summary or "", *guests])
 
 
 def _document(session, obj) -> dict | None:
@@ -101,6 +134,7 @@ def _document(session, obj) -> dict | None:
             "author_id": obj.user_id,
             "question_ref": _question_ref(obj.group_id, obj.study_question_id, obj.group_question_id),
             "body": obj.body,
+            "language": _author_language(session, obj.user_id),
         }
     if isinstance(obj, Reply):
         if obj.deleted_at or obj.hidden_at:
@@ -116,17 +150,22 @@ def _document(session, obj) -> dict | None:
                 answer.group_id, answer.study_question_id, answer.group_question_id
             ),
             "body": obj.body,
+            "language": _author_language(session, obj.user_id),
         }
     if isinstance(obj, Post):
         if obj.deleted_at or obj.hidden_at:
             return None
         with session.no_autoflush:
             thread = session.get(Thread, obj.thread_id)
-        return {"group_id": thread.group_id, "author_id": obj.user_id, "body": obj.body}
+        return {"group_id": thread.group_id, "author_id": obj.user_id, "body": obj.body,
+                "language": _author_language(session, obj.user_id)}
     if isinstance(obj, Thread):
-        return {"group_id": obj.group_id, "title": obj.title, "episode_id": obj.episode_id}
+        return {"group_id": obj.group_id, "title": obj.title, "episode_id": obj.episode_id,
+                "language": _author_language(session, obj.author_id)}
     if isinstance(obj, Episode):
-        return {"episode_id": obj.id, "title": obj.title, "body": obj.summary}
+        with session.no_autoflush:
+            body = _episode_body(obj)
+        return {"episode_id": obj.id, "title": obj.title, "body": body}
     if isinstance(obj, StudyQuestion):
         return {"episode_id": obj.episode_id, "body": obj.prompt}
     if isinstance(obj, Takeaway):
@@ -165,6 +204,9 @@ def _row(session, obj) -> dict | None:
     doc = _document(session, obj)
     if doc is None:
         return None
+    stems = ""
+    if search_text.document_language(doc.get("language")) == "sv":
+        stems = search_text.swedish_stems(doc.get("title") or "", doc.get("body") or "")
     return {
         "kind": KINDS[type(obj)],
         "ref_id": obj.id,
@@ -175,6 +217,7 @@ def _row(session, obj) -> dict | None:
         "language": doc.get("language"),
         "title": (doc.get("title") or "").translate(_MARKERS),
         "body": (doc.get("body") or "").translate(_MARKERS),
+        "stems": stems,
     }
 
 
@@ -186,7 +229,7 @@ SOURCES = {
     Reply: ("body", "deleted_at", "hidden_at", "user_id", "answer_id"),
     Post: ("body", "deleted_at", "hidden_at", "user_id", "thread_id"),
     Thread: ("title", "group_id", "episode_id"),
-    Episode: ("title", "summary"),
+    Episode: ("title", "summary", "guests"),
     StudyQuestion: ("prompt", "episode_id"),
     Takeaway: ("text", "episode_id"),
     Reference: ("citation", "episode_id"),
@@ -199,9 +242,28 @@ def _document_changed(obj) -> bool:
     return any(state.attrs[name].history.has_changes() for name in SOURCES[type(obj)])
 
 
+def _episodes_of_renamed_guests(session, changed) -> list:
+    """Episodes whose document shows a guest whose name or bio has just changed."""
+    people = [
+        o.id for o in session.dirty
+        if isinstance(o, Person) and any(
+            inspect(o).attrs[name].history.has_changes() for name in ("name", "bio")
+        )
+    ]
+    if not people:
+        return []
+    with session.no_autoflush:
+        episodes = session.scalars(
+            select(Episode).join(EpisodeGuest, EpisodeGuest.episode_id == Episode.id)
+            .where(EpisodeGuest.person_id.in_(people))
+        ).unique().all()
+    return [e for e in episodes if e not in changed]
+
+
 def _sync(session, flush_context) -> None:
     changed = [o for o in session.new if type(o) in KINDS]
     changed += [o for o in session.dirty if type(o) in KINDS and _document_changed(o)]
+    changed += _episodes_of_renamed_guests(session, changed)
     removed = [o for o in session.deleted if type(o) in KINDS]
     if not changed and not removed:
         return
@@ -293,6 +355,8 @@ class Hit:
 class Results:
     query: str
     groups: dict[str, list[Hit]] = field(default_factory=dict)
+    # The words searched for instead, when some of the query's were not in the index.
+    corrected: str | None = None
 
     @property
     def total(self) -> int:
@@ -423,16 +487,61 @@ MATCH_COLUMNS = (
 )
 
 
-def _matches(words: list[str], visible, limit: int) -> list[Match]:
+def _regconfig(language: str):
+    return literal_column(f"'{search_text.REGCONFIGS[language]}'::regconfig")
+
+
+def _document_regconfig():
+    """The text search configuration of each document's language."""
+    return case(
+        (SearchDocument.language == "sv", _regconfig("sv")), else_=_regconfig("en")
+    )
+
+
+def _postgres_query(words: list[str], language: str, any_word: bool):
+    if not any_word:
+        return func.plainto_tsquery(_regconfig(language), " ".join(words))
+    query = func.plainto_tsquery(_regconfig(language), words[0])
+    for word in words[1:]:
+        query = query.op("||")(func.plainto_tsquery(_regconfig(language), word))
+    return query
+
+
+def _fts_match(words: list[str], any_word: bool) -> str:
+    """An FTS5 query: each word as an English phrase (the porter tokenizer stems it)
+    in title and body, or as its Swedish stem in the stems column."""
+    parts = []
+    for word in words:
+        swedish = search_text.stem(word, "sv")
+        parts.append(f'({{title body}} : "{word}" OR stems : "{swedish}")')
+    return (" OR " if any_word else " AND ").join(parts)
+
+
+def _reader_boost(reader: str):
+    return case(
+        (func.coalesce(SearchDocument.language, search_text.DEFAULT_LANGUAGE) == reader,
+         READER_LANGUAGE_BOOST),
+        else_=1.0,
+    )
+
+
+def _matches(words: list[str], visible, limit: int, reader: str = "en",
+             any_word: bool = False) -> list[Match]:
+    """Documents matching all the words (any of them with `any_word`), best first.
+    The words are stemmed as English and as Swedish, so a document in either
+    language is found; those in the reader's language rank a little higher."""
     dialect = db.engine.dialect.name
     if dialect == "postgresql":
-        tsquery = func.websearch_to_tsquery("simple", " ".join(words))
+        english = _postgres_query(words, "en", any_word)
+        swedish = _postgres_query(words, "sv", any_word)
+        tsquery = english.op("||")(swedish)
         tsv = literal_column("search_documents.tsv")
+        rank = func.greatest(func.ts_rank(tsv, english), func.ts_rank(tsv, swedish))
         stmt = (
             select(
                 *MATCH_COLUMNS,
                 func.ts_headline(
-                    "simple",
+                    _document_regconfig(),
                     func.coalesce(SearchDocument.title, "") + " " + SearchDocument.body,
                     tsquery,
                     f"StartSel={MARK_START}, StopSel={MARK_STOP}, "
@@ -441,28 +550,73 @@ def _matches(words: list[str], visible, limit: int) -> list[Match]:
                 TranscriptSegment.start_ms,
             )
             .outerjoin(TranscriptSegment, _segment_join())
-            .where(tsv.op("@@")(tsquery), visible)
-            .order_by(func.ts_rank(tsv, tsquery).desc(), SearchDocument.id.desc())
+            .where(or_(tsv.op("@@")(english), tsv.op("@@")(swedish)), visible)
+            .order_by((rank * _reader_boost(reader)).desc(), SearchDocument.id.desc())
             .limit(limit)
         )
         return [Match(*row) for row in db.session.execute(stmt)]
     # Every word quoted: FTS5 sees phrases of plain tokens, never operators.
-    match = " ".join(f'"{word}"' for word in words)
+    match = _fts_match(words, any_word)
     fts = table("search_fts", column("rowid"))
     engine_table = literal_column("search_fts")
+    # A Swedish document's snippet comes from its body, never from its stems column.
+    snippet_column = case((SearchDocument.stems == "", -1), else_=1)
     stmt = (
         select(
             *MATCH_COLUMNS,
-            func.snippet(engine_table, -1, MARK_START, MARK_STOP, "…", 16),
+            func.snippet(engine_table, snippet_column, MARK_START, MARK_STOP, "…", 16),
             TranscriptSegment.start_ms,
         )
         .select_from(fts.join(SearchDocument, SearchDocument.id == fts.c.rowid))
         .outerjoin(TranscriptSegment, _segment_join())
         .where(text("search_fts MATCH :match").bindparams(match=match), visible)
-        .order_by(func.bm25(engine_table, 5.0, 1.0), SearchDocument.id.desc())
+        .order_by(func.bm25(engine_table, 5.0, 1.0, 1.0) * _reader_boost(reader),
+                  SearchDocument.id.desc())
         .limit(limit)
     )
     return [Match(*row) for row in db.session.execute(stmt)]
+
+
+def _near_texts(word: str, visible) -> list[str]:
+    """Titles and bodies of the visible documents that share the most trigrams
+    with `word`: where the word it was meant to be is likely to be."""
+    # Written as the trigram index's expression (migration 0010), so PostgreSQL uses it.
+    whole = literal_column("(search_documents.title || ' ' || search_documents.body)")
+    if db.engine.dialect.name == "postgresql":
+        # Lower than pg_trgm's 0.6, so one or two wrong letters in a short word pass.
+        db.session.execute(text("SET LOCAL pg_trgm.word_similarity_threshold = 0.3"))
+        stmt = (
+            select(whole)
+            .where(literal(word).op("<%", is_comparison=True)(whole), visible)
+            .order_by(func.word_similarity(word, whole).desc())
+            .limit(TYPO_CANDIDATES)
+        )
+        return list(db.session.scalars(stmt))
+    grams = sorted({word[i : i + 3] for i in range(len(word) - 2)})
+    if not grams:
+        return []
+    match = " OR ".join(f'"{gram}"' for gram in grams)
+    trigram = table("search_trigram", column("rowid"))
+    stmt = (
+        select(whole)
+        .select_from(trigram.join(SearchDocument, SearchDocument.id == trigram.c.rowid))
+        .where(text("search_trigram MATCH :grams").bindparams(grams=match), visible)
+        .order_by(func.bm25(literal_column("search_trigram")))
+        .limit(TYPO_CANDIDATES)
+    )
+    return list(db.session.scalars(stmt))
+
+
+def _corrections(words: list[str], visible) -> list[str]:
+    """The words with each one the index does not hold replaced by the nearest it
+    does, among the documents the viewer may find (never a word from elsewhere)."""
+    corrected = []
+    for word in words:
+        nearest = None
+        if search_text.allowed_typos(word):
+            nearest = search_text.nearest(word, _near_texts(word, visible))
+        corrected.append(nearest or word)
+    return corrected
 
 
 def _results_cache():
@@ -480,7 +634,8 @@ def _results_cost(matches: tuple) -> int:
     return 200 + sum(200 + len(m.title) + len(m.snippet or "") for m in matches)
 
 
-def _kept_matches(words: list[str], visibility: Visibility, limit: int) -> tuple:
+def _kept_matches(words: list[str], visibility: Visibility, limit: int, reader: str = "en",
+                  any_word: bool = False) -> tuple:
     """The matches, from results kept in this process when nothing searchable has
     changed since: no document is newer than the highest id they were found
     with, and the generation (raised at every change or removal) is the same.
@@ -493,23 +648,67 @@ def _kept_matches(words: list[str], visibility: Visibility, limit: int) -> tuple
     stamp = visibility.stamp or tuple(db.session.execute(select(*_stamp_columns())).one())
     newest, generation = stamp
     if generation is None:  # a database without the row: never keep anything
-        return tuple(_matches(words, visibility.clause, limit))
-    key = (db.engine.dialect.name, tuple(words), visibility.signature, limit, newest, generation)
+        return tuple(_matches(words, visibility.clause, limit, reader, any_word))
+    key = (db.engine.dialect.name, tuple(words), visibility.signature, limit, newest, generation,
+           reader, any_word)
     cache = _results_cache()
     kept = cache.get(key)
     if kept is None:
-        kept = tuple(_matches(words, visibility.clause, limit))
+        kept = tuple(_matches(words, visibility.clause, limit, reader, any_word))
         cache.put(key, kept)
     return kept
 
 
-def search(viewer, query: str, limit: int = RESULT_LIMIT) -> Results:
+def reader_language(language: str | None = None) -> str:
+    """The index language closest to the reader's: the one asked for, else the page's."""
+    if language is None:
+        from flask import has_request_context
+        from flask_babel import get_locale
+
+        language = str(get_locale()) if has_request_context() else None
+    return search_text.document_language(language)
+
+
+def _widened(words: list[str], visibility: Visibility, limit: int, reader: str) -> list:
+    """All the words; when no document has them all, documents with any of them.
+
+    Only when none has them all: the page lists results by kind, so documents with
+    one word would otherwise push one with every word down the page."""
+    rows = list(_kept_matches(words, visibility, limit, reader))
+    if not rows and len(words) > 1:
+        rows = list(_kept_matches(words, visibility, limit, reader, any_word=True))
+    return rows
+
+
+def ranked_matches(viewer, words: list[str], visibility: Visibility, limit: int = RESULT_LIMIT,
+                   language: str | None = None) -> tuple[list, list[str] | None]:
+    """The matches for `words`, best first, and the corrected words if a typing
+    error was taken out (else None).
+
+    Typing errors are looked for only when no document has all the words: when
+    one does, every word is in the index as typed."""
+    reader = reader_language(language)
+    words = search_text.without_stop_words(words)
+    rows = list(_kept_matches(words, visibility, limit, reader))
+    if rows:
+        return rows, None
+    corrected = _corrections(words, visibility.clause)
+    if corrected != words:
+        rows = _widened(corrected, visibility, limit, reader)
+        if rows:
+            return rows, corrected
+    return _widened(words, visibility, limit, reader), None
+
+
+def search(viewer, query: str, limit: int = RESULT_LIMIT, language: str | None = None) -> Results:
     words = terms(query)
     results = Results(query=" ".join(words))
     if not words:
         return results
     visibility = _visibility(viewer)
-    rows = _kept_matches(words, visibility, limit)
+    rows, corrected = ranked_matches(viewer, words, visibility, limit, language)
+    if corrected:
+        results.corrected = " ".join(corrected)
     if not rows:
         return results
     hits = _hits(viewer, rows, visibility.groups)

@@ -12,7 +12,11 @@ GET_RULES = url_rules(["GET"])
 # Nothing here writes but what it asserts on, so the tests share one copy of the world.
 SHARE_WORLD = True
 REFERRER_POLICIES = {"same-origin", "strict-origin-when-cross-origin", "no-referrer", "strict-origin"}
-INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+# A JSON-LD block is data the browser never runs (and CSP does not govern); its
+# text cannot close the tag (tojson escapes <, > and &; see test_sharing).
+INLINE_SCRIPT = re.compile(
+    r'<script(?![^>]*\b(?:src=|type="application/ld\+json"))[^>]*>', re.IGNORECASE
+)
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
 
 
