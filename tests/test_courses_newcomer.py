@@ -214,6 +214,13 @@ def test_the_course_page_and_my_due_dates_offer_a_calendar_link(app, setup):
     assert 'action="/courses/calendar/links"' in due_section
 
 
+def test_a_course_with_nothing_assigned_offers_no_calendar_link(app, setup):
+    for user in (setup["educator"], setup["ann"]):
+        page = signed_in(app, user).get(f"/courses/{setup['course'].code}").get_data(as_text=True)
+        assert "No episode is assigned yet." in page or "Your assignments" in page
+        assert 'action="/courses/calendar/links"' not in page
+
+
 def test_no_calendar_link_on_the_home_page_with_nothing_due(app, sample_catalog):
     home = signed_in(app, f.make_user()).get("/").get_data(as_text=True)
     assert 'action="/courses/calendar/links"' not in home
