@@ -265,3 +265,12 @@ def test_a_script_narrows_the_question_lists_to_the_chosen_episode(app, setup):
     assert page.count('class="required-questions" data-episode="') == count(Episode)
     script = client.get("/static/js/assignment.js").get_data(as_text=True)
     assert "data-episode" in script and 'getElementById("episode_id")' in script
+
+
+def test_the_progress_page_of_an_empty_course_says_what_to_do_next(app, setup):
+    code = setup["course"].code
+    page = signed_in(app, setup["educator"]).get(f"/courses/{code}/progress").get_data(as_text=True)
+    assert "No episode is assigned yet." in page
+    assert f'href="/courses/{code}/assignments/new"' in page
+    # Nothing to filter or explain yet.
+    assert 'id="group-filter"' not in page and "Each cell:" not in page
