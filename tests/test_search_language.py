@@ -87,10 +87,12 @@ def test_swedish_posts_are_stemmed_in_swedish(app, sample_catalog):
 def test_a_reader_finds_documents_in_the_other_language(app, sample_catalog):
     swede = f.make_user(language="sv")
     group = f.make_group(swede, name="Svenska")
-    post = write_post(group, swede, "Vi läste om dialys i hemmet.")
+    post = write_post(group, swede, "Vi läste om dialysen i hemmet.")
     results, hits = found(swede, "dialysis", language="sv")
     assert episode_url("care-between-visits") in hits["episode"]
-    results, hits = found(swede, "dialysen", language="en")
+    # Another form of the post's word ("dialysens", the genitive), asked in an English
+    # interface: the Swedish stem finds it. (Snowball stems the bare "dialys" apart.)
+    results, hits = found(swede, "dialysens", language="en")
     assert any(f"#post-{post.id}" in url for url in hits["post"])
 
 

@@ -212,7 +212,9 @@ def _stitch(pages: list[str]) -> str:
 
 
 def _needle(number: int) -> str:
-    return "xssneedle" + chr(97 + number // 26) + chr(97 + number % 26)
+    # Digits at the end: no stemmer (English or Swedish) takes a suffix off, so one
+    # batch's word never matches another's.
+    return f"xssneedle{number:03d}"
 
 
 def _vtt(cues: list[str]) -> bytes:
