@@ -136,7 +136,7 @@ ROUTES = {
     "notifications": ("views",),
     "search": ("views",),
     "courses": ("views",),
-    "api": ("auth", "catalog", "groups", "people"),
+    "api": ("auth", "openapi", "catalog", "groups", "answers", "replies", "threads", "people"),
     "inquiries": ("views",),
 }
 

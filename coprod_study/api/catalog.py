@@ -1,24 +1,12 @@
-"""The public part of the API: the OpenAPI document and the episode catalog."""
+"""The public part of the API: the episode catalog and the dimensions."""
 
-import re
-
-from flask import jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coprod_study.api import bp, serialize
-from coprod_study.api.support import ApiError, decode_cursor, page, query_limit
+from coprod_study.api.support import ApiError, check_slug, decode_cursor, page, query_limit
 from coprod_study.extensions import db
 from coprod_study.models import Chapter, Dimension, Episode, EpisodeGuest, Transcript
-
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def check_slug(slug: str, what: str = "episode") -> str:
-    """A path segment that cannot be a slug names nothing (and never reaches the database)."""
-    if len(slug) > 80 or not SLUG_RE.match(slug):
-        raise ApiError(404, f"There is no such {what}.")
-    return slug
 
 
 def _languages(episode_ids: list[int]) -> dict[int, list[str]]:
@@ -32,13 +20,6 @@ def _languages(episode_ids: list[int]) -> dict[int, list[str]]:
         for episode_id, language in rows:
             found[episode_id].append(language)
     return found
-
-
-@bp.route("/openapi.json")
-def openapi():
-    from coprod_study.api.openapi import document
-
-    return jsonify(document())
 
 
 @bp.route("/dimensions")

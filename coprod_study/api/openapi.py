@@ -2,6 +2,9 @@
 
 from copy import deepcopy
 
+from flask import jsonify
+
+from coprod_study.api import bp
 from coprod_study.api.groups import EDIT, NEW_ANSWER, NEW_POST
 from coprod_study.api.support import DEFAULT_LIMIT, MAX_ID, MAX_LIMIT
 
@@ -651,3 +654,8 @@ def document() -> dict:
             },
         }
     )
+
+
+@bp.route("/openapi.json")
+def openapi():
+    return jsonify(document())

@@ -13,6 +13,7 @@ MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_ID = 2_147_483_647
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class ApiError(HTTPException):
@@ -44,6 +45,13 @@ def problem(status: int, detail: str | None = None, errors=None, headers=None):
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
+
+
+def check_slug(slug: str, what: str = "episode") -> str:
+    """A path segment that cannot be a slug names nothing (and never reaches the database)."""
+    if len(slug) > 80 or not SLUG_RE.match(slug):
+        raise ApiError(404, f"There is no such {what}.")
+    return slug
 
 
 # --- Request bodies ----------------------------------------------------------------
