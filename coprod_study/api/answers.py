@@ -6,18 +6,12 @@ from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
 from coprod_study.api import bp, serialize
+from coprod_study.api import outputs as out
 from coprod_study.api.auth import api_user
-from coprod_study.api.groups import EDIT, INT, NEW_ANSWER, _created, load_group
-from coprod_study.api.support import (
-    MAX_ID,
-    ApiError,
-    check_slug,
-    decode_cursor,
-    page,
-    query_limit,
-    read_json,
-)
-from coprod_study.errors import NotFound
+from coprod_study.api.groups import created, load_group
+from coprod_study.api.inputs import Edit, ListQuery, NewAnswer, check_slug, read_body, read_query
+from coprod_study.api.spec import operation
+from coprod_study.api.support import MAX_ID, ApiError, decode_cursor, page
 from coprod_study.extensions import db
 from coprod_study.groups import answers as answer_service
 from coprod_study.groups import service as group_service
@@ -28,26 +22,24 @@ from coprod_study.models import Answer, Episode, GroupQuestion, Reply, Revision,
 
 def _episode(group, slug: str) -> Episode:
     check_slug(slug)
-    try:
-        return group_service.get_group_episode(group, slug)
-    except NotFound as error:
-        raise ApiError(404, error.message) from error
+    return group_service.get_group_episode(group, slug)
 
 
 def _question(group, episode_slug: str, number: int):
     item = _episode(group, episode_slug)
-    try:
-        return item, group_service.get_question(group, item, number)
-    except NotFound as error:
-        raise ApiError(404, error.message) from error
+    return item, group_service.get_question(group, item, number)
 
 
 @bp.route("/groups/<slug>/episodes/<episode_slug>/questions")
+@operation(
+    "An episode's questions in a group", "groups", query=ListQuery, ok=out.QuestionPage,
+    errors=[403], answers="The catalog's questions, then the group's own.",
+)
 def group_questions(slug: str, episode_slug: str):
     item = load_group(slug)
     episode = _episode(item, episode_slug)
-    limit = query_limit()
-    after = decode_cursor(int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int)
     questions = group_service.questions_for(
         episode, group_service.extra_questions(item, [episode.id])
     )
@@ -88,19 +80,11 @@ def _live_reply_counts(answer_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-@bp.route(f"/groups/<slug>/episodes/<episode_slug>/questions/<{INT}:number>/answers")
-def question_answers(slug: str, episode_slug: str, number: int):
-    user = api_user()
-    item = load_group(slug)
-    episode, question = _question(item, episode_slug, number)
-    limit = query_limit()
-    after = decode_cursor(int)
-    state = answer_service.page_state(user, item, question)
-    has_answered, revealed = state.has_answered, state.revealed
+def _visible_answers(user, group, question, state):
     live_reply = exists().where(Reply.answer_id == Answer.id, Reply.deleted_at.is_(None))
-    stmt = (
+    return (
         policy.visible_answers(
-            select(Answer), user, item, has_answered=has_answered, revealed=revealed
+            select(Answer), user, group, has_answered=state.has_answered, revealed=state.revealed
         )
         .where(_of_question(Answer, question))
         # As on the page: a deleted answer shows only while replies remain under it.
@@ -108,15 +92,35 @@ def question_answers(slug: str, episode_slug: str, number: int):
         .options(selectinload(Answer.author))
         .order_by(Answer.id)
     )
+
+
+def _answer_count(group, question) -> int:
+    return db.session.scalar(
+        select(func.count()).where(
+            Answer.group_id == group.id, _of_question(Answer, question), Answer.deleted_at.is_(None)
+        )
+    ) or 0
+
+
+@bp.route("/groups/<slug>/episodes/<episode_slug>/questions/<int:number>/answers")
+@operation(
+    "The answers to a question the caller may read", "groups", query=ListQuery,
+    ok=out.AnswerPage, errors=[403], answers="Answers in the order they were written.",
+    description="With “post before you see others” on, peers' answers appear "
+    "once the caller has answered (facilitators always see them).",
+)
+def question_answers(slug: str, episode_slug: str, number: int):
+    user = api_user()
+    item = load_group(slug)
+    episode, question = _question(item, episode_slug, number)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int)
+    state = answer_service.page_state(user, item, question)
+    stmt = _visible_answers(user, item, question, state)
     if after is not None:
         stmt = stmt.where(Answer.id > after[0])
     rows = list(db.session.scalars(stmt.limit(limit + 1)))
     replies = _live_reply_counts([a.id for a in rows])
-    total = db.session.scalar(
-        select(func.count()).where(
-            Answer.group_id == item.id, _of_question(Answer, question), Answer.deleted_at.is_(None)
-        )
-    )
     result = page(
         rows,
         limit,
@@ -132,30 +136,32 @@ def question_answers(slug: str, episode_slug: str, number: int):
         ),
     )
     result["question"] = {"number": question.number, "prompt": question.prompt}
-    result["answer_count"] = total or 0
+    result["answer_count"] = _answer_count(item, question)
     result["sees_peers"] = policy.can_see_peer_answers(
-        user, item, has_answered=has_answered, revealed=revealed
+        user, item, has_answered=state.has_answered, revealed=state.revealed
     )
-    result["revealed"] = revealed
+    result["revealed"] = state.revealed
     return result
 
 
 @bp.route(
-    f"/groups/<slug>/episodes/<episode_slug>/questions/<{INT}:number>/answers", methods=["POST"]
+    "/groups/<slug>/episodes/<episode_slug>/questions/<int:number>/answers", methods=["POST"]
+)
+@operation(
+    "Answer a question", "groups", body=NewAnswer, status=201, ok=out.Answer, errors=[409],
+    answers="The answer.",
 )
 def post_answer(slug: str, episode_slug: str, number: int):
     user = api_user()
     item = load_group(slug)
     episode, question = _question(item, episode_slug, number)
-    data = read_json(NEW_ANSWER)
-    answer = answer_service.post_answer(
-        user, item, question, data["body"], bool(data.get("anonymous", False))
-    )
+    data = read_body()
+    answer = answer_service.post_answer(user, item, question, data.body, data.anonymous)
     body = serialize.answer(
         user, item, answer, episode_slug=episode.slug, number=question.number,
         prompt=question.prompt, reply_count=0,
     )
-    return _created(body, url_for("api.answer", slug=item.slug, answer_id=answer.id))
+    return created(body, url_for("api.answer", slug=item.slug, answer_id=answer.id))
 
 
 def _question_of(group, answer) -> tuple[str, int, str]:
@@ -176,11 +182,9 @@ def _question_of(group, answer) -> tuple[str, int, str]:
     raise ApiError(404, "There is no such answer in this group.")
 
 
-def _readable_answer(group, answer_id: int) -> Answer:
-    try:
-        answer = answer_service.get_answer(group, answer_id)
-    except NotFound as error:
-        raise ApiError(404, error.message) from error
+def readable_answer(group, answer_id: int) -> Answer:
+    """An answer of `group` the caller may read (404 otherwise)."""
+    answer = answer_service.get_answer(group, answer_id)
     if not answer_service.can_read_answer(api_user(), answer):
         raise ApiError(404, "There is no such answer in this group.")
     return answer
@@ -194,22 +198,31 @@ def _answer_json(group, answer) -> dict:
     )
 
 
-@bp.route(f"/groups/<slug>/answers/<{INT}:answer_id>")
+@bp.route("/groups/<slug>/answers/<int:answer_id>")
+@operation("One answer", "groups", ok=out.Answer, errors=[403], answers="The answer.")
 def answer(slug: str, answer_id: int):
     item = load_group(slug)
-    return _answer_json(item, _readable_answer(item, answer_id))
+    return _answer_json(item, readable_answer(item, answer_id))
 
 
-@bp.route(f"/groups/<slug>/answers/<{INT}:answer_id>", methods=["PATCH"])
+@bp.route("/groups/<slug>/answers/<int:answer_id>", methods=["PATCH"])
+@operation(
+    "Edit your answer", "groups", body=Edit, ok=out.Answer,
+    answers="The edited answer (the old text goes to history).",
+)
 def edit_answer(slug: str, answer_id: int):
     item = load_group(slug)
-    target = _readable_answer(item, answer_id)
-    data = read_json(EDIT)
-    answer_service.edit_answer(api_user(), target, data["body"])
+    target = readable_answer(item, answer_id)
+    data = read_body()
+    answer_service.edit_answer(api_user(), target, data.body)
     return _answer_json(item, target)
 
 
-@bp.route(f"/groups/<slug>/answers/<{INT}:answer_id>/revisions")
+@bp.route("/groups/<slug>/answers/<int:answer_id>/revisions")
+@operation(
+    "An answer's edit history (its author and the facilitators)", "groups", query=ListQuery,
+    ok=out.RevisionPage, errors=[403], answers="Earlier texts, newest first.",
+)
 def answer_revisions(slug: str, answer_id: int):
     item = load_group(slug)
     viewer = api_user()
@@ -217,9 +230,9 @@ def answer_revisions(slug: str, answer_id: int):
         own = db.session.get(Answer, answer_id) if answer_id <= MAX_ID else None
         if own is None or own.group_id != item.id or not policy.can_see_history(viewer, item, own):
             raise ApiError(403, "Only the author and the group's facilitators see edit history.")
-    target = _readable_answer(item, answer_id)
-    limit = query_limit()
-    after = decode_cursor(int)
+    target = readable_answer(item, answer_id)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int)
     stmt = select(Revision).where(Revision.answer_id == target.id).order_by(Revision.id.desc())
     if after is not None:
         stmt = stmt.where(Revision.id < after[0])

@@ -4,7 +4,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coprod_study.api import bp, serialize
-from coprod_study.api.support import ApiError, check_slug, decode_cursor, page, query_limit
+from coprod_study.api import outputs as out
+from coprod_study.api.inputs import ListQuery, check_slug, read_query
+from coprod_study.api.spec import operation
+from coprod_study.api.support import ApiError, decode_cursor, page
 from coprod_study.extensions import db
 from coprod_study.models import Chapter, Dimension, Episode, EpisodeGuest, Transcript
 
@@ -23,9 +26,13 @@ def _languages(episode_ids: list[int]) -> dict[int, list[str]]:
 
 
 @bp.route("/dimensions")
+@operation(
+    "The dimensions of coproduction", "catalog", public=True, query=ListQuery,
+    ok=out.DimensionPage, answers="A page of dimensions, in the series' order.",
+)
 def dimensions():
-    limit = query_limit()
-    after = decode_cursor(int, int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int, int)
     stmt = (
         select(Dimension)
         .options(selectinload(Dimension.relates_to), selectinload(Dimension.related_from))
@@ -61,9 +68,13 @@ def _episode_stmt():
 
 
 @bp.route("/episodes")
+@operation(
+    "The episode catalog", "catalog", public=True, query=ListQuery, ok=out.EpisodePage,
+    answers="A page of episodes by number.",
+)
 def episodes():
-    limit = query_limit()
-    after = decode_cursor(int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int)
     stmt = _episode_stmt().order_by(Episode.number)
     if after is not None:
         stmt = stmt.where(Episode.number > after[0])
@@ -75,6 +86,12 @@ def episodes():
 
 
 @bp.route("/episodes/<slug>")
+@operation(
+    "One episode with everything about it", "catalog", public=True, ok=out.Episode,
+    path={"slug": "The episode's slug."},
+    answers="The episode with guests, takeaways, questions, references, "
+    "chapters and the languages of its transcripts.",
+)
 def episode(slug: str):
     check_slug(slug)
     item = db.session.scalar(

@@ -2,7 +2,9 @@
 
 Every lookup asks the same policy functions as the HTML pages: a group the
 caller may not know of is 404, content of a group the caller may not read is
-403, and answers go through policy.visible_answers.
+403, and answers go through policy.visible_answers. A service's NotFound (no
+such episode, question, answer, thread...) becomes a 404 problem with its
+message in api.auth.domain_error.
 """
 
 from sqlalchemy import select
@@ -10,58 +12,14 @@ from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
 from coprod_study.api import bp, serialize
+from coprod_study.api import outputs as out
 from coprod_study.api.auth import api_user
-from coprod_study.api.support import MAX_ID, ApiError, check_slug, decode_cursor, page, query_limit
+from coprod_study.api.inputs import ListQuery, check_slug, read_query
+from coprod_study.api.spec import operation
+from coprod_study.api.support import ApiError, decode_cursor, page
 from coprod_study.extensions import db
 from coprod_study.groups import service as group_service
-from coprod_study.markup import MAX_MARKDOWN_LENGTH
-from coprod_study.models import (
-    Membership,
-    StudyGroup,
-)
-
-INT = "int"
-# Some text that is not only white space, and no NUL (no database stores one).
-TEXT_PATTERN = r"^[^\u0000]*[^\s\u0000][^\u0000]*$"
-BODY = {
-    "type": "string",
-    "minLength": 1,
-    "maxLength": MAX_MARKDOWN_LENGTH,
-    "pattern": TEXT_PATTERN,
-    "description": "Markdown, as on the site.",
-}
-NEW_ANSWER = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["body"],
-    "properties": {
-        "body": BODY,
-        "anonymous": {
-            "type": "boolean",
-            "description": "Anonymous to peers (only where the group allows it).",
-        },
-    },
-}
-NEW_POST = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["body"],
-    "properties": {
-        **NEW_ANSWER["properties"],
-        "quote_post_id": {
-            "type": "integer",
-            "minimum": 1,
-            "maximum": MAX_ID,
-            "description": "A post of the same thread to quote.",
-        },
-    },
-}
-EDIT = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["body"],
-    "properties": {"body": BODY},
-}
+from coprod_study.models import Membership, StudyGroup
 
 
 def load_group(slug: str, *, content: bool = True) -> StudyGroup:
@@ -80,7 +38,8 @@ def load_group(slug: str, *, content: bool = True) -> StudyGroup:
     return group
 
 
-def _created(body: dict, location: str):
+def created(body: dict, location: str):
+    """A 201 answer with the new thing's URL."""
     return body, 201, {"Location": location}
 
 
@@ -112,10 +71,14 @@ def _group_json(group, membership, member_count: int | None = None) -> dict:
 
 
 @bp.route("/groups")
+@operation(
+    "The caller's groups", "groups", query=ListQuery, ok=out.GroupPage,
+    answers="Groups the caller is in or asked to join.",
+)
 def my_groups():
     user = api_user()
-    limit = query_limit()
-    after = decode_cursor(int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int)
     stmt = (
         select(StudyGroup, Membership)
         .join(Membership, Membership.group_id == StudyGroup.id)
@@ -129,6 +92,10 @@ def my_groups():
 
 
 @bp.route("/groups/<slug>")
+@operation(
+    "A group's public description", "groups", ok=out.Group,
+    answers="The group, as far as the caller may know it.",
+)
 def group(slug: str):
     item = load_group(slug, content=False)
     count = group_service.member_counts([item.id]).get(item.id, 0)
@@ -136,10 +103,14 @@ def group(slug: str):
 
 
 @bp.route("/groups/<slug>/members")
+@operation(
+    "A group's members", "groups", query=ListQuery, ok=out.MemberPage, errors=[403],
+    answers="Active members (members and admins only).",
+)
 def group_members(slug: str):
     item = load_group(slug)
-    limit = query_limit()
-    after = decode_cursor(int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int)
     stmt = (
         select(Membership)
         .options(selectinload(Membership.user))
