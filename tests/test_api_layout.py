@@ -53,6 +53,18 @@ def test_no_import_cycle_inside_the_api_package():
             visit(name, [])
 
 
+def test_the_layers_import_only_downwards():
+    modules = _modules()
+    graph = {name.removeprefix(f"{PREFIX}."): {o.removeprefix(f"{PREFIX}.") for o in
+             _imports(tree, modules) - {PREFIX, name}} for name, tree in modules.items()}
+    for base in ("support", "spec", "outputs"):
+        assert graph[base] == set(), (base, graph[base])
+    assert graph["inputs"] <= {"spec", "support"}
+    assert graph["auth"] <= {"spec", "support"}
+    # The document reads the URL map; it never needs a route module.
+    assert graph["openapi"] <= {"inputs", "outputs", "spec", "support"}
+
+
 def _is_view(node) -> bool:
     return any(
         isinstance(d, ast.Call) and isinstance(d.func, ast.Attribute) and d.func.attr == "route"
