@@ -71,6 +71,7 @@ def test_each_operation_is_fully_described(app):
         for method, operation in operations.items():
             where = f"{method} {path}"
             assert operation["operationId"] and operation["summary"], where
+            assert set(operation["tags"]) <= {tag["name"] for tag in spec["tags"]}, where
             variables = set(re.findall(r"{([^}]+)}", path))
             documented = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
             assert variables == documented, where

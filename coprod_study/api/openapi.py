@@ -136,9 +136,8 @@ def _query_parameters(op: Operation) -> list[dict]:
 
 
 def _operation(endpoint: str, rule_text: str, op: Operation) -> dict:
-    success = {"description": op.answers, "content": {"application/json": {"schema": (
-        ref(op.ok) if op.ok is not None else {"type": "object"}
-    )}}}
+    body = ref(op.ok) if op.ok is not None else {"type": "object"}
+    success = {"description": op.answers, "content": {"application/json": {"schema": body}}}
     if op.status == 201:
         success["headers"] = {
             "Location": {"description": "Where to read it.", "schema": {"type": "string"}}
