@@ -11,7 +11,9 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from coprod_study import policy
-from coprod_study.courses.service import learner_ids_stmt, now_utc, required_question_ids
+from coprod_study.courses.service.assignments import required_question_ids
+from coprod_study.courses.service.clock import now_utc
+from coprod_study.courses.service.roster import learner_ids_stmt
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
