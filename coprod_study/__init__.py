@@ -130,7 +130,7 @@ ROUTES = {
     "auth": ("views",),
     "account": ("data", "views"),
     "admin": ("episodes", "feed", "inquiries", "outbox", "views"),
-    "groups": ("views",),
+    "groups": ("views.groups", "views.members", "views.episodes", "views.answers", "views.replies"),
     "discussion": ("views",),
     "moderation": ("views",),
     "notifications": ("views",),
