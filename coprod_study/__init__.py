@@ -135,7 +135,13 @@ ROUTES = {
     "moderation": ("views",),
     "notifications": ("views",),
     "search": ("views",),
-    "courses": ("views",),
+    "courses": (
+        "views.courses",
+        "views.members",
+        "views.assignments",
+        "views.progress",
+        "views.calendar",
+    ),
     "api": ("auth", "catalog", "groups", "people"),
     "inquiries": ("views",),
 }
