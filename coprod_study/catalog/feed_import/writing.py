@@ -14,7 +14,7 @@ from coprod_study.catalog.feed_import.items import (
     FeedResult,
 )
 from coprod_study.catalog.feed_import.parsing import _truncate
-from coprod_study.catalog.service import _set
+from coprod_study.catalog.service.loading import _set
 from coprod_study.extensions import db
 from coprod_study.markup import render_markdown
 from coprod_study.models import (
