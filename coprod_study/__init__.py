@@ -129,7 +129,7 @@ ROUTES = {
     "catalog": ("views", "discovery", "feed"),
     "auth": ("views",),
     "account": ("data", "views"),
-    "admin": ("episodes", "feed", "inquiries", "outbox", "views"),
+    "admin": ("episodes", "episode_items", "feed", "inquiries", "outbox", "views"),
     "groups": ("views.groups", "views.members", "views.episodes", "views.answers", "views.replies"),
     "discussion": ("views",),
     "moderation": ("views",),
