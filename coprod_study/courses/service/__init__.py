@@ -5,7 +5,6 @@ public functions in one place, so callers keep writing `course_service.enrol(...
 A module inside the feature imports the submodule it needs (`courses.service.clock`),
 not this package."""
 
-from coprod_study.courses.due import DueItem, due_within  # noqa: F401
 from coprod_study.courses.service.assignments import (  # noqa: F401
     PastDueDate,
     assignments,

@@ -37,63 +37,76 @@ def members(slug: str):
     )
 
 
-MEMBER_ACTIONS = {"approve", "decline", "promote", "demote", "remove"}
-
-
 @bp.route("/<slug>/members/<int:user_id>/<action>", methods=["POST"])
 @login_required
 def member_action(slug: str, user_id: int, action: str):
     group = load_group(slug)
     require_moderator(group)
-    if action not in MEMBER_ACTIONS:
+    if action not in _MEMBER_HANDLERS:
         abort(404)
     form = DecisionForm()
     if not form.validate_on_submit():
         flash("; ".join(e for errors in form.errors.values() for e in errors), "error")
         return redirect(url_for("groups.members", slug=group.slug))
-    actor = _user()
     try:
-        if action in ("approve", "decline"):
-            row = group_service.decide_request(
-                actor, group, user_id, action == "approve", form.message.data
-            )
-            flash(
-                _("%(display_name)s is now a member.", display_name=row.user.display_name)
-                if action == "approve"
-                else _("The request is declined."),
-                "success",
-            )
-        elif action == "remove" and request.form.get("confirm") != "yes":
-            # Removing asks first (no script needed), and says what removal does not do.
-            row = group_service.check_removal(actor, group, user_id)
-            return render_template(
-                "groups/remove_confirm.html", group=group, member=row,
-                reason=form.message.data or "", action_form=ActionForm(),
-            )
-        elif action == "remove":
-            reset = bool(request.form.get("reset_invite"))
-            row = group_service.remove_member(
-                actor, group, user_id, form.message.data, reset_invite=reset
-            )
-            name = row.user.display_name
-            if reset:
-                flash(_("%(display_name)s is removed from the group, and the invite link is new: "
-                        "the old one no longer works for anyone.", display_name=name), "success")
-            else:
-                flash(_("%(display_name)s is removed from the group. The invite link still works for "
-                        "them: make a new link or ban them to keep them out.", display_name=name),
-                      "success")
-        else:
-            role = "facilitator" if action == "promote" else "member"
-            row = group_service.set_member_role(actor, group, user_id, role)
-            if role == "facilitator":
-                message = _("%(name)s is now a facilitator.", name=row.user.display_name)
-            else:
-                message = _("%(name)s is now a member.", name=row.user.display_name)
-            flash(message, "success")
+        shown = _MEMBER_HANDLERS[action](_user(), group, user_id, action, form)
     except DomainError as error:
         _flash_error(error)
+    else:
+        if shown is not None:
+            return shown
     return redirect(url_for("groups.members", slug=group.slug))
+
+
+def _decide(actor, group, user_id: int, action: str, form) -> None:
+    row = group_service.decide_request(actor, group, user_id, action == "approve", form.message.data)
+    flash(
+        _("%(display_name)s is now a member.", display_name=row.user.display_name)
+        if action == "approve"
+        else _("The request is declined."),
+        "success",
+    )
+
+
+def _remove(actor, group, user_id: int, action: str, form):
+    if request.form.get("confirm") != "yes":
+        # Removing asks first (no script needed), and says what removal does not do.
+        row = group_service.check_removal(actor, group, user_id)
+        return render_template(
+            "groups/remove_confirm.html", group=group, member=row,
+            reason=form.message.data or "", action_form=ActionForm(),
+        )
+    reset = bool(request.form.get("reset_invite"))
+    row = group_service.remove_member(actor, group, user_id, form.message.data, reset_invite=reset)
+    name = row.user.display_name
+    if reset:
+        flash(_("%(display_name)s is removed from the group, and the invite link is new: "
+                "the old one no longer works for anyone.", display_name=name), "success")
+    else:
+        flash(_("%(display_name)s is removed from the group. The invite link still works for "
+                "them: make a new link or ban them to keep them out.", display_name=name),
+              "success")
+    return None
+
+
+def _set_role(actor, group, user_id: int, action: str, form) -> None:
+    role = "facilitator" if action == "promote" else "member"
+    row = group_service.set_member_role(actor, group, user_id, role)
+    if role == "facilitator":
+        message = _("%(name)s is now a facilitator.", name=row.user.display_name)
+    else:
+        message = _("%(name)s is now a member.", name=row.user.display_name)
+    flash(message, "success")
+
+
+# Each action on a member: flashes what it did, or returns a page to show instead.
+_MEMBER_HANDLERS = {
+    "approve": _decide,
+    "decline": _decide,
+    "remove": _remove,
+    "promote": _set_role,
+    "demote": _set_role,
+}
 
 
 @bp.route("/<slug>/invite/reset", methods=["POST"])

@@ -42,6 +42,12 @@ def reply(slug: str, answer_id: int):
     ):
         # Back to the question with the message and what was typed (Post/Redirect/Get).
         return redirect(back.split("#")[0] + "#reply-draft", 303)
+    return _reply_page(group, answer, form, back, status)
+
+
+def _reply_page(group, answer, form, back: str, status: int):
+    """A reply that was not posted, with its message: on its question's page, or on a
+    page of its own when the person may not reply or the group no longer studies the episode."""
     question = None
     if status < 403:
         try:
@@ -50,8 +56,6 @@ def reply(slug: str, answer_id: int):
         except DomainError:
             question = None
     if question is None:
-        # Not allowed to reply, or the group no longer studies the episode: the form
-        # and its message on a page of their own.
         return (
             render_template(
                 "groups/edit_post.html",
