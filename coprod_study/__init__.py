@@ -132,6 +132,7 @@ def _register_blueprints(app: Flask) -> None:
     from coprod_study.discussion import bp as discussion_bp
     from coprod_study.groups import bp as groups_bp
     from coprod_study.inquiries import bp as inquiries_bp
+    from coprod_study.lti import bp as lti_bp
     from coprod_study.moderation import bp as moderation_bp
     from coprod_study.notifications import bp as notifications_bp
     from coprod_study.search import bp as search_bp
@@ -149,5 +150,6 @@ def _register_blueprints(app: Flask) -> None:
         courses_bp,
         api_bp,
         inquiries_bp,
+        lti_bp,
     ):
         app.register_blueprint(blueprint)

@@ -15,6 +15,15 @@ from flask import Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 HOST_PREFIX = "__Host-"
+# Set in a session that an LTI launch started (coprod_study.lti): the LMS shows the
+# tool in an iframe, a third-party context, where only SameSite=None cookies are sent.
+FRAMED_SESSION_KEY = "lti_framed"
+
+
+def framed_session() -> bool:
+    from flask import session
+
+    return has_request_context() and bool(session.get(FRAMED_SESSION_KEY))
 
 
 def wants_secure(app=None) -> bool:
@@ -33,6 +42,10 @@ class SchemeSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return wants_secure(app)
 
+    def get_cookie_samesite(self, app):
+        # Only sessions begun by a launch; a sign-in here keeps the configured Lax.
+        return "None" if framed_session() else super().get_cookie_samesite(app)
+
     def get_cookie_name(self, app) -> str:
         name = super().get_cookie_name(app)
         prefixed = (
@@ -49,7 +62,9 @@ class SchemeResponse(Response):
 
     def set_cookie(self, key, *args, **kwargs):
         if has_request_context():
-            kwargs["secure"] = wants_secure()
+            # Browsers drop a SameSite=None cookie that is not Secure (they keep Secure
+            # cookies from http://localhost, so a developer's machine works too).
+            kwargs["secure"] = True if kwargs.get("samesite") == "None" else wants_secure()
         super().set_cookie(key, *args, **kwargs)
 
 

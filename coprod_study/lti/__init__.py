@@ -1,0 +1,7 @@
+"""LTI 1.3 Advantage: the tool side of launches, deep linking, roster sync and grade passback."""
+
+from flask import Blueprint
+
+bp = Blueprint("lti", __name__, url_prefix="/lti")
+
+from coprod_study.lti import framing, hooks, views  # noqa: E402,F401
