@@ -182,9 +182,12 @@ def retry(actor, course: Course, post_id: int | None = None) -> int:
     rows = [row for row in posts(course, "failed") if post_id is None or row.id == post_id]
     if post_id is not None and not rows:
         raise NotFound(_("There is no such failed grade in this course."))
+    triples = [(row.lti_context_id, row.assignment_id, row.user_id) for row in rows]
     for row in rows:
         row.attempts = 0
         row.status = "queued"
     db.session.commit()
-    enqueue([(row.lti_context_id, row.assignment_id, row.user_id) for row in rows])
-    return len(rows)
+    # Nothing read between the commit and the enqueue: a worker (or an immediate queue)
+    # must not wait on a transaction of this request.
+    enqueue(triples)
+    return len(triples)
