@@ -7,15 +7,8 @@ from sqlalchemy import func, select
 
 from coprod_study.extensions import db
 from coprod_study.models import Course, CourseMember, LtiContext, LtiIdentity, User
-from tests.lti_platform import new_key
-from tests.lti_support import (  # noqa: F401  (fixtures)
-    app_config,
-    begin,
-    crafted_launch,
-    launch,
-    platform,
-    registered,
-)
+from tests.lti.platform import new_key
+from tests.lti.support import begin, crafted_launch, launch
 from tests.security.conftest import differences, snapshot
 
 pytestmark = pytest.mark.usefixtures("sample_catalog")

@@ -20,8 +20,8 @@ from coprod_study.models import (
     User,
 )
 from tests.conftest import csrf_token, post_form
-from tests.lti_platform import INSTRUCTOR, LEARNER
-from tests.lti_support import app_config, launch, platform, registered  # noqa: F401
+from tests.lti.platform import INSTRUCTOR, LEARNER
+from tests.lti.support import launch
 
 pytestmark = pytest.mark.usefixtures("sample_catalog")
 RETURN_FORM = re.compile(r'<form method="post" action="([^"]+)" id="deep-link-return">\s*<input type="hidden" name="JWT" value="([^"]+)">')

@@ -1,41 +1,12 @@
-"""Helpers for the LTI tests: a registered fake platform and launches through the test client."""
+"""Launches through the test client, against the fake platform."""
 
 import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 import requests
 
-from coprod_study.extensions import db
-from tests.lti_platform import FakePlatform
-
 FORM_FIELD = re.compile(r'<input type="hidden" name="(\w+)" value="([^"]*)">')
-
-
-@pytest.fixture
-def app_config(app_config):
-    # Grade posts run when they are enqueued, as a worker would run them.
-    return app_config | {"QUEUE_IMMEDIATE": True, "RATELIMIT_ENABLED": False}
-
-
-@pytest.fixture
-def platform(app):
-    fake = FakePlatform("http://localhost").start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def registered(app, platform, make_user):
-    """The fake platform registered by an admin; the platform knows the tool's keys."""
-    from coprod_study.lti.service import registration
-
-    admin = make_user(role="admin")
-    saved = registration.save_platform(admin, None, platform.registration())
-    platform.tool_jwks = registration.jwks()
-    db.session.commit()
-    return saved
 
 
 def begin(client, platform, person: str, message: str) -> tuple[str, str]:
