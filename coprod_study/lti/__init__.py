@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("lti", __name__, url_prefix="/lti")
-
-from coprod_study.lti import framing, hooks, views  # noqa: E402,F401

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from coprod_study import security
+from coprod_study.courses import service as course_service
 from coprod_study.errors import DomainError, Forbidden, NotFound
 from coprod_study.extensions import csrf, db
 from coprod_study.forms import add_domain_error
@@ -13,7 +14,6 @@ from coprod_study.lti.forms import ActionForm, DeepLinkForm
 from coprod_study.lti.service import contexts, deep_linking, grades, http, registration, roster
 from coprod_study.lti.service import launch as launches
 from coprod_study.models import GRADE_STATUSES
-from coprod_study.services import courses as course_service
 
 DEEP_LINK_KEY = "lti_deep_link"
 

@@ -8,14 +8,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from coprod_study import policy
+from coprod_study import audit, policy
+from coprod_study.courses import service as course_service
 from coprod_study.extensions import db
 from coprod_study.lti.service import claims as c
 from coprod_study.lti.service import people
 from coprod_study.lti.service.launch import Launch, LaunchRefused, spend_nonce
 from coprod_study.models import Assignment, Course, Episode, LtiContext, LtiLineItem, User
-from coprod_study.services import audit
-from coprod_study.services import courses as course_service
 
 CODE_CHARACTERS = re.compile(r"[^A-Z0-9]+")
 

@@ -10,12 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
+from coprod_study.courses import service as course_service
 from coprod_study.errors import DomainError, Forbidden
 from coprod_study.extensions import db
 from coprod_study.lti.service import claims as c
 from coprod_study.lti.service import registration
 from coprod_study.models import Assignment, Course, Episode, LtiContext, LtiPlatform
-from coprod_study.services import courses as course_service
 
 RESPONSE_LIFETIME = 300
 LINE_ITEM_TAG = "coprod-study"

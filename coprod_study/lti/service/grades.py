@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from coprod_study import policy
+from coprod_study.courses import progress
+from coprod_study.courses import service as course_service
 from coprod_study.errors import Forbidden, NotFound
 from coprod_study.extensions import db
 from coprod_study.lti.service import claims as c
@@ -26,8 +28,6 @@ from coprod_study.models import (
     LtiPlatform,
     User,
 )
-from coprod_study.services import courses as course_service
-from coprod_study.services import progress
 
 log = logging.getLogger(__name__)
 LINEITEM_TYPE = "application/vnd.ims.lis.v2.lineitem+json"

@@ -6,13 +6,12 @@ import secrets
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from coprod_study import policy
+from coprod_study import audit, policy
+from coprod_study.account.service import hash_password, normalize_email
+from coprod_study.courses import service as course_service
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.models import CourseMember, LtiIdentity, LtiPlatform, Membership, StudyGroup, User
-from coprod_study.services import audit
-from coprod_study.services import courses as course_service
-from coprod_study.services.accounts import hash_password, normalize_email
 
 MAX_NAME = 80
 

@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from coprod_study import audit
 from coprod_study.errors import Conflict, DomainError
 from coprod_study.extensions import db
 from coprod_study.lti.service import http
 from coprod_study.models import LtiDeployment, LtiPlatform, LtiToolKey
-from coprod_study.services import audit
 
 # A retired key stays published this long, so a platform that cached it can still
 # check what it signed (deep-link responses, token requests) during the change.

@@ -6,14 +6,13 @@ from datetime import UTC, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from coprod_study import policy
+from coprod_study import audit, policy
+from coprod_study.courses import service as course_service
 from coprod_study.errors import DomainError, Forbidden
 from coprod_study.extensions import db
 from coprod_study.lti.service import claims as c
 from coprod_study.lti.service import http, people, platform_api
 from coprod_study.models import CourseMember, LtiContext, LtiIdentity, LtiPlatform
-from coprod_study.services import audit
-from coprod_study.services import courses as course_service
 
 MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 MAX_PAGES = 100
