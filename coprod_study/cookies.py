@@ -62,9 +62,15 @@ class SchemeResponse(Response):
 
     def set_cookie(self, key, *args, **kwargs):
         if has_request_context():
-            # Browsers drop a SameSite=None cookie that is not Secure (they keep Secure
-            # cookies from http://localhost, so a developer's machine works too).
-            kwargs["secure"] = True if kwargs.get("samesite") == "None" else wants_secure()
+            if kwargs.get("samesite") == "None":
+                # Sent from inside another site's frame: browsers drop such a cookie unless
+                # it is Secure (they keep Secure cookies from http://localhost), and block
+                # it as a third-party cookie unless it is Partitioned (CHIPS), kept apart
+                # for each site that frames the tool.
+                kwargs["secure"] = True
+                kwargs["partitioned"] = True
+            else:
+                kwargs["secure"] = wants_secure()
         super().set_cookie(key, *args, **kwargs)
 
 

@@ -49,7 +49,7 @@ def launch():
     if arrival.deep_link:
         session[DEEP_LINK_KEY] = arrival.deep_link
     response = redirect(arrival.target)
-    response.delete_cookie(launches.STATE_COOKIE + checked.state, path="/lti/")
+    response.delete_cookie(launches.STATE_COOKIE + checked.state, path="/lti/", samesite="None")
     return response
 
 

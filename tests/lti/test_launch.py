@@ -23,6 +23,7 @@ def test_an_instructors_first_launch_makes_the_course_and_signs_them_in(client, 
     assert response.status_code == 302 and response.headers["Location"].endswith("/lti/deep-link")
     cookie = _session_cookie(response)
     assert "SameSite=None" in cookie and "Secure" in cookie and "HttpOnly" in cookie
+    assert "Partitioned" in cookie
     identity = db.session.scalar(select(LtiIdentity))
     user = db.session.get(User, identity.user_id)
     assert identity.subject == "lms-user-instructor" and user.display_name == "Ingrid Instructor"
@@ -75,7 +76,7 @@ def test_an_ordinary_sign_in_keeps_lax_cookies(client, make_user):
     user = make_user()
     response = login(client, user)
     cookie = _session_cookie(response)
-    assert "SameSite=Lax" in cookie and "Secure" not in cookie
+    assert "SameSite=Lax" in cookie and "Secure" not in cookie and "Partitioned" not in cookie
     page = client.get("/")
     assert "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
     assert page.headers["X-Frame-Options"] == "DENY"
@@ -94,6 +95,7 @@ def test_the_state_cookie_is_bound_to_the_launch_path_and_cross_site(client, pla
     response = client.get("/lti/login", query_string=platform.login_params("instructor", "deep_link"))
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("lti_state_"))
     assert "SameSite=None" in cookie and "Secure" in cookie and "Path=/lti/" in cookie
+    assert "Partitioned" in cookie
 
 
 def test_a_rotated_platform_key_is_fetched_again(client, platform, registered):
