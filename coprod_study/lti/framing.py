@@ -31,7 +31,7 @@ def _policy(frame_ancestors: list[str], form_origin: str | None) -> str:
     for directive in CONTENT_SECURITY_POLICY.split("; "):
         name = directive.split(" ", 1)[0]
         if name == "frame-ancestors":
-            directive = " ".join(["frame-ancestors", "'self'", *frame_ancestors])
+            directive = " ".join(["frame-ancestors", *(frame_ancestors or ["'none'"])])
         elif name == "form-action" and form_origin:
             directive = f"{directive} {form_origin}"
         directives.append(directive)
