@@ -96,6 +96,13 @@ def save_platform(actor, platform: LtiPlatform | None, values: dict) -> LtiPlatf
     for field in PLATFORM_URL_FIELDS:
         cleaned[field] = _check_url(values.get(field), field)
     deployment_ids = _deployment_ids(values.get("deployment_ids", ""))
+    taken = select(LtiPlatform.id).where(
+        LtiPlatform.issuer == cleaned["issuer"], LtiPlatform.client_id == cleaned["client_id"]
+    )
+    if platform is not None:
+        taken = taken.where(LtiPlatform.id != platform.id)
+    if db.session.scalar(taken):
+        raise Conflict(_("Another registration has this issuer and client id."), "client_id")
     if platform is None:
         platform = LtiPlatform()
         db.session.add(platform)
@@ -105,9 +112,9 @@ def save_platform(actor, platform: LtiPlatform | None, values: dict) -> LtiPlatf
         setattr(platform, name, value)
     kept = {d.deployment_id: d for d in platform.deployments}
     platform.deployments = [kept.get(i) or LtiDeployment(deployment_id=i) for i in deployment_ids]
-    db.session.flush()
-    audit.record(actor, "lti.platform_saved", target=platform, details={"issuer": platform.issuer})
     try:
+        db.session.flush()
+        audit.record(actor, "lti.platform_saved", target=platform, details={"issuer": platform.issuer})
         db.session.commit()
     except IntegrityError as error:
         db.session.rollback()
