@@ -19,7 +19,8 @@ from coprod_study.models import LtiPlatform
 def lti_platforms():
     return render_template(
         "admin/lti/index.html", platforms=registration.platforms(),
-        keys=registration.published_keys(), form=ActionForm(),
+        keys=registration.published_keys(), form=ActionForm(), urls=registration.tool_urls(),
+        canvas=json.dumps(registration.canvas_configuration(), indent=2),
     )
 
 
