@@ -23,7 +23,9 @@ FRAMED_SESSION_KEY = "lti_framed"
 def framed_session() -> bool:
     from flask import session
 
-    return has_request_context() and bool(session.get(FRAMED_SESSION_KEY))
+    # `in`, not session.get(): reading with get() marks the session accessed, which
+    # adds Vary: Cookie to every response, the public pages' too.
+    return has_request_context() and FRAMED_SESSION_KEY in session
 
 
 def wants_secure(app=None) -> bool:

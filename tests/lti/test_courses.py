@@ -197,3 +197,30 @@ def test_only_the_courses_educators_sync_and_retry(app, client, platform, regist
         response = stranger.post(path, data={"csrf_token": csrf_token(stranger)})
         assert response.status_code == 404
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "lti.roster_synced")) is None
+
+
+def test_removing_an_answer_posts_the_lower_score(app, client, platform, registered):
+    from coprod_study.models import Answer
+
+    deep_link(client, platform)
+    learner = app.test_client()
+    target = launch(learner, platform, "learner", "link:1").headers["Location"] + "/questions/1"
+    post_form(learner, target, {"body": "An answer to take back."}, token_from=target)
+    assert platform.scores[-1]["scoreGiven"] == 1
+    answer = db.session.scalar(select(Answer))
+    slug = target.split("/groups/")[1].split("/")[0]
+    response = post_form(learner, f"/groups/{slug}/answers/{answer.id}/delete", {}, token_from=target)
+    assert response.status_code == 302
+    assert platform.scores[-1]["scoreGiven"] == 0
+
+
+def test_a_deleted_account_cannot_come_back_through_the_lms(app, client, platform, registered):
+    from coprod_study.models import LtiIdentity
+
+    assert launch(client, platform, "instructor", "deep_link").status_code == 302
+    user = db.session.get(User, db.session.scalar(select(LtiIdentity.user_id)))
+    user.deleted_at = datetime.now(UTC)
+    db.session.commit()
+    response = launch(app.test_client(), platform, "instructor", "deep_link")
+    assert response.status_code == 400
+    assert "was deleted here" in response.get_data(as_text=True)

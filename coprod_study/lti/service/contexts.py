@@ -135,6 +135,9 @@ def accept(launch: Launch) -> Arrival:
     claims = launch.claims
     spend_nonce(launch)
     user = people.person_for(launch.platform, str(claims["sub"]), claims.get("name"), claims.get("email"))
+    if user.deleted_at is not None:
+        db.session.rollback()
+        raise LaunchRefused(_("The account of this LMS user was deleted here."))
     try:
         db.session.commit()
     except IntegrityError as error:
