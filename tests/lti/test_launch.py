@@ -128,6 +128,11 @@ REFUSALS = {
         dict(tamper=lambda c: c.update(aud=[c["aud"], "other"], azp="other")), "authorized party",
     ),
     "wrong nonce": (dict(tamper=lambda c: c.update(nonce="not-the-nonce")), "nonce is not the one"),
+    "deep link for files only": (
+        dict(tamper=lambda c: c["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"]
+             .update(accept_types=["file"])),
+        "a kind of item this tool does not make",
+    ),
 }
 
 

@@ -212,6 +212,9 @@ def validate(form, cookies) -> Launch:
         settings = claims.get(c.DEEP_LINKING_SETTINGS)
         if not isinstance(settings, dict) or not settings.get("deep_link_return_url"):
             raise LaunchRefused(_("The LMS asked for a link but gave no address to send it to."))
+        accepted = settings.get("accept_types")
+        if isinstance(accepted, list) and "ltiResourceLink" not in accepted:
+            raise LaunchRefused(_("The LMS asked for a kind of item this tool does not make (it makes LTI links)."))
     return Launch(platform, claims, state, role, context)
 
 
