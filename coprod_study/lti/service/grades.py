@@ -149,7 +149,7 @@ def post(context_id: int, assignment_id: int, user_id: int) -> int | None:
 def enqueue(triples) -> None:
     """Put each (context, assignment, learner) on the task queue; a failed enqueue is
     logged and left to an educator's retry."""
-    from coprod_study.jobs import jobs_for
+    from coprod_study.jobs.handle import jobs_for
 
     task = jobs_for().task("lti_post_grade")
     for triple in dict.fromkeys(triples):
