@@ -129,7 +129,7 @@ ROUTES = {
     "catalog": ("views", "discovery", "feed"),
     "auth": ("views",),
     "account": ("data", "views"),
-    "admin": ("episodes", "episode_items", "feed", "inquiries", "outbox", "views"),
+    "admin": ("episodes", "episode_items", "feed", "inquiries", "lti", "outbox", "views"),
     "groups": ("views.groups", "views.members", "views.episodes", "views.answers", "views.replies"),
     "discussion": ("views",),
     "moderation": ("views",),
@@ -144,6 +144,9 @@ ROUTES = {
     ),
     "api": ("auth", "openapi", "catalog", "groups", "answers", "replies", "threads", "people"),
     "inquiries": ("views",),
+    # framing and hooks are no routes: the LTI pages' frame policy, and the session
+    # events that queue grades when work changes.
+    "lti": ("framing", "hooks", "views"),
 }
 
 

@@ -15,6 +15,17 @@ from flask import Response, current_app, has_request_context, request
 from flask.sessions import SecureCookieSessionInterface
 
 HOST_PREFIX = "__Host-"
+# Set in a session that an LTI launch started (coprod_study.lti): the LMS shows the
+# tool in an iframe, a third-party context, where only SameSite=None cookies are sent.
+FRAMED_SESSION_KEY = "lti_framed"
+
+
+def framed_session() -> bool:
+    from flask import session
+
+    # `in`, not session.get(): reading with get() marks the session accessed, which
+    # adds Vary: Cookie to every response, the public pages' too.
+    return has_request_context() and FRAMED_SESSION_KEY in session
 
 
 def wants_secure(app=None) -> bool:
@@ -33,6 +44,10 @@ class SchemeSessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app) -> bool:
         return wants_secure(app)
 
+    def get_cookie_samesite(self, app):
+        # Only sessions begun by a launch; a sign-in here keeps the configured Lax.
+        return "None" if framed_session() else super().get_cookie_samesite(app)
+
     def get_cookie_name(self, app) -> str:
         name = super().get_cookie_name(app)
         prefixed = (
@@ -49,7 +64,15 @@ class SchemeResponse(Response):
 
     def set_cookie(self, key, *args, **kwargs):
         if has_request_context():
-            kwargs["secure"] = wants_secure()
+            if kwargs.get("samesite") == "None":
+                # Sent from inside another site's frame: browsers drop such a cookie unless
+                # it is Secure (they keep Secure cookies from http://localhost), and block
+                # it as a third-party cookie unless it is Partitioned (CHIPS), kept apart
+                # for each site that frames the tool.
+                kwargs["secure"] = True
+                kwargs["partitioned"] = True
+            else:
+                kwargs["secure"] = wants_secure()
         super().set_cookie(key, *args, **kwargs)
 
 

@@ -56,11 +56,24 @@ def send_reminders() -> int:
     return reminders.send_reminders().notified
 
 
+def lti_post_grade(context_id: int, assignment_id: int, user_id: int) -> None:
+    """Post one learner's score to the LMS; on failure, schedule the next attempt."""
+    from coprod_study.jobs.handle import jobs_for
+    from coprod_study.lti.service import grades
+
+    delay = grades.post(context_id, assignment_id, user_id)
+    if delay is not None:
+        jobs_for().task("lti_post_grade").schedule(
+            args=(context_id, assignment_id, user_id), delay=delay
+        )
+
+
 def register(huey, in_app) -> dict:
     """The app's tasks on its huey instance, by name."""
     return {
         "deliver_mail": huey.task(name="deliver_mail")(in_app(deliver_mail)),
         "heartbeat": huey.task(name="heartbeat")(in_app(heartbeat)),
+        "lti_post_grade": huey.task(name="lti_post_grade")(in_app(lti_post_grade)),
         "sweep": huey.periodic_task(SWEEP_SCHEDULE, name="sweep_outbox")(in_app(sweep)),
         "send_digests": huey.periodic_task(DIGEST_SCHEDULE, name="send_digests")(
             in_app(send_digests)

@@ -54,6 +54,17 @@ from coprod_study.models.groups import (
     StudyGroup,
 )
 from coprod_study.models.inquiries import INQUIRY_STATUSES, Inquiry
+from coprod_study.models.lti import (
+    GRADE_STATUSES,
+    LtiContext,
+    LtiDeployment,
+    LtiGradePost,
+    LtiIdentity,
+    LtiLineItem,
+    LtiNonce,
+    LtiPlatform,
+    LtiToolKey,
+)
 from coprod_study.models.outbox import OUTBOX_STATUSES, OutboxMessage, UsedReplyAddress
 from coprod_study.models.transcripts import (
     Chapter,
@@ -76,6 +87,15 @@ from coprod_study.models.users import (
 from coprod_study.models.versions import DataVersion
 
 __all__ = [
+    "GRADE_STATUSES",
+    "LtiContext",
+    "LtiDeployment",
+    "LtiGradePost",
+    "LtiIdentity",
+    "LtiLineItem",
+    "LtiNonce",
+    "LtiPlatform",
+    "LtiToolKey",
     "DataVersion",
     "TOKEN_SCOPES",
     "ApiToken",

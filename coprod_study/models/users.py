@@ -61,6 +61,13 @@ AUDIT_ACTIONS = {
     "inquiry.status": _l("Changed an inquiry's status"),
     "user.role_changed": _l("Changed a site role"),
     "user.deleted_account": _l("Deleted their account"),
+    "lti.platform_saved": _l("Saved an LMS registration"),
+    "lti.platform_deleted": _l("Deleted an LMS registration"),
+    "lti.key_rotated": _l("Made a new LTI signing key"),
+    "lti.member_added": _l("Added a course member from the LMS"),
+    "lti.role_changed": _l("Changed a course role from the LMS"),
+    "lti.member_removed": _l("Removed a course member missing from the LMS"),
+    "lti.roster_synced": _l("Synced a course roster from the LMS"),
 }
 LANGUAGES = {"en": "English", "sv": "Svenska"}
 EMAIL_PREFERENCES = {

@@ -134,6 +134,9 @@ def seed():
         "login": "/auth/login",
         "register": "/auth/register",
         "admin users": "/admin/users",
+        "lms link": f"/lti/courses/{course.code}",
+        "admin lms": "/admin/lti",
+        "admin lms new": "/admin/lti/new",
     }
     emails = {
         "visitor": None,
@@ -152,11 +155,11 @@ MATRIX = {
     "visitor": PUBLIC + ["login", "register"],
     "learner": SIGNED_IN + ["question", "thread", "course", "leave course"],
     "facilitator": SIGNED_IN + ["question", "thread", "moderation", "members"],
-    "educator": SIGNED_IN + ["course", "progress", "remove learner"],
-    "admin": ["admin users"],
+    "educator": SIGNED_IN + ["course", "progress", "remove learner", "lms link"],
+    "admin": ["admin users", "admin lms", "admin lms new"],
 }
 # Pages also checked after sending their form empty, so that their errors show.
-SEND_EMPTY = {"login": "Sign in", "register": "Create account"}
+SEND_EMPTY = {"login": "Sign in", "register": "Create account", "admin lms new": "Save"}
 
 
 def test_key_pages_have_no_wcag_violations(live_server, browser, axe_source):

@@ -210,6 +210,14 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("admin.users", "GET"):                          "L     403   403   403   403   403   403   403   403   403   403   200N",
     ("admin.outbox_list", "GET"):                    "L     403   403   403   403   403   403   403   403   403   403   200",
     ("admin.retry_message", "POST"):                 "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.lti_platforms", "GET"):                  "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.lti_new_platform", "GET"):               "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.lti_new_platform", "POST"):              "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.lti_edit_platform", "GET"):              "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.lti_edit_platform", "POST"):             "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.lti_setup", "GET"):                      "L     403   403   403   403   403   403   403   403   403   403   200",
+    ("admin.lti_delete_platform", "POST"):           "L     403   403   403   403   403   403   403   403   403   403   302+",
+    ("admin.lti_rotate_key", "POST"):                "L     403   403   403   403   403   403   403   403   403   403   302+",
     # --- api -------------------------------------------------------------------
     ("api.answer", "GET"):                           "401   403   403   200S  403   403   403   403   200S  403   403   200S",
     ("api.answer_revisions", "GET"):                 "401   403   403   403   403   403   403   403   200   403   403   200",
@@ -242,6 +250,20 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("api.thread", "GET"):                           "401   403   403   200S  403   403   403   403   200S  403   403   200S",
     ("api.thread_posts", "GET"):                     "401   403   403   200S  403   403   403   403   200SN 403   403   200SN",
     ("api.threads", "GET"):                          "401   403   403   200S  403   403   403   403   200S  403   403   200S",
+    # --- lti -------------------------------------------------------------------
+    # The launch steps are open to anyone (the LMS's signed token is the credential);
+    # without a state this browser was given, or any login parameters, they refuse.
+    ("lti.jwks", "GET"):                             "200   200   200   200   200   200   200   200   200   200   200   200",
+    ("lti.login", "GET"):                            "400   400   400   400   400   400   400   400   400   400   400   400",
+    ("lti.login", "POST"):                           "400   400   400   400   400   400   400   400   400   400   400   400",
+    ("lti.launch", "POST"):                          "400   400   400   400   400   400   400   400   400   400   400   400",
+    # Only after a deep-linking launch from the LMS (none in the world's sessions).
+    ("lti.deep_link", "GET"):                        "L     403   403   403   403   403   403   403   403   403   403   403",
+    ("lti.deep_link", "POST"):                       "L     403   403   403   403   403   403   403   403   403   403   403",
+    # The world's course is not linked to an LMS course: its educators are told so.
+    ("lti.course", "GET"):                           "L     404   404   404   404   404   404   404   404   404   200   200",
+    ("lti.sync_roster", "POST"):                     "L     404   404   404   404   404   404   404   404   404   302   302",
+    ("lti.retry_grades", "POST"):                    "L     404   404   404   404   404   404   404   404   404   302   302",
     # --- static ----------------------------------------------------------------
     ("static", "GET"):                               "200   200   200   200   200   200   200   200   200   200   200   200",
 }
@@ -423,6 +445,17 @@ def _form(world, endpoint: str) -> dict:
         "admin.feed_import": {},
         "admin.reply_inquiry": {"reply": "Thank you for writing."},
         "admin.inquiry_status": {"status": "closed"},
+        "admin.lti_new_platform": {
+            "name": "Another LMS", "issuer": "https://other-lms.example.org", "client_id": "c2",
+            "deployment_ids": "d2", "auth_url": "https://other-lms.example.org/auth",
+            "token_url": "https://other-lms.example.org/token",
+            "jwks_url": "https://other-lms.example.org/jwks",
+        },
+        "admin.lti_edit_platform": {
+            "name": "Renamed LMS", "issuer": "https://lms.example.org", "client_id": "matrix-tool",
+            "deployment_ids": "matrix-deployment\nsecond", "auth_url": "https://lms.example.org/auth",
+            "token_url": "https://lms.example.org/token", "jwks_url": "https://lms.example.org/jwks",
+        },
         "auth.login": {"email": "nobody@example.org", "password": "not the password"},
         "auth.register": {
             "email": "brand.new@example.org", "display_name": "Brand New",

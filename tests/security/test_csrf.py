@@ -19,6 +19,12 @@ CSRF_EXEMPT = {
     # RFC 8058 one-click unsubscribe: mail clients POST without a session; the
     # signed token in the URL is the proof.
     "/email/unsubscribe/<token>",
+    # LTI 1.3: the LMS starts the login and posts the id_token from its own pages, so
+    # no token of ours can be in them. The launch is bound to this browser by the
+    # signed state cookie and accepted once by its nonce (tests/lti/test_launch.py);
+    # the login step writes nothing but that cookie.
+    "/lti/login",
+    "/lti/launch",
 }
 # The JSON API is the one blueprint exempt from CSRF: it authenticates by a
 # bearer token that browsers never send by themselves and ignores session

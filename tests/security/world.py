@@ -203,8 +203,17 @@ def build() -> World:
         select(Transcript).where(Transcript.episode_id == episode.id, Transcript.language == "en")
     ).segments[0]
 
+    from coprod_study.lti.service import registration as lti_registration
+
+    lms = lti_registration.save_platform(admin, None, {
+        "name": "Matrix LMS", "issuer": "https://lms.example.org", "client_id": "matrix-tool",
+        "deployment_ids": "matrix-deployment", "auth_url": "https://lms.example.org/auth",
+        "token_url": "https://lms.example.org/token", "jwks_url": "https://lms.example.org/jwks",
+    })
     values = {
         "slug": group.slug,
+        "platform_id": lms.id,
+        "lti_origins": ("https://lms.example.org",),
         # The catalog, its admin pages and the API's catalog name episodes by slug.
         "catalog.:slug": episode.slug,
         "admin.:slug": episode.slug,
