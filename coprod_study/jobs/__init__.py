@@ -50,6 +50,9 @@ class Jobs:
         from coprod_study.jobs import tasks
 
         self.tasks = tasks.register(huey, self.in_app)
+        from coprod_study.ops import metrics
+
+        metrics.watch_queue(huey)
         return huey
 
     def in_app(self, function):
