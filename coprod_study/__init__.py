@@ -78,7 +78,9 @@ def _init_extensions(app: Flask) -> None:
 
     if app.config["DATA_VERSIONS"]:
         with app.app_context():
-            data_versions.count_writes(db.engine)
+            data_versions.count_writes(
+                db.engine, after_commit=app.config["DATA_VERSIONS"] != "in-transaction"
+            )
     register_migrations(app, db, MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -45,7 +45,7 @@ ENVIRONMENT = {
 }
 
 BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "FETCH_ALLOW_PRIVATE", "REQUEST_LOG",
-                "DATA_VERSIONS", "SHARED_CACHE"}
+                "SHARED_CACHE"}
 INTEGER_KEYS = {
     "SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD", "FRAGMENT_CACHE_MB", "PAGE_CACHE_MB",
     "PAGE_CACHE_SECONDS", "SMTP_TIMEOUT", "OUTBOX_RETRY_SECONDS", "OUTBOX_MAX_ATTEMPTS",
@@ -138,8 +138,9 @@ def defaults(instance_path: str) -> dict:
         "HSTS_INCLUDE_SUBDOMAINS": False,
         "HSTS_PRELOAD": False,
         # The per-table change counters (coprod_study.data_versions) that tell kept
-        # pages they are stale. Off only to measure what they cost: it turns the kept
-        # pages off too.
+        # pages they are stale: True (on PostgreSQL raised after each commit),
+        # "in-transaction" (raised inside it, as SQLite always does), or False, only to
+        # measure what they cost: it turns the kept pages off too.
         "DATA_VERSIONS": True,
         # Kept pages and rendered posts in Redis (REDIS_URL), shared by every process
         # and host, instead of in each process's memory; None: exactly when REDIS_URL is set.
@@ -148,7 +149,9 @@ def defaults(instance_path: str) -> dict:
 
 
 def _coerce(key: str, value: str):
-    if key in BOOLEAN_KEYS:
+    if key == "DATA_VERSIONS" and value.strip().lower() == "in-transaction":
+        return "in-transaction"
+    if key in BOOLEAN_KEYS | {"DATA_VERSIONS"}:
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if key in INTEGER_KEYS:
         return int(value)

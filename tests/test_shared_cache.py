@@ -1,0 +1,113 @@
+"""Kept pages and rendered posts in Redis (coprod_study.ops.shared_cache): two apps on one database
+and one Redis, as two hosts are, share them; a write through either makes a page stale for both."""
+
+import pytest
+from sqlalchemy import select, update
+
+from coprod_study import create_app, fragments, page_cache
+from coprod_study.extensions import db
+from coprod_study.fragments import BoundedCache
+from coprod_study.models import Episode
+from coprod_study.ops.shared_cache import RedisStore
+from tests import factories as f
+from tests import servers
+from tests.conftest import _base_config, login
+
+
+@pytest.fixture
+def redis_url():
+    with servers.redis_database() as url:
+        yield url
+
+
+@pytest.fixture
+def app_config(database_url, tmp_path, redis_url):
+    return _base_config(tmp_path / "instance", database_url) | {"REDIS_URL": redis_url}
+
+
+@pytest.fixture
+def host_two(app_config, tmp_path):
+    """A second app on the same database and Redis, with its own (empty) memory."""
+    return create_app(app_config | {"INSTANCE_PATH": str(tmp_path / "host-two")})
+
+
+def test_with_redis_the_caches_live_there(app, host_two):
+    assert isinstance(page_cache.cache_for(app), RedisStore)
+    assert isinstance(fragments.cache_for(app), RedisStore)
+    with host_two.app_context():
+        assert page_cache.cache_for(host_two).namespace == page_cache.cache_for(app).namespace
+
+
+def test_a_page_kept_by_one_host_is_a_hit_on_the_other(app, client, host_two, sample_catalog):
+    other = host_two.test_client()
+    first = client.get("/episodes")
+    store = page_cache.cache_for(app)
+    assert (store.hits, store.misses) == (0, 1)
+    with host_two.app_context():
+        theirs = page_cache.cache_for(host_two)
+    second = other.get("/episodes")
+    assert (theirs.hits, theirs.misses) == (1, 0)
+    assert second.get_data(as_text=True) == first.get_data(as_text=True)
+
+
+def test_a_write_through_either_host_makes_the_page_stale_for_both(app, client, host_two,
+                                                                   sample_catalog):
+    other = host_two.test_client()
+    client.get("/episodes")
+    assert other.get("/episodes").status_code == 200
+    with host_two.app_context():
+        theirs = page_cache.cache_for(host_two)
+        episode = db.session.scalar(select(Episode).order_by(Episode.number))
+        db.session.execute(update(Episode).where(Episode.id == episode.id)
+                           .values(title="Retitled on host two"))
+        db.session.commit()
+        db.session.remove()
+    assert "Retitled on host two" in client.get("/episodes").get_data(as_text=True)
+    db.session.execute(update(Episode).where(Episode.id == episode.id)
+                       .values(title="Retitled on host one"))
+    db.session.commit()
+    misses = theirs.misses
+    page = other.get("/episodes").get_data(as_text=True)
+    assert "Retitled on host one" in page and "Retitled on host two" not in page
+    assert theirs.misses == misses + 1
+
+
+def test_rendered_posts_are_shared_too(app, client, host_two, sample_catalog):
+    facilitator = f.make_user(role="facilitator")
+    group = f.make_group(facilitator)
+    member = f.add_member(group)
+    episode, question = f.first_question(group)
+    f.make_answer(group, member, question, body="Rendered once for both hosts")
+    path = f"/groups/{group.slug}/episodes/{episode.slug}/questions/1"
+    login(client, facilitator)
+    assert "Rendered once" in client.get(path).get_data(as_text=True)
+    other = host_two.test_client()
+    login(other, facilitator)
+    with host_two.app_context():
+        theirs = fragments.cache_for(host_two)
+    hits = theirs.hits
+    assert "Rendered once" in other.get(path).get_data(as_text=True)
+    assert theirs.hits > hits
+
+
+def test_without_redis_answering_pages_are_built_as_if_there_were_no_cache(
+        database_url, tmp_path, sample_catalog):
+    down = create_app(_base_config(tmp_path / "down", database_url) | {
+        "REDIS_URL": f"redis://127.0.0.1:{servers.free_port()}/0", "RATELIMIT_ENABLED": False,
+    })
+    client = down.test_client()
+    for _ in range(2):
+        response = client.get("/episodes")
+        assert response.status_code == 200
+        assert "<h1" in response.get_data(as_text=True)
+    with down.app_context():
+        store = page_cache.cache_for(down)
+    assert (store.hits, store.misses) == (0, 2)
+
+
+def test_the_shared_cache_can_be_turned_off_with_redis_set(database_url, tmp_path, redis_url):
+    local = create_app(_base_config(tmp_path / "local", database_url) | {
+        "REDIS_URL": redis_url, "SHARED_CACHE": False})
+    with local.app_context():
+        assert isinstance(page_cache.cache_for(local), BoundedCache)
+        assert isinstance(fragments.cache_for(local), BoundedCache)
