@@ -242,7 +242,7 @@ def test_a_safe_incoming_request_id_is_kept(client, log_lines):
 
 
 @pytest.mark.parametrize("sent", [
-    "two words", "id\r\nSet-Cookie: x=1", "a" * 129, "<script>", "-leading-dash", "ä-umlaut",
+    "two words", "id;Set-Cookie=x", "a" * 129, "../../etc", "<script>", "-leading-dash", "ä-umlaut",
     "",
 ])
 def test_an_unsafe_incoming_request_id_is_replaced(client, log_lines, sent):
@@ -266,3 +266,47 @@ def test_request_logs_can_be_turned_off(app, client, log_lines):
     response = client.get("/healthz")
     assert log_lines() == []
     assert response.headers["X-Request-ID"]
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_add_up_in_the_multiprocess_directory(tmp_path, database_url):
+    """Two gunicorn workers answer; whichever serves /metrics reports the requests of both
+    (the folder is emptied first: a stale figure left there is not counted)."""
+    import requests
+
+    from tests import servers
+
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the SQLite test database is a file a server can open; enough to show it")
+    folder = tmp_path / "prometheus"
+    folder.mkdir()
+    (folder / "counter_12345.db").write_bytes(b"stale figures of an earlier run")
+    env = servers.environment(
+        tmp_path / "instance", database_url, METRICS_TOKEN=TOKEN, COPROD_REQUEST_LOG="0",
+        PROMETHEUS_MULTIPROC_DIR=str(folder),
+    )
+    with servers.Gunicorn(env, tmp_path, workers=2, name="metrics",
+                          options=("-c", "python:coprod_study.ops.gunicorn_conf")) as server:
+        from concurrent.futures import ThreadPoolExecutor
+
+        before = len(server.served())
+        # Four at a time, so that both workers take some.
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(pool.map(
+                lambda _: requests.get(server.url + "/healthz", timeout=30).status_code,
+                range(40)))
+        assert statuses == [200] * 40
+        text = requests.get(server.url + "/metrics", headers=AUTH, timeout=30).text
+        workers = {pid for pid, *_ in server.served()[before:]}
+        healthz = sum(
+            1 for _, method, path, status in server.served() if path == "/healthz"
+        )
+    assert len(workers) == 2, "both workers should have served (one alone proves nothing)"
+    counted = 0.0
+    for family in text_string_to_metric_families(text):
+        for item in family.samples:
+            if item.name == "coprod_http_requests_total" and item.labels[
+                    "endpoint"] == "catalog.healthz":
+                counted += item.value
+    # Every /healthz either worker served (the start-up checks too), counted once.
+    assert counted == healthz

@@ -63,10 +63,9 @@ def request_id() -> str:
 
 
 def write(response, endpoint: str, seconds: float, statements: int) -> None:
-    from flask_login import current_user
-
-    user_id = getattr(current_user, "id", None) if getattr(
-        current_user, "is_authenticated", False) else None
+    # Only a person the request already loaded: loading one to log it would cost a query.
+    user = g.get("_login_user")
+    user_id = user.id if getattr(user, "is_authenticated", False) else None
     log.info("request", extra={
         "request_id": request_id(),
         "method": request.method,
