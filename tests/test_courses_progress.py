@@ -7,7 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import insert, select
 
+from coprod_study.courses import progress
 from coprod_study.extensions import db
+from coprod_study.groups import service as group_service
 from coprod_study.models import (
     Answer,
     CourseMember,
@@ -18,8 +20,6 @@ from coprod_study.models import (
     Reply,
     User,
 )
-from coprod_study.services import groups as group_service
-from coprod_study.services import progress
 from tests import factories as f
 from tests.conftest import login
 

@@ -10,9 +10,10 @@ import subprocess
 
 import pytest
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion, moderation
+from coprod_study.groups import answers as answer_service
+from coprod_study.moderation import service as moderation
 from tests import factories as f
 
 pytestmark = pytest.mark.browser

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
+from coprod_study.catalog.translations import episode_title
+from coprod_study.courses.service import course_path, now_utc
 from coprod_study.errors import NotFound
 from coprod_study.extensions import db
 from coprod_study.i18n import language_of
 from coprod_study.models import Assignment, CalendarToken, Course, CourseMember, Episode, Extension
-from coprod_study.services.courses import course_path, now_utc
-from coprod_study.services.translations import episode_title
 
 TOKEN_LIFETIME = timedelta(days=365)
 MAX_ACTIVE_TOKENS = 5
