@@ -82,8 +82,8 @@ def _recreate_postgres(url: str) -> None:
 
 def _seed(url: str, instance: Path, writers: int) -> dict:
     from coprod_study import create_app
+    from coprod_study.discussion import service as discussion
     from coprod_study.extensions import db
-    from coprod_study.services import discussion
     from tests import factories as f
 
     app = create_app({

@@ -14,9 +14,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from coprod_study.extensions import db
 from coprod_study.jobs import jobs_for
+from coprod_study.mail import outbox
+from coprod_study.mail.outgoing import queue_mail
 from coprod_study.ops import request_log
-from coprod_study.services import outbox
-from coprod_study.services.mail import queue_mail
 from tests import factories as f
 from tests.conftest import _base_config, login
 

@@ -86,7 +86,7 @@ class SharedStateCollector:
     def collect(self):
         from coprod_study.extensions import db
         from coprod_study.jobs import jobs_for
-        from coprod_study.services import outbox
+        from coprod_study.mail import outbox
 
         depth = GaugeMetricFamily(
             "coprod_task_queue_depth", "Tasks waiting in the queue, by kind.", labels=["kind"]
