@@ -94,7 +94,7 @@ def cache_for(app):
         return shared_cache.store_for(
             app, "fragment",
             lambda html: (html.encode(), app.config.get("FRAGMENT_CACHE_SECONDS", 86400)),
-            bytes.decode,
+            bytes.decode, local=lambda: BoundedCache(budget),
         )
     cache = app.extensions.get("post_fragments")
     if cache is None:

@@ -67,7 +67,9 @@ def cache_for(app):
     if budget <= 0 or not app.config.get("DATA_VERSIONS", True):
         return None
     if shared_cache.wanted(app):
-        return shared_cache.store_for(app, "page", _encode, _decode)
+        return shared_cache.store_for(
+            app, "page", _encode, _decode, local=lambda: BoundedCache(budget, cost=_cost)
+        )
     cache = app.extensions.get("kept_pages")
     if cache is None:
         cache = app.extensions["kept_pages"] = BoundedCache(budget, cost=_cost, name="page")

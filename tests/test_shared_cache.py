@@ -35,9 +35,11 @@ def host_two(app_config, tmp_path):
     return create_app(app_config | {"INSTANCE_PATH": str(tmp_path / "host-two")})
 
 
-def test_with_redis_the_caches_live_there(app, host_two):
+def test_with_redis_the_caches_live_there_behind_the_process_memory(app, host_two):
     assert isinstance(page_cache.cache_for(app), RedisStore)
     assert isinstance(fragments.cache_for(app), RedisStore)
+    assert isinstance(page_cache.cache_for(app).local, BoundedCache)
+    assert isinstance(fragments.cache_for(app).local, BoundedCache)
     with host_two.app_context():
         assert page_cache.cache_for(host_two).namespace == page_cache.cache_for(app).namespace
 
@@ -104,7 +106,7 @@ def test_rendered_posts_are_shared_too(app, client, host_two, sample_catalog):
     assert theirs.hits > hits
 
 
-def test_without_redis_answering_pages_are_built_as_if_there_were_no_cache(
+def test_without_redis_answering_pages_are_kept_in_the_process_alone(
         database_url, tmp_path, sample_catalog):
     down = create_app(_base_config(tmp_path / "down", database_url) | {
         "REDIS_URL": f"redis://127.0.0.1:{servers.free_port()}/0", "RATELIMIT_ENABLED": False,
@@ -116,7 +118,9 @@ def test_without_redis_answering_pages_are_built_as_if_there_were_no_cache(
         assert "<h1" in response.get_data(as_text=True)
     with down.app_context():
         store = page_cache.cache_for(down)
-    assert (store.hits, store.misses) == (0, 2)
+    # Built once, then found in the process's own memory, which stands in front of Redis.
+    assert (store.hits, store.misses) == (1, 1)
+    assert len(store.local) == 1
 
 
 def test_the_shared_cache_can_be_turned_off_with_redis_set(database_url, tmp_path, redis_url):
@@ -125,3 +129,17 @@ def test_the_shared_cache_can_be_turned_off_with_redis_set(database_url, tmp_pat
     with local.app_context():
         assert isinstance(page_cache.cache_for(local), BoundedCache)
         assert isinstance(fragments.cache_for(local), BoundedCache)
+
+
+def test_a_host_finds_what_it_kept_in_its_own_memory_first(app, client, host_two, redis_url,
+                                                           sample_catalog):
+    client.get("/episodes")
+    servers.flush_redis(redis_url)  # only host one's memory holds the page now
+    store = page_cache.cache_for(app)
+    hits = store.hits
+    assert client.get("/episodes").status_code == 200
+    assert store.hits == hits + 1
+    other = host_two.test_client()
+    other.get("/episodes")
+    with host_two.app_context():
+        assert page_cache.cache_for(host_two).misses == 1

@@ -15,8 +15,14 @@ PAGE_CACHE_SECONDS, a post FRAGMENT_CACHE_SECONDS); Redis should run with
 `maxmemory` and `maxmemory-policy volatile-lru`, which evicts only keys with a
 time to live: these, never the task queue's.
 
-When Redis does not answer, a lookup is a miss and nothing is kept; the page is
-built as if there were no cache.
+Each process still keeps what it built or fetched in its own memory as well
+(the same bounded caches as without Redis), and looks there first: a rendered
+post's entry never goes stale, and a kept page's is checked against the
+counters whichever copy it is, so the memory copy is as good as Redis' and
+saves a round trip (a thread of 40 posts would otherwise cost 40).
+
+When Redis does not answer, a lookup there is a miss and nothing is kept there;
+the page is built as if there were no shared cache.
 """
 
 import functools
@@ -68,8 +74,12 @@ class RedisStore:
     `encode(value)` gives (bytes, seconds to keep); `decode(bytes)` the value back.
     """
 
-    def __init__(self, client, namespace: str, encode, decode, name: str | None = None):
+    def __init__(self, client, namespace: str, encode, decode, name: str | None = None,
+                 local=None):
         self.client = client
+        # This process's own copy, looked at first (a BoundedCache, without a name: the
+        # lookups are counted here, once).
+        self.local = local
         self.namespace = namespace
         self.encode = encode
         self.decode = decode
@@ -105,6 +115,11 @@ class RedisStore:
     def get(self, key, valid=None):
         import redis
 
+        if self.local is not None:
+            value = self.local.get(key, valid=valid)
+            if value is not None:
+                self._count(True)
+                return value
         try:
             raw = self.client.get(self.redis_key(key))
         except redis.RedisError:
@@ -113,11 +128,15 @@ class RedisStore:
         value = self.decode(raw) if raw is not None else None
         hit = value is not None and (valid is None or valid(value))
         self._count(hit)
+        if hit and self.local is not None:
+            self.local.put(key, value)
         return value if hit else None
 
     def put(self, key, value) -> None:
         import redis
 
+        if self.local is not None:
+            self.local.put(key, value)
         data, seconds = self.encode(value)
         try:
             self.client.set(self.redis_key(key), data, ex=max(1, int(seconds)))
@@ -128,6 +147,8 @@ class RedisStore:
         """Drop this store's entries (tests, and an operator after a bad deploy)."""
         import redis
 
+        if self.local is not None:
+            self.local.clear()
         try:
             for found in self.client.scan_iter(match=self.namespace + "*", count=500):
                 self.client.delete(found)
@@ -143,13 +164,15 @@ class RedisStore:
             return 0
 
 
-def store_for(app, kind: str, encode, decode) -> RedisStore:
-    """The shared store of `kind` ("page", "fragment") for this app."""
+def store_for(app, kind: str, encode, decode, local=None) -> RedisStore:
+    """The shared store of `kind` ("page", "fragment") for this app; `local` makes the
+    process's own bounded cache in front of it."""
     name = f"shared_cache_{kind}"
     store = app.extensions.get(name)
     if store is None:
         prefix = app.config.get("SHARED_CACHE_PREFIX") or "coprod"
         store = app.extensions[name] = RedisStore(
             client_for(app), f"{prefix}:{release_token()}:{kind}:", encode, decode, name=kind,
+            local=local() if local else None,
         )
     return store
