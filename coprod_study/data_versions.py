@@ -184,7 +184,7 @@ def _raise_after_commit(conn, written: set) -> None:
     """Commit the transaction (SQLAlchemy's own commit, next, finds nothing left to
     commit), then raise the counters of `written` in one statement of their own, in name
     order (two of them lock the rows in the same order: no deadlock)."""
-    from psycopg import sql
+    from psycopg import errors, sql
 
     dbapi_connection = conn.connection.dbapi_connection
     try:
@@ -204,11 +204,15 @@ def _raise_after_commit(conn, written: set) -> None:
     try:
         with dbapi_connection.cursor() as cursor:
             cursor.execute(statement)
+    except errors.UndefinedTable:
+        pass  # before the migration that makes the table, nothing is counted
     except conn.dialect.loaded_dbapi.Error:
-        # Before the migration that makes the table, nothing is counted.
-        log.debug("Table counters not raised", exc_info=True)
+        # A connection lost just after the commit loses the counters (kept pages then
+        # last at most PAGE_CACHE_SECONDS).
+        log.warning("Table counters not raised after a commit", exc_info=True)
     finally:
-        dbapi_connection.autocommit = False
+        if not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
 
 
 def _raise_counters(conn, written: set) -> None:
