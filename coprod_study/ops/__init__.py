@@ -29,6 +29,9 @@ def init_app(app: Flask) -> None:
     _count_statements_once()
     request_log.configure(app)
     app.register_blueprint(metrics.bp)
+    from coprod_study.jobs import jobs_for
+
+    jobs_for(app).when_made(metrics.watch_queue)
 
     def start():
         # Reset: tests run many requests inside one app context, which shares `g`.
