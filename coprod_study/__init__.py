@@ -49,13 +49,14 @@ def create_app(config: dict | None = None) -> Flask:
     jobs.init_app(app)
     _register_blueprints(app)
 
-    from coprod_study import cookies, errors, i18n, security, templating
+    from coprod_study import cookies, errors, i18n, ops, security, templating
 
     cookies.init_app(app)
     i18n.init_app(app)
     errors.register_error_handlers(app)
     security.init_app(app)
     templating.init_app(app)
+    ops.init_app(app)
 
     from coprod_study import cli
 
@@ -75,8 +76,11 @@ def _init_extensions(app: Flask) -> None:
     db.init_app(app)
     from coprod_study import data_versions
 
-    with app.app_context():
-        data_versions.count_writes(db.engine)
+    if app.config["DATA_VERSIONS"]:
+        with app.app_context():
+            data_versions.count_writes(
+                db.engine, after_commit=app.config["DATA_VERSIONS"] != "in-transaction"
+            )
     register_migrations(app, db, MIGRATIONS_DIR)
     csrf.init_app(app)
     limiter.init_app(app)

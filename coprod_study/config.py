@@ -37,13 +37,19 @@ ENVIRONMENT = {
     "COPROD_QUEUE_WORKERS": "QUEUE_WORKERS",
     "COPROD_QUEUE_HEARTBEAT_SECONDS": "QUEUE_HEARTBEAT_SECONDS",
     "COPROD_REPLY_DOMAIN": "REPLY_DOMAIN",
+    "METRICS_TOKEN": "METRICS_TOKEN",
+    "COPROD_REQUEST_LOG": "REQUEST_LOG",
+    "COPROD_HSTS_SECONDS": "HSTS_SECONDS",
+    "COPROD_DATA_VERSIONS": "DATA_VERSIONS",
+    "COPROD_SHARED_CACHE": "SHARED_CACHE",
 }
 
-BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "FETCH_ALLOW_PRIVATE"}
+BOOLEAN_KEYS = {"SMTP_STARTTLS", "SESSION_COOKIE_SECURE", "FETCH_ALLOW_PRIVATE", "REQUEST_LOG",
+                "SHARED_CACHE"}
 INTEGER_KEYS = {
     "SMTP_PORT", "PROXY_HOPS", "FLAG_HIDE_THRESHOLD", "FRAGMENT_CACHE_MB", "PAGE_CACHE_MB",
     "PAGE_CACHE_SECONDS", "SMTP_TIMEOUT", "OUTBOX_RETRY_SECONDS", "OUTBOX_MAX_ATTEMPTS",
-    "OUTBOX_LEASE_SECONDS", "QUEUE_WORKERS", "QUEUE_HEARTBEAT_SECONDS",
+    "OUTBOX_LEASE_SECONDS", "QUEUE_WORKERS", "QUEUE_HEARTBEAT_SECONDS", "HSTS_SECONDS",
 }
 
 
@@ -108,6 +114,8 @@ def defaults(instance_path: str) -> dict:
         # Megabytes of rendered posts and answer pages each process keeps
         # (coprod_study.fragments); 0 keeps none.
         "FRAGMENT_CACHE_MB": 16,
+        # With the shared cache (Redis), how long a rendered post is kept at most.
+        "FRAGMENT_CACHE_SECONDS": 86400,
         # Megabytes of whole pages each process keeps per reader (coprod_study.page_cache),
         # and how many seconds one is served at most; 0 MB keeps none.
         "PAGE_CACHE_MB": 16,
@@ -121,11 +129,29 @@ def defaults(instance_path: str) -> dict:
         # Slug of the dimension new feed episodes go to (else "uncategorised").
         "FEED_DIMENSION": None,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Operations (coprod_study.ops): /metrics answers only to this bearer token (404
+        # when unset); one JSON line per request on stderr; HSTS on HTTPS responses for
+        # this many seconds (0: none, where the proxy in front sends it).
+        "METRICS_TOKEN": None,
+        "REQUEST_LOG": True,
+        "HSTS_SECONDS": 31536000,
+        "HSTS_INCLUDE_SUBDOMAINS": False,
+        "HSTS_PRELOAD": False,
+        # The per-table change counters (coprod_study.data_versions) that tell kept
+        # pages they are stale: True (on PostgreSQL raised after each commit),
+        # "in-transaction" (raised inside it, as SQLite always does), or False, only to
+        # measure what they cost: it turns the kept pages off too.
+        "DATA_VERSIONS": True,
+        # Kept pages and rendered posts in Redis (REDIS_URL), shared by every process
+        # and host, instead of in each process's memory; None: exactly when REDIS_URL is set.
+        "SHARED_CACHE": None,
     }
 
 
 def _coerce(key: str, value: str):
-    if key in BOOLEAN_KEYS:
+    if key == "DATA_VERSIONS" and value.strip().lower() == "in-transaction":
+        return "in-transaction"
+    if key in BOOLEAN_KEYS | {"DATA_VERSIONS"}:
         return value.strip().lower() in {"1", "true", "yes", "on"}
     if key in INTEGER_KEYS:
         return int(value)

@@ -3,10 +3,25 @@
 Each statement that goes through an app's engine is looked at once (the answer
 is kept per statement text). An INSERT, UPDATE or DELETE notes its table on the
 connection; when the transaction commits, the counters of those tables in
-`data_versions` are raised in that same transaction, so no reader can see the
-new rows with the old counter. A statement that may write but whose table
-cannot be told (DDL, TRUNCATE) raises "*", the counter
-every reader depends on. A rollback forgets what was noted.
+`data_versions` are raised. A statement that may write but whose table cannot
+be told (DDL, TRUNCATE) raises "*", the counter every reader depends on. A
+rollback forgets what was noted.
+
+Where they are raised depends on the database. SQLite runs one writer at a
+time anyway: there they go up inside the committing transaction. On
+PostgreSQL that would make every commit that wrote a table hold the table's
+counter row locked until its commit record is on disk, and every other writer
+of that table wait for it (benchmarks/write_contention.py measured half the
+write throughput lost at 32 writers). So there the transaction commits first,
+and then one statement, a transaction of its own that waits for no disk flush
+(synchronous_commit off), raises them all; the row locks last only while the
+server runs it. A reader's kept page is still never stale for long: it notes
+the counters before it reads anything, so a page built from rows committed
+before their counter went up carries the old counter and is dropped at once.
+A reader may get a kept page in the moment between a commit and its counters
+(as if it had come a moment earlier); the writer's own next page comes after
+them. Counters lost in a crash between the two are made up for by
+PAGE_CACHE_SECONDS.
 
 Readers use the other half: while `recording()` is open, the tables each
 statement reads are collected, so a page can note the counters of exactly the
@@ -17,6 +32,7 @@ pages also expire after a while (PAGE_CACHE_SECONDS) for that reason.
 """
 
 import functools
+import logging
 import re
 import weakref
 from contextlib import contextmanager
@@ -48,6 +64,7 @@ _UPSERT = (
     "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"
 )
 
+log = logging.getLogger(__name__)
 _counted_engines: "weakref.WeakSet" = weakref.WeakSet()
 _recording: ContextVar[set | None] = ContextVar("coprod_recorded_tables", default=None)
 
@@ -117,8 +134,10 @@ def remember_versions(text: str | None) -> None:
     g.data_versions = {name: int(number) for name, _, number in pairs}
 
 
-def count_writes(engine) -> None:
-    """Count the writes that go through `engine` (once per engine)."""
+def count_writes(engine, after_commit: bool = True) -> None:
+    """Count the writes that go through `engine` (once per engine). `after_commit`: on
+    PostgreSQL, raise the counters after the commit (see above); False raises them in
+    the committing transaction there too (to measure the difference)."""
     if engine in _counted_engines:
         return
     _counted_engines.add(engine)
@@ -146,8 +165,54 @@ def count_writes(engine) -> None:
     @event.listens_for(engine, "commit")
     def _commit(conn):
         written = conn.info.pop(_PENDING, None)
-        if written:
+        if not written:
+            return
+        if after_commit and conn.dialect.name == "postgresql":
+            _raise_after_commit(conn, written)
+        else:
             _raise_counters(conn, written)
+
+
+def _names(written: set) -> list[str]:
+    names = set(written)
+    for name in written:
+        names.update(TRIGGERED.get(name, ()))
+    return sorted(names)
+
+
+def _raise_after_commit(conn, written: set) -> None:
+    """Commit the transaction (SQLAlchemy's own commit, next, finds nothing left to
+    commit), then raise the counters of `written` in one statement of their own, in name
+    order (two of them lock the rows in the same order: no deadlock)."""
+    from psycopg import errors, sql
+
+    dbapi_connection = conn.connection.dbapi_connection
+    try:
+        dbapi_connection.commit()
+    except conn.dialect.loaded_dbapi.Error as error:
+        # Raised as SQLAlchemy raises a failed commit.
+        conn._handle_dbapi_exception(error, None, None, None, None)
+    # One simple query, run by the server as one implicit transaction: the rows are
+    # locked only while it runs, with no round trip or disk flush in between.
+    statement = sql.SQL(
+        "SET LOCAL synchronous_commit TO off; "
+        "INSERT INTO data_versions (name, version) VALUES {} "
+        "ON CONFLICT (name) DO UPDATE SET version = data_versions.version + 1"
+    ).format(sql.SQL(", ").join(sql.SQL("({}, 1)").format(sql.Literal(name))
+                                for name in _names(written)))
+    dbapi_connection.autocommit = True
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(statement)
+    except errors.UndefinedTable:
+        pass  # before the migration that makes the table, nothing is counted
+    except conn.dialect.loaded_dbapi.Error:
+        # A connection lost just after the commit loses the counters (kept pages then
+        # last at most PAGE_CACHE_SECONDS).
+        log.warning("Table counters not raised after a commit", exc_info=True)
+    finally:
+        if not dbapi_connection.closed:
+            dbapi_connection.autocommit = False
 
 
 def _raise_counters(conn, written: set) -> None:
@@ -157,15 +222,13 @@ def _raise_counters(conn, written: set) -> None:
     Runs on the DBAPI cursor, inside a savepoint: before the migration that makes
     the table has run, the commit goes ahead without counting.
     """
-    names = set(written)
-    for name in written:
-        names.update(TRIGGERED.get(name, ()))
+    names = _names(written)
     upsert = _UPSERT.replace("%s", "?") if conn.dialect.paramstyle == "qmark" else _UPSERT
     cursor = conn.connection.dbapi_connection.cursor()
     try:
         cursor.execute("SAVEPOINT data_versions")
         try:
-            for name in sorted(names):
+            for name in names:
                 cursor.execute(upsert, (name,))
         except conn.dialect.loaded_dbapi.Error:
             cursor.execute("ROLLBACK TO SAVEPOINT data_versions")

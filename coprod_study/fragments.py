@@ -22,6 +22,7 @@ from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from coprod_study import csrf_slots, policy
+from coprod_study.ops import metrics, shared_cache
 
 TEMPLATE = "groups/_post.html"
 
@@ -29,10 +30,12 @@ TEMPLATE = "groups/_post.html"
 class BoundedCache:
     """A least-recently-used mapping that holds at most `budget` bytes of HTML (its keys
     are counted as much again: they carry the texts the HTML shows), safe across threads.
-    `cost` measures other kinds of value (search keeps its results in one)."""
+    `cost` measures other kinds of value (search keeps its results in one). A cache with
+    a `name` counts its lookups in the metrics (coprod_study.ops.metrics)."""
 
-    def __init__(self, budget: int, cost=None):
+    def __init__(self, budget: int, cost=None, name: str | None = None):
         self.budget = budget
+        self.name = name
         if cost is not None:
             self.cost = cost
         self.used = 0
@@ -50,12 +53,15 @@ class BoundedCache:
         `valid(value)` says it may no longer be used."""
         with self._lock:
             value = self._items.get(key)
-            if value is None or (valid is not None and not valid(value)):
+            hit = value is not None and (valid is None or valid(value))
+            if hit:
+                self._items.move_to_end(key)
+                self.hits += 1
+            else:
                 self.misses += 1
-                return None
-            self._items.move_to_end(key)
-            self.hits += 1
-            return value
+        if self.name:
+            metrics.cache_lookup(self.name, hit)
+        return value if hit else None
 
     def put(self, key, value: str) -> None:
         cost = self.cost(value)
@@ -80,11 +86,19 @@ class BoundedCache:
         return len(self._items)
 
 
-def cache_for(app) -> BoundedCache:
+def cache_for(app):
+    """The rendered posts: the process's BoundedCache, or the store in Redis that every
+    process shares (coprod_study.ops.shared_cache)."""
+    budget = app.config["FRAGMENT_CACHE_MB"] * 1024 * 1024
+    if budget > 0 and shared_cache.wanted(app):
+        return shared_cache.store_for(
+            app, "fragment",
+            lambda html: (html.encode(), app.config.get("FRAGMENT_CACHE_SECONDS", 86400)),
+            bytes.decode, local=lambda: BoundedCache(budget),
+        )
     cache = app.extensions.get("post_fragments")
     if cache is None:
-        budget = app.config["FRAGMENT_CACHE_MB"] * 1024 * 1024
-        cache = app.extensions["post_fragments"] = BoundedCache(budget)
+        cache = app.extensions["post_fragments"] = BoundedCache(budget, name="fragment")
     return cache
 
 

@@ -1,6 +1,7 @@
 """The one place user text becomes HTML: Markdown -> bleach allowlist -> safe links."""
 
 import re
+import threading
 from collections.abc import Iterable
 from functools import partial
 
@@ -112,14 +113,23 @@ def _set_rel(attrs, new=False):
     return attrs
 
 
-_cleaner = bleach.Cleaner(
-    tags=ALLOWED_TAGS,
-    attributes=ALLOWED_ATTRIBUTES,
-    protocols=ALLOWED_PROTOCOLS,
-    strip=True,
-    strip_comments=True,
-    filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"})],
-)
+_local = threading.local()
+
+
+def _cleaner() -> bleach.Cleaner:
+    """This thread's Cleaner: one is not safe to share between threads (bleach says so;
+    under gunicorn's gthread workers a shared one failed with IndexError in html5lib)."""
+    cleaner = getattr(_local, "cleaner", None)
+    if cleaner is None:
+        cleaner = _local.cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS,
+            attributes=ALLOWED_ATTRIBUTES,
+            protocols=ALLOWED_PROTOCOLS,
+            strip=True,
+            strip_comments=True,
+            filters=[partial(LinkifyFilter, callbacks=[_set_rel], skip_tags={"pre", "code"})],
+        )
+    return cleaner
 
 
 def render_markdown(text: str | None, mentions: Iterable[str] = ()) -> Markup:
@@ -134,7 +144,7 @@ def render_markdown(text: str | None, mentions: Iterable[str] = ()) -> Markup:
     if names:
         tokens = _mark_mentions(tokens, names)
     html = _parser.renderer.render(tokens, _parser.options, {})
-    return Markup(_cleaner.clean(html).strip())  # noqa: S704 (bleach allowlist output)
+    return Markup(_cleaner().clean(html).strip())  # noqa: S704 (bleach allowlist output)
 
 
 def sanitized(html: str | None) -> Markup:

@@ -19,6 +19,8 @@ page also expires after PAGE_CACHE_SECONDS, since time passes without a
 write (a course's due date, a write made outside the app).
 """
 
+import json
+import math
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +33,7 @@ from flask_wtf.csrf import generate_csrf
 from coprod_study import csrf_slots, data_versions
 from coprod_study.extensions import db
 from coprod_study.fragments import BoundedCache
+from coprod_study.ops import shared_cache
 
 
 @dataclass(frozen=True)
@@ -44,14 +47,32 @@ def _cost(entry: _Kept) -> int:
     return 2 * len(entry.html) + 64 * len(entry.depends) + 300
 
 
-def cache_for(app) -> BoundedCache | None:
-    """The process's kept pages; None when PAGE_CACHE_MB is 0."""
+def _encode(entry: _Kept) -> tuple[bytes, float]:
+    seconds = math.ceil(entry.expires - time.monotonic())
+    return json.dumps({"html": entry.html, "depends": entry.depends}).encode(), seconds
+
+
+def _decode(data: bytes) -> _Kept:
+    # Redis drops the entry when its time is up.
+    entry = json.loads(data)
+    depends = tuple((name, counter) for name, counter in entry["depends"])
+    return _Kept(entry["html"], depends, time.monotonic() + 1)
+
+
+def cache_for(app):
+    """The kept pages: the process's BoundedCache, or the store in Redis that every
+    process shares (coprod_study.ops.shared_cache); None when PAGE_CACHE_MB is 0 or the
+    table counters are off."""
     budget = app.config["PAGE_CACHE_MB"] * 1024 * 1024
-    if budget <= 0:
+    if budget <= 0 or not app.config.get("DATA_VERSIONS", True):
         return None
+    if shared_cache.wanted(app):
+        return shared_cache.store_for(
+            app, "page", _encode, _decode, local=lambda: BoundedCache(budget, cost=_cost)
+        )
     cache = app.extensions.get("kept_pages")
     if cache is None:
-        cache = app.extensions["kept_pages"] = BoundedCache(budget, cost=_cost)
+        cache = app.extensions["kept_pages"] = BoundedCache(budget, cost=_cost, name="page")
     return cache
 
 

@@ -75,9 +75,12 @@ def free_port() -> int:
 class Gunicorn:
     """`gunicorn -w N 'coprod_study:create_app()'` with an access log that names the worker."""
 
-    def __init__(self, env: dict, folder: Path, workers: int = 2, name: str = "gunicorn"):
+    def __init__(self, env: dict, folder: Path, workers: int = 2, name: str = "gunicorn",
+                 options: tuple = ()):
         self.env = env
         self.workers = workers
+        # More gunicorn options, e.g. ("--worker-class", "gthread", "--threads", "16").
+        self.options = tuple(options)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.access_log = folder / f"{name}-access.log"
@@ -93,6 +96,7 @@ class Gunicorn:
             [
                 sys.executable, "-m", "gunicorn",
                 "--workers", str(self.workers),
+                *self.options,
                 "--bind", f"127.0.0.1:{self.port}",
                 "--timeout", "120",
                 "--graceful-timeout", "5",

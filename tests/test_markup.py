@@ -198,3 +198,18 @@ def test_empty_input_gives_empty_markup():
 def test_sanitized_filter_marks_stored_html_safe():
     assert sanitized("<p>x</p>") == Markup("<p>x</p>")
     assert sanitized(None) == Markup("")
+
+
+def test_rendering_from_many_threads_at_once_gives_each_the_same_html():
+    """Threaded workers (gunicorn gthread) render at once; a shared bleach Cleaner is not
+    safe for that (it failed under the write-contention benchmark)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coprod_study.markup import render_markdown
+
+    texts = [f"**Post {n}** with <em>a tag</em>, a <b>bold</b> word and https://example.org/{n}"
+             for n in range(400)]
+    expected = [str(render_markdown(text)) for text in texts]
+    with ThreadPoolExecutor(16) as pool:
+        got = list(pool.map(lambda text: str(render_markdown(text)), texts))
+    assert got == expected

@@ -18,6 +18,7 @@ from tests import factories as f
 from tests.conftest import POSTGRES_URL, login
 
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+META_TOKEN = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 
 # --- Which statements write, and which tables they read -----------------------------
@@ -179,7 +180,10 @@ def _get(client, url):
 def _unsigned(html):
     """The page with each CSRF token cut to its payload: a token is signed anew at
     every request, and its timestamp moves when a second passes between two."""
-    return TOKEN.sub(lambda found: f'name="csrf_token" value="{found.group(1).split(".")[0]}"', html)
+    html = TOKEN.sub(lambda found: f'name="csrf_token" value="{found.group(1).split(".")[0]}"', html)
+    # The token in the head too.
+    return META_TOKEN.sub(lambda found: f'name="csrf-token" content="{found.group(1).split(".")[0]}"',
+                          html)
 
 
 def test_a_second_view_is_the_kept_page_in_two_queries(app, client, room, count_queries):

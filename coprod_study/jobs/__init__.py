@@ -26,6 +26,14 @@ class Jobs:
         self._huey = None
         self._lock = threading.Lock()
         self.tasks: dict = {}
+        self._when_made: list = []
+
+    def when_made(self, hook) -> None:
+        """Call `hook(huey)` once the queue is made (at once if it is): metrics watch
+        its signals this way (coprod_study.ops.metrics)."""
+        self._when_made.append(hook)
+        if self._huey is not None:
+            hook(self._huey)
 
     @property
     def huey(self):
@@ -50,6 +58,8 @@ class Jobs:
         from coprod_study.jobs import tasks
 
         self.tasks = tasks.register(huey, self.in_app)
+        for hook in self._when_made:
+            hook(huey)
         return huey
 
     def in_app(self, function):

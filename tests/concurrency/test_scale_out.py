@@ -17,6 +17,10 @@ pytestmark = [
 ]
 
 LIMIT = 4
+METRICS_TOKEN = "scale-out-metrics-token"
+# Both servers behind one name, as behind a load balancer (a trusted proxy that says
+# which host was asked for): a kept page's key holds the host.
+SITE = {"X-Forwarded-Host": "study.example.org"}
 
 
 @pytest.fixture
@@ -31,6 +35,7 @@ def two_servers(tmp_path):
                 servers.environment(
                     tmp_path / f"instance-{number}", url,
                     REDIS_URL=redis_url, COPROD_LOGIN_FAILURE_LIMIT=f"{LIMIT}/minute",
+                    METRICS_TOKEN=METRICS_TOKEN, COPROD_REQUEST_LOG="0", COPROD_PROXY_HOPS=1,
                 )
                 for number in (1, 2)
             ]
@@ -117,3 +122,58 @@ def test_a_rate_limit_is_counted_across_both_servers(two_servers):
     # Each server alone saw only half the failures; together they reached the limit.
     assert [status for _, status in statuses] == [400] * LIMIT + [429, 429], statuses
     assert {name for name, status in statuses if status == 429} == {"one", "two"}
+
+
+def _page_lookups(server) -> dict:
+    """The kept-page hits and misses server's (one) worker has counted, from /metrics."""
+    text = requests.get(server.url + "/metrics", timeout=30,
+                        headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).text
+    found = {"hit": 0.0, "miss": 0.0}
+    for line in text.splitlines():
+        if line.startswith('coprod_cache_lookups_total{') and 'cache="page"' in line:
+            result = "hit" if 'result="hit"' in line else "miss"
+            found[result] = float(line.rsplit(" ", 1)[1])
+    return found
+
+
+def test_a_page_kept_by_one_server_is_served_kept_by_the_other_until_a_write(two_servers):
+    one, two, seeded, _ = two_servers
+    thread_path = f"/groups/{seeded['group']}/threads/{seeded['thread']}"
+    reader = servers.signed_in_session(one.url, seeded["facilitator"], DEFAULT_PASSWORD)
+    reader.headers.update(SITE)
+    # The page after signing in shows "signed in", which is for that page only (not kept).
+    assert reader.get(one.url + "/account", timeout=30).status_code == 200
+    first = reader.get(one.url + thread_path, timeout=30)
+    assert first.status_code == 200
+    assert "Across servers" in first.text and "Sign out" in first.text  # signed in
+    before = _page_lookups(two)
+    # Server two has never built the page: its first request for it is a hit (Redis).
+    again = reader.get(two.url + thread_path, timeout=30)
+    assert again.status_code == 200
+    after = _page_lookups(two)
+    assert after["hit"] == before["hit"] + 1, (before, after)
+    assert after["miss"] == before["miss"]
+    assert "Across servers" in again.text
+
+    # A write through either server makes the page stale for both: the next reader,
+    # on the other server, finds it out of date and builds it again; on the server
+    # written through the reader then gets the new page too, and soon a kept one.
+    for written_through, read_first in ((two, one), (one, two)):
+        writer = servers.signed_in_session(written_through.url, seeded["member"],
+                                           DEFAULT_PASSWORD)
+        marker = f"written through port {written_through.port} {uuid.uuid4().hex[:8]}"
+        response = writer.post(
+            written_through.url + thread_path,
+            data={"body": marker, "csrf_token": servers.csrf_of(writer, written_through.url)},
+            allow_redirects=False, timeout=30,
+        )
+        assert response.status_code == 302
+        counted = _page_lookups(read_first)
+        assert marker in reader.get(read_first.url + thread_path, timeout=30).text
+        assert _page_lookups(read_first)["miss"] == counted["miss"] + 1
+        # That read marked the new post read (a write of its own), so the page may be
+        # built once more; after that it is kept, for both servers.
+        assert marker in reader.get(written_through.url + thread_path, timeout=30).text
+        counted = _page_lookups(written_through)
+        assert marker in reader.get(written_through.url + thread_path, timeout=30).text
+        assert _page_lookups(written_through)["hit"] == counted["hit"] + 1

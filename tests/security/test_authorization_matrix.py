@@ -50,6 +50,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("catalog.episodes", "GET"):                     "200   200   200   200   200   200   200   200   200   200   200   200",
     ("catalog.favicon", "GET"):                      "200   200   200   200   200   200   200   200   200   200   200   200",
     ("catalog.healthz", "GET"):                      "200   200   200   200   200   200   200   200   200   200   200   200",
+    # Metrics answer to METRICS_TOKEN alone (tests/test_ops.py), never to a session: unset here.
+    ("ops.metrics", "GET"):                          "404   404   404   404   404   404   404   404   404   404   404   404",
     ("catalog.index", "GET"):                        "200   200   200   200   200   200   200   200   200   200   200   200",
     ("catalog.mark_listened", "POST"):               "L     302+  302+  302+  302+  302+  302+  302+  302+  302+  302+  302+",
     ("catalog.moment", "GET"):                       "L     200   200   200S  200   200   200   200   200S  200   200   200",

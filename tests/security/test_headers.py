@@ -18,9 +18,24 @@ INLINE_SCRIPT = re.compile(
     r'<script(?![^>]*\b(?:src=|type="application/ld\+json"))[^>]*>', re.IGNORECASE
 )
 EVENT_HANDLER = re.compile(r"<[^>]+\son[a-z]+\s*=", re.IGNORECASE)
+# Powerful features no page of the app uses: each must be denied outright.
+MUST_DENY = ("camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth",
+             "display-capture", "fullscreen", "autoplay", "midi", "hid")
+HSTS = re.compile(r"max-age=(\d+)")
 
 
-def header_problems(response, signed_in: bool, frame_ancestors=("'none'",)) -> list[str]:
+def permissions(response) -> dict:
+    """The Permissions-Policy header as {feature: allowlist}."""
+    found = {}
+    for item in filter(None, (p.strip() for p in response.headers.get(
+            "Permissions-Policy", "").split(","))):
+        name, _, value = item.partition("=")
+        found[name.strip()] = value.strip()
+    return found
+
+
+def header_problems(response, signed_in: bool, frame_ancestors=("'none'",),
+                    https: bool = False) -> list[str]:
     """What is wrong with one response's headers (empty when nothing is)."""
     problems = []
     headers = response.headers
@@ -48,6 +63,18 @@ def header_problems(response, signed_in: bool, frame_ancestors=("'none'",)) -> l
     cache = headers.get("Cache-Control", "")
     if signed_in and "no-store" not in cache:
         problems.append(f"a signed-in response without Cache-Control: no-store ({cache!r})")
+    features = permissions(response)
+    if not features:
+        problems.append("no Permissions-Policy")
+    for name in MUST_DENY:
+        if features and features.get(name) != "()":
+            problems.append(f"Permissions-Policy allows {name}: {features.get(name)!r}")
+    if https:
+        match = HSTS.search(headers.get("Strict-Transport-Security", ""))
+        if not match or int(match.group(1)) < 180 * 24 * 3600:
+            problems.append("an HTTPS response without Strict-Transport-Security of 180 days")
+    elif "Strict-Transport-Security" in headers:
+        problems.append("Strict-Transport-Security over plain HTTP")
     if response.mimetype == "text/html":
         page = response.get_data(as_text=True)
         if INLINE_SCRIPT.search(page):
@@ -74,6 +101,11 @@ def test_every_get_route_sends_the_security_headers(app, world, clients, role):
         framers = world.values["lti_origins"] if rule.endpoint.startswith("lti.") else ("'none'",)
         problems += [f"{path} ({response.status_code}): {p}"
                      for p in header_problems(response, private, framers)]
+        if role == "visitor":
+            # Over HTTPS (as a proxy would say through PROXY_HOPS) the same, and HSTS.
+            secure = clients[role].get(path, headers=headers, base_url="https://localhost")
+            problems += [f"https {path} ({secure.status_code}): {p}"
+                         for p in header_problems(secure, False, framers, https=True)]
         checked += 1
     assert checked == len(GET_RULES) >= 80
     assert not problems, "\n".join(problems)
@@ -110,8 +142,47 @@ def test_the_checks_can_fail():
         mimetype="text/html",
         headers={"Content-Security-Policy": "script-src 'self' 'unsafe-inline'"},
     )
-    found = " ".join(header_problems(weak, signed_in=True))
+    found = " ".join(header_problems(weak, signed_in=True, https=True))
     for expected in ("inline or eval", "object-src", "base-uri", "frame-ancestors", "nosniff",
-                     "Referrer-Policy", "no-store", "inline <script>", "event handler"):
+                     "Referrer-Policy", "no-store", "inline <script>", "event handler",
+                     "no Permissions-Policy", "without Strict-Transport-Security"):
         assert expected in found
+    loose = Response("ok", headers={"Permissions-Policy": "camera=(self), microphone=*",
+                                    "Strict-Transport-Security": "max-age=60"})
+    found = " ".join(header_problems(loose, signed_in=False, https=False))
+    for expected in ("allows camera", "allows microphone", "over plain HTTP"):
+        assert expected in found
+    short = Response("ok", headers={"Strict-Transport-Security": "max-age=60"})
+    assert "without Strict-Transport-Security" in " ".join(header_problems(short, False, https=True))
     assert ROLES[0] == "visitor"
+
+
+def test_hsts_goes_only_over_https_and_can_be_left_to_the_proxy(app, clients):
+    client = clients["visitor"]
+    secure = client.get("/episodes", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in client.get("/episodes").headers
+    app.config.update(HSTS_INCLUDE_SUBDOMAINS=True, HSTS_PRELOAD=True)
+    assert client.get("/episodes", base_url="https://localhost").headers[
+        "Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    # Where the proxy in front sends it, the app sends none.
+    app.config["HSTS_SECONDS"] = 0
+    assert "Strict-Transport-Security" not in client.get(
+        "/episodes", base_url="https://localhost").headers
+    app.config.update(HSTS_SECONDS=31536000, HSTS_INCLUDE_SUBDOMAINS=False, HSTS_PRELOAD=False)
+
+
+def test_a_view_can_allow_one_feature_for_its_own_page(app, clients):
+    from coprod_study.ops.headers import add_headers, allow_feature
+
+    with app.test_request_context("/groups/x/record"):
+        allow_feature("microphone")  # what a recorder page's view calls
+        loosened = permissions(add_headers(app.make_response("recording")))
+    assert loosened["microphone"] == "(self)"
+    # Everything else as on every other page, and no other page is loosened.
+    usual = permissions(clients["visitor"].get("/episodes"))
+    assert usual["microphone"] == "()"
+    assert {k: v for k, v in loosened.items() if k != "microphone"} == {
+        k: v for k, v in usual.items() if k != "microphone"}
+    with app.test_request_context("/"), pytest.raises(ValueError, match="unknown"):
+        allow_feature("no-such-feature")
