@@ -377,7 +377,6 @@ def create_course(
         raise Conflict(
             _("The code %(code)s was just taken by another course; choose another.", code=code), "code"
         ) from error
-    policy.forget_memberships()
     return course
 
 
@@ -468,7 +467,6 @@ def enrol(user, code: str) -> Course:
         raise AlreadyEnrolled(
             _("You are already enrolled in %(title)s.", title=course.title), course
         ) from error
-    policy.forget_memberships()
     return course
 
 
@@ -497,7 +495,6 @@ def add_educator(actor, course: Course, email: str) -> User:
         course_path(course),
     )
     db.session.commit()
-    policy.forget_memberships()
     return person
 
 
@@ -602,7 +599,6 @@ def add_learners(actor, course: Course, emails_text: str) -> AddResult:
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(_("Someone changed this course at the same moment; try again.")) from error
-    policy.forget_memberships()
     return result
 
 
@@ -656,7 +652,6 @@ def accept_invite(user, token: str) -> Course:
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(_("You are already in this course.")) from error
-    policy.forget_memberships()
     return course
 
 
@@ -741,7 +736,6 @@ def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> 
             group=group,
         )
     db.session.commit()
-    policy.forget_memberships()
     return group
 
 
@@ -821,7 +815,6 @@ def remove_learner(actor, course: Course, user_id: int) -> User:
             "/courses",
         )
     db.session.commit()
-    policy.forget_memberships()  # and the course roles
     return learner
 
 
@@ -831,7 +824,6 @@ def choose_group(user, course: Course, group_id: int) -> StudyGroup:
     group = _course_group(course, group_id)
     _move(course, user.id, group)
     db.session.commit()
-    policy.forget_memberships()
     return group
 
 

@@ -197,7 +197,6 @@ def create_group(
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(_("A group with this name was just made; try another name."), "name") from error
-    policy.forget_memberships()
     return group
 
 
@@ -299,7 +298,6 @@ def _add_member(user, group, status: str, message: str | None = None) -> Members
         # A double click: the first request already made the row.
         db.session.rollback()
         raise Conflict(_("You are already a member of this group.")) from error
-    policy.forget_memberships()
     return member
 
 
@@ -382,7 +380,6 @@ def leave(user, group: StudyGroup) -> None:
     notifications.withdraw_for_member(group, user.id)
     db.session.delete(row)
     db.session.commit()
-    policy.forget_memberships()
 
 
 def _member_row(group: StudyGroup, user_id: int) -> Membership:
@@ -441,7 +438,6 @@ def decide_request(actor, group, user_id: int, approve: bool, message: str | Non
         # Declining removes the request; the person may ask again later.
         db.session.delete(row)
     db.session.commit()
-    policy.forget_memberships()
     return row
 
 
@@ -467,7 +463,6 @@ def set_member_role(actor, group, user_id: int, role: str) -> Membership:
     )
     row.role = role
     db.session.commit()
-    policy.forget_memberships()
     return row
 
 
@@ -525,7 +520,6 @@ def remove_member(
             actor, "group.invite_reset", target=group, group=group, details={"group": group.slug}
         )
     db.session.commit()
-    policy.forget_memberships()
     return row
 
 

@@ -260,7 +260,6 @@ def ban(actor, group, user_id: int, reason: str | None = None) -> Membership:
         reason=(reason or "").strip()[:MAX_REASON] or None,
     )
     db.session.commit()
-    policy.forget_memberships()
     return row
 
 

@@ -12,6 +12,7 @@ When the words together find little, any of them is enough, and a word the index
 does not hold is replaced by the nearest one it does (a trigram index finds it).
 """
 
+
 import re
 from collections import namedtuple
 from dataclasses import dataclass, field
@@ -20,24 +21,8 @@ from flask import current_app
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
-from sqlalchemy import (
-    and_,
-    case,
-    column,
-    delete,
-    event,
-    func,
-    insert,
-    inspect,
-    literal,
-    literal_column,
-    or_,
-    select,
-    table,
-    text,
-    update,
-)
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import and_, case, column, func, literal, literal_column, or_, select, table, text
+from sqlalchemy.orm import joinedload
 
 from coprod_study import policy
 from coprod_study.catalog.translations import episode_title
@@ -45,24 +30,23 @@ from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
     Episode,
-    EpisodeGuest,
-    Membership,
-    Person,
     Post,
-    QuestionReveal,
-    Reference,
     Reply,
     SearchDocument,
     SearchGeneration,
     StudyGroup,
-    StudyQuestion,
-    Takeaway,
-    Thread,
-    Transcript,
     TranscriptSegment,
-    User,
 )
 from coprod_study.search import text as search_text
+from coprod_study.search.documents import (  # noqa: F401  (the index's interface, used from here)
+    GENERATION_ID,
+    KINDS,
+    MARK_START,
+    MARK_STOP,
+    SOURCES,
+    reindex,
+)
+from coprod_study.search.documents import MARKERS as _MARKERS
 from coprod_study.urls import path_for
 
 MAX_QUERY = 200
@@ -81,259 +65,13 @@ KIND_LABELS = {
     "reply": _l("Replies"),
 }
 GROUP_KINDS = ("thread", "post", "answer", "reply")
-GENERATION_ID = 1
-GENERATION_STALE = "search_generation_stale"  # a key of Session.info
 # Kept results per process: about 1 KiB a search of 60 hits.
 KEPT_RESULTS_BYTES = 4 * 1024 * 1024
-# What the engines put around a matched word in a snippet: two control characters
-# that are taken out of every document, so nothing a person types (a "[[" in a post)
-# can open or close a highlight.
-MARK_START = "\x02"
-MARK_STOP = "\x03"
-_MARKERS = str.maketrans("", "", MARK_START + MARK_STOP)
 _MARKED_RE = re.compile(f"{MARK_START}([^{MARK_START}{MARK_STOP}]*){MARK_STOP}")
 # Documents read for the words near a mistyped one.
 TYPO_CANDIDATES = 40
 # A document in the reader's language ranks as if it matched this much better.
 READER_LANGUAGE_BOOST = 1.25
-
-
-# --- Keeping documents in step -----------------------------------------------------
-
-
-def _question_ref(group_id, study_question_id, group_question_id) -> str:
-    if study_question_id is not None:
-        return f"{group_id}:s:{study_question_id}"
-    return f"{group_id}:g:{group_question_id}"
-
-
-def _author_language(session, user_id) -> str:
-    """What members write is indexed in the language they use the site in."""
-    if user_id is None:
-        return search_text.DEFAULT_LANGUAGE
-    with session.no_autoflush:
-        author = session.get(User, user_id)
-    return search_text.document_language(getattr(author, "language", None))
-
-
-def _episode_body(episode) -> str:
-    """The summary, then each guest's name and bio: people search for guests too."""
-    guests = [
-        f"{g.person.name}. {g.person.bio or ''}".strip() for g in episode.guests if g.person
-    ]
-    return "\n\n".join([episode.summary or "", *guests])
-
-
-def _document(session, obj) -> dict | None:
-    """The search document for `obj`, or None when it must not be searchable."""
-    if isinstance(obj, Answer):
-        if obj.deleted_at or obj.hidden_at:
-            return None
-        return {
-            "group_id": obj.group_id,
-            "author_id": obj.user_id,
-            "question_ref": _question_ref(obj.group_id, obj.study_question_id, obj.group_question_id),
-            "body": obj.body,
-            "language": _author_language(session, obj.user_id),
-        }
-    if isinstance(obj, Reply):
-        if obj.deleted_at or obj.hidden_at:
-            return None
-        with session.no_autoflush:
-            answer = session.get(Answer, obj.answer_id)
-        if answer is None:
-            return None
-        return {
-            "group_id": answer.group_id,
-            "author_id": obj.user_id,
-            "question_ref": _question_ref(
-                answer.group_id, answer.study_question_id, answer.group_question_id
-            ),
-            "body": obj.body,
-            "language": _author_language(session, obj.user_id),
-        }
-    if isinstance(obj, Post):
-        if obj.deleted_at or obj.hidden_at:
-            return None
-        with session.no_autoflush:
-            thread = session.get(Thread, obj.thread_id)
-        return {"group_id": thread.group_id, "author_id": obj.user_id, "body": obj.body,
-                "language": _author_language(session, obj.user_id)}
-    if isinstance(obj, Thread):
-        return {"group_id": obj.group_id, "title": obj.title, "episode_id": obj.episode_id,
-                "language": _author_language(session, obj.author_id)}
-    if isinstance(obj, Episode):
-        with session.no_autoflush:
-            body = _episode_body(obj)
-        return {"episode_id": obj.id, "title": obj.title, "body": body}
-    if isinstance(obj, StudyQuestion):
-        return {"episode_id": obj.episode_id, "body": obj.prompt}
-    if isinstance(obj, Takeaway):
-        return {"episode_id": obj.episode_id, "body": obj.text}
-    if isinstance(obj, Reference):
-        return {"episode_id": obj.episode_id, "body": obj.citation}
-    if isinstance(obj, TranscriptSegment):
-        with session.no_autoflush:
-            transcript = session.get(Transcript, obj.transcript_id)
-        if transcript is None:
-            return None
-        return {
-            "episode_id": transcript.episode_id,
-            "language": transcript.language,
-            "title": obj.speaker or "",
-            "body": obj.text,
-        }
-    return None
-
-
-KINDS = {
-    Answer: "answer",
-    Reply: "reply",
-    Post: "post",
-    Thread: "thread",
-    Episode: "episode",
-    StudyQuestion: "question",
-    Takeaway: "takeaway",
-    Reference: "reference",
-    TranscriptSegment: "segment",
-}
-
-
-def _row(session, obj) -> dict | None:
-    """The search_documents row for `obj`, or None when it is not searchable."""
-    doc = _document(session, obj)
-    if doc is None:
-        return None
-    stems = ""
-    if search_text.document_language(doc.get("language")) == "sv":
-        stems = search_text.swedish_stems(doc.get("title") or "", doc.get("body") or "")
-    return {
-        "kind": KINDS[type(obj)],
-        "ref_id": obj.id,
-        "group_id": doc.get("group_id"),
-        "episode_id": doc.get("episode_id"),
-        "author_id": doc.get("author_id"),
-        "question_ref": doc.get("question_ref"),
-        "language": doc.get("language"),
-        "title": (doc.get("title") or "").translate(_MARKERS),
-        "body": (doc.get("body") or "").translate(_MARKERS),
-        "stems": stems,
-    }
-
-
-# The attributes each kind's document is made from (_document reads these): a
-# change elsewhere (a thread's last activity, a pin) leaves the document alone.
-SOURCES = {
-    Answer: ("body", "deleted_at", "hidden_at", "group_id", "user_id",
-             "study_question_id", "group_question_id"),
-    Reply: ("body", "deleted_at", "hidden_at", "user_id", "answer_id"),
-    Post: ("body", "deleted_at", "hidden_at", "user_id", "thread_id"),
-    Thread: ("title", "group_id", "episode_id"),
-    Episode: ("title", "summary", "guests"),
-    StudyQuestion: ("prompt", "episode_id"),
-    Takeaway: ("text", "episode_id"),
-    Reference: ("citation", "episode_id"),
-    TranscriptSegment: ("speaker", "text", "transcript_id"),
-}
-
-
-def _document_changed(obj) -> bool:
-    state = inspect(obj)
-    return any(state.attrs[name].history.has_changes() for name in SOURCES[type(obj)])
-
-
-def _episodes_of_renamed_guests(session, changed) -> list:
-    """Episodes whose document shows a guest whose name or bio has just changed."""
-    people = [
-        o.id for o in session.dirty
-        if isinstance(o, Person) and any(
-            inspect(o).attrs[name].history.has_changes() for name in ("name", "bio")
-        )
-    ]
-    if not people:
-        return []
-    with session.no_autoflush:
-        episodes = session.scalars(
-            select(Episode).join(EpisodeGuest, EpisodeGuest.episode_id == Episode.id)
-            .where(EpisodeGuest.person_id.in_(people))
-        ).unique().all()
-    return [e for e in episodes if e not in changed]
-
-
-def _sync(session, flush_context) -> None:
-    changed = [o for o in session.new if type(o) in KINDS]
-    changed += [o for o in session.dirty if type(o) in KINDS and _document_changed(o)]
-    changed += _episodes_of_renamed_guests(session, changed)
-    removed = [o for o in session.deleted if type(o) in KINDS]
-    if not changed and not removed:
-        return
-    connection = session.connection()
-    for obj in removed + changed:
-        connection.execute(
-            delete(SearchDocument).where(
-                SearchDocument.kind == KINDS[type(obj)], SearchDocument.ref_id == obj.id
-            )
-        )
-    # A new document raises the highest id; any other change raises the generation
-    # (at commit, see below), so kept results (_kept_matches) are never served past it.
-    if removed or any(obj not in session.new for obj in changed):
-        session.info[GENERATION_STALE] = True
-    rows = [row for row in (_row(session, obj) for obj in changed) if row is not None]
-    if rows:
-        connection.execute(insert(SearchDocument), rows)
-
-
-def _raise_generation_at_commit(session) -> None:
-    """The generation's row is raised once per transaction, just before it commits,
-    so writers hold it only while they commit."""
-    session.flush()
-    if session.info.pop(GENERATION_STALE, False):
-        _raise_generation(session.connection())
-
-
-def _forget_stale_generation(session, _transaction=None) -> None:
-    session.info.pop(GENERATION_STALE, None)
-
-
-event.listen(Session, "after_flush", _sync)
-event.listen(Session, "before_commit", _raise_generation_at_commit)
-event.listen(Session, "after_rollback", _forget_stale_generation)
-
-
-def _raise_generation(connection) -> None:
-    connection.execute(
-        update(SearchGeneration)
-        .where(SearchGeneration.id == GENERATION_ID)
-        .values(value=SearchGeneration.value + 1)
-    )
-
-
-def reindex() -> int:
-    """Rebuild every search document from the content tables."""
-    db.session.execute(delete(SearchDocument))
-    _raise_generation(db.session.connection())
-    total = 0
-    for model in KINDS:
-        batch = []
-        for obj in db.session.scalars(select(model)).yield_per(1000):
-            row = _row(db.session, obj)
-            if row is None:
-                continue
-            batch.append(row)
-            if len(batch) >= 1000:
-                db.session.execute(insert(SearchDocument), batch)
-                total += len(batch)
-                batch = []
-        if batch:
-            db.session.execute(insert(SearchDocument), batch)
-            total += len(batch)
-    if db.engine.dialect.name == "sqlite":
-        db.session.execute(text("INSERT INTO search_fts(search_fts) VALUES ('optimize')"))
-    db.session.commit()
-    return total
-
-
-# --- Querying -----------------------------------------------------------------------
 
 
 def terms(query: str | None) -> list[str]:
@@ -363,16 +101,9 @@ class Results:
         return sum(len(hits) for hits in self.groups.values())
 
 
-@dataclass
-class Visibility:
-    """What a viewer may find: `clause` (a WHERE clause), their groups by id, a
-    `signature` equal for two viewers exactly when their clauses are, and the
-    index's stamp when it came with the groups (see _kept_matches)."""
-
-    clause: object
-    groups: dict
-    signature: tuple
-    stamp: tuple | None = None
+# What a viewer may find (policy.search_visibility): a WHERE clause, their groups,
+# a signature, and the index's stamp read with the groups (see _kept_matches).
+Visibility = policy.DocumentVisibility
 
 
 def _stamp_columns():
@@ -387,57 +118,8 @@ def _stamp_columns():
 
 
 def _visibility(viewer) -> Visibility:
-    """Catalog documents, plus posts in the viewer's groups that
-    post-before-you-see-others lets them read."""
-    public = SearchDocument.group_id.is_(None)
-    if not getattr(viewer, "is_authenticated", False):
-        return Visibility(public, {}, ("public",))
-    if policy.has_site_role(viewer, "admin"):
-        return Visibility(SearchDocument.id.is_not(None), {}, ("all",))
-    rows = db.session.execute(
-        select(StudyGroup, Membership, *_stamp_columns())
-        .join(Membership, Membership.group_id == StudyGroup.id)
-        .where(Membership.user_id == viewer.id, Membership.status == "active")
-    ).all()
-    for group, membership, *_stamp in rows:
-        policy.remember_membership(viewer, group, membership)
-    groups = {row[0].id: row[0] for row in rows}
-    if not groups:
-        return Visibility(public, groups, ("public",))
-    stamp = tuple(rows[0][2:])
-    gated = [g.id for g in groups.values() if g.post_first and not policy.can_moderate(viewer, g)]
-    member_docs = SearchDocument.group_id.in_(list(groups))
-    if not gated:
-        return Visibility(or_(public, member_docs), groups, ("groups", tuple(sorted(groups))), stamp)
-    # The questions whose answers the viewer may read: answered by them, revealed by a
-    # facilitator or, in a course, revealed after the due date.
-    answered = select(Answer.group_id, Answer.study_question_id, Answer.group_question_id).where(
-        Answer.user_id == viewer.id, Answer.group_id.in_(gated), Answer.deleted_at.is_(None)
-    )
-    revealed = select(
-        QuestionReveal.group_id, QuestionReveal.study_question_id, QuestionReveal.group_question_id
-    ).where(QuestionReveal.group_id.in_(gated))
-    from coprod_study.courses.service import revealed_after_due_questions
-
-    in_courses = [g for g in gated if groups[g].course_id is not None]
-    after_due = revealed_after_due_questions(in_courses, viewer) if in_courses else []
-    opened = db.session.execute(answered.union_all(revealed, *after_due)).all()
-    open_refs = {_question_ref(*row) for row in opened}
-    clause = or_(
-        public,
-        and_(
-            member_docs,
-            or_(
-                SearchDocument.group_id.not_in(gated),
-                SearchDocument.question_ref.is_(None),
-                SearchDocument.author_id == viewer.id,
-                SearchDocument.question_ref.in_(open_refs or {"-"}),
-            ),
-        ),
-    )
-    signature = ("gated", tuple(sorted(groups)), tuple(sorted(gated)), viewer.id,
-                 tuple(sorted(open_refs)))
-    return Visibility(clause, groups, signature, stamp)
+    """Policy's rule for search, with the index's stamp read in the same query as the groups."""
+    return policy.search_visibility(viewer, *_stamp_columns())
 
 
 # Markdown's marks, as they show in a snippet cut from the stored text: emphasis,
@@ -645,7 +327,7 @@ def _kept_matches(words: list[str], visibility: Visibility, limit: int, reader: 
     The stamp is read before the matches, never after: results are kept under
     a stamp no newer than what they saw.
     """
-    stamp = visibility.stamp or tuple(db.session.execute(select(*_stamp_columns())).one())
+    stamp = visibility.columns or tuple(db.session.execute(select(*_stamp_columns())).one())
     newest, generation = stamp
     if generation is None:  # a database without the row: never keep anything
         return tuple(_matches(words, visibility.clause, limit, reader, any_word))
