@@ -117,6 +117,18 @@ def enrol(course, user: User | None = None, role: str = "learner") -> User:
     return user
 
 
+def take_off_course(course, user: User) -> None:
+    """An educator (or learner) taken off a course: their row goes, as a later service's would."""
+    from coprod_study.models import CourseMember
+
+    db.session.execute(
+        CourseMember.__table__.delete().where(
+            CourseMember.course_id == course.id, CourseMember.user_id == user.id
+        )
+    )
+    db.session.commit()
+
+
 def make_assignment(course, episode=None, *, opens_in=None, due_in=None, **fields):
     """An assignment on `episode` (the first by number if missing); `opens_in` and
     `due_in` are timedeltas from now (default: opened a day ago, due in three days)."""

@@ -337,7 +337,6 @@ def test_a_course_groups_posts_are_found_by_every_educator_of_the_course(sample_
     thread post, as the educator who made the group does; an educator taken off the
     course, and an educator of another course, find none of them."""
     from coprod_study.courses import service as courses
-    from coprod_study.models import CourseMember
 
     lead = f.make_user(role="educator", name="Lead")
     course = f.make_course(lead)
@@ -355,12 +354,7 @@ def test_a_course_groups_posts_are_found_by_every_educator_of_the_course(sample_
     discussion.reply(learner, thread, "A gyroscope post")
     for person in (co_educator, former):
         courses.add_educator(lead, course, person.email)
-    db.session.execute(
-        CourseMember.__table__.delete().where(
-            CourseMember.course_id == course.id, CourseMember.user_id == former.id
-        )
-    )
-    db.session.commit()
+    f.take_off_course(course, former)
     everything = {"answer", "reply", "thread", "post"}
     assert set(kinds(lead, "gyroscope")) == everything
     assert set(kinds(co_educator, "gyroscope")) == everything

@@ -6,7 +6,7 @@ caller may not know of is 404, content of a group the caller may not read is
 """
 
 from flask import url_for
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
@@ -31,6 +31,7 @@ from coprod_study.models import (
     StudyGroup,
     StudyQuestion,
 )
+from coprod_study.posts import kernel
 
 INT = "int"
 # Some text that is not only white space, and no NUL (no database stores one).
@@ -248,14 +249,13 @@ def question_answers(slug: str, episode_slug: str, number: int):
     after = decode_cursor(int)
     state = answer_service.page_state(user, item, question)
     has_answered, revealed = state.has_answered, state.revealed
-    live_reply = exists().where(Reply.answer_id == Answer.id, Reply.deleted_at.is_(None))
     stmt = (
         policy.visible_answers(
             select(Answer), user, item, has_answered=has_answered, revealed=revealed
         )
         .where(_of_question(Answer, question))
         # As on the page: a deleted answer shows only while replies remain under it.
-        .where(Answer.deleted_at.is_(None) | live_reply)
+        .where(kernel.still_shown_clause())
         .options(selectinload(Answer.author))
         .order_by(Answer.id)
     )

@@ -55,41 +55,27 @@ def _episode_body(episode) -> str:
     return "\n\n".join([episode.summary or "", *guests])
 
 
+def _post_document(session, post) -> dict | None:
+    """An answer, reply or thread post: searchable while neither deleted nor hidden; an
+    answer's or reply's document names its question (post before you see others)."""
+    if post.deleted_at or post.hidden_at:
+        return None
+    doc = {"author_id": post.user_id, "body": post.body,
+           "language": _author_language(session, post.user_id)}
+    with session.no_autoflush:
+        if isinstance(post, Post):
+            return {**doc, "group_id": session.get(Thread, post.thread_id).group_id}
+        answer = post if isinstance(post, Answer) else session.get(Answer, post.answer_id)
+    if answer is None:
+        return None
+    return {**doc, "group_id": answer.group_id, "question_ref": question_ref(
+        answer.group_id, answer.study_question_id, answer.group_question_id)}
+
+
 def _document(session, obj) -> dict | None:
     """The search document for `obj`, or None when it must not be searchable."""
-    if isinstance(obj, Answer):
-        if obj.deleted_at or obj.hidden_at:
-            return None
-        return {
-            "group_id": obj.group_id,
-            "author_id": obj.user_id,
-            "question_ref": question_ref(obj.group_id, obj.study_question_id, obj.group_question_id),
-            "body": obj.body,
-            "language": _author_language(session, obj.user_id),
-        }
-    if isinstance(obj, Reply):
-        if obj.deleted_at or obj.hidden_at:
-            return None
-        with session.no_autoflush:
-            answer = session.get(Answer, obj.answer_id)
-        if answer is None:
-            return None
-        return {
-            "group_id": answer.group_id,
-            "author_id": obj.user_id,
-            "question_ref": question_ref(
-                answer.group_id, answer.study_question_id, answer.group_question_id
-            ),
-            "body": obj.body,
-            "language": _author_language(session, obj.user_id),
-        }
-    if isinstance(obj, Post):
-        if obj.deleted_at or obj.hidden_at:
-            return None
-        with session.no_autoflush:
-            thread = session.get(Thread, obj.thread_id)
-        return {"group_id": thread.group_id, "author_id": obj.user_id, "body": obj.body,
-                "language": _author_language(session, obj.user_id)}
+    if isinstance(obj, (Answer, Reply, Post)):
+        return _post_document(session, obj)
     if isinstance(obj, Thread):
         return {"group_id": obj.group_id, "title": obj.title, "episode_id": obj.episode_id,
                 "language": _author_language(session, obj.author_id)}

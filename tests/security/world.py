@@ -100,7 +100,6 @@ def build() -> World:
     from coprod_study.groups import service as group_service
     from coprod_study.models import (
         CourseInvite,
-        CourseMember,
         Episode,
         Inquiry,
         Notification,
@@ -164,12 +163,7 @@ def build() -> World:
     former_educator = f.make_user(role="educator", name="Matrix Former Educator")
     for person in (co_educator, former_educator):
         course_service.add_educator(educator, course, person.email)
-    db.session.execute(
-        CourseMember.__table__.delete().where(
-            CourseMember.course_id == course.id, CourseMember.user_id == former_educator.id
-        )
-    )
-    db.session.commit()
+    f.take_off_course(course, former_educator)
     now = course_service.to_local(course_service.now_utc(), course.time_zone).replace(
         second=0, microsecond=0
     )
@@ -377,7 +371,7 @@ def _course_scene(admin, other_educator) -> dict:
     from coprod_study.discussion import service as discussion
     from coprod_study.groups import answers as answer_service
     from coprod_study.groups import service as group_service
-    from coprod_study.models import Assignment, CourseMember, Episode
+    from coprod_study.models import Assignment, Episode
     from tests.api_support import token_for
 
     lead, lead_token = _scene_user("Course Lead", role="educator")
@@ -389,12 +383,7 @@ def _course_scene(admin, other_educator) -> dict:
         people[role], tokens[role] = _scene_user(f"Course {role}", role="educator")
         course_service.add_educator(lead, course, people[role].email)
     # No service takes an educator off a course yet: the row goes as a later one would.
-    db.session.execute(
-        CourseMember.__table__.delete().where(
-            CourseMember.course_id == course.id, CourseMember.user_id == people["former_educator"].id
-        )
-    )
-    db.session.commit()
+    f.take_off_course(course, people["former_educator"])
     for role in ("answered", "late", "unplaced"):
         people[role], tokens[role] = _scene_user(f"Course {role}")
         f.enrol(course, people[role])
