@@ -44,7 +44,7 @@ from coprod_study.groups.answer_state import (  # noqa: F401  (their interface, 
 from coprod_study.groups.service import Question
 from coprod_study.models import Answer, QuestionReveal, Reply, Revision
 from coprod_study.posts import kernel, mentions
-from coprod_study.posts.kernel import check_post_rate, count_post, save_edit  # noqa: F401
+from coprod_study.posts.kernel import check_post_rate, count_post
 from coprod_study.posts.kinds import kind_of
 
 

@@ -53,6 +53,7 @@ from coprod_study.policy.rules import (
 )
 from coprod_study.policy.visible import (
     DocumentVisibility,
+    moderator_ids,
     question_ref,
     readable_groups,
     readable_groups_stmt,
@@ -103,6 +104,7 @@ __all__ = [
     "is_member",
     "leads_course_of",
     "membership",
+    "moderator_ids",
     "question_ref",
     "readable_groups",
     "readable_groups_stmt",

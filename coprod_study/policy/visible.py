@@ -65,6 +65,24 @@ def readable_groups(viewer, *columns) -> list:
     return rows
 
 
+def moderator_ids(group) -> list[int]:
+    """Who moderates the group (rules.can_moderate, but for admins): its active
+    facilitators and the educators of its course, with or without a membership row."""
+    from coprod_study.extensions import db
+    from coprod_study.models import CourseMember, Membership
+
+    facilitators = select(Membership.user_id).where(
+        Membership.group_id == group.id, Membership.status == "active",
+        Membership.role == "facilitator",
+    )
+    if group.course_id is None:
+        return list(db.session.scalars(facilitators))
+    educators = select(CourseMember.user_id).where(
+        CourseMember.course_id == group.course_id, CourseMember.role == "educator"
+    )
+    return sorted(set(db.session.scalars(facilitators.union(educators))))
+
+
 def question_ref(group_id, study_question_id, group_question_id) -> str:
     """One question in one group, as a search document names it."""
     if study_question_id is not None:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from coprod_study import audit, policy
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from coprod_study.extensions import db
-from coprod_study.models import FLAG_REASONS, Answer, Flag, Membership, Reply
+from coprod_study.models import FLAG_REASONS, Answer, Flag, Reply
 from coprod_study.notifications import service as notifications
 from coprod_study.posts import mentions
 from coprod_study.posts.kinds import kind, kind_of
@@ -126,7 +126,7 @@ def save_edit(post, body: str) -> bool:
 
 
 def delete(actor, post) -> None:
-    """The author takes their post back. The row stays (see still_shown).
+    """The author takes their post back. The row stays (see still_shown_clause).
 
     :raise Forbidden: as for edit.
     """
@@ -150,34 +150,18 @@ def live_replies(answer) -> list:
     return [reply for reply in answer.replies if reply.deleted_at is None]
 
 
-def still_shown(answer) -> bool:
-    """A deleted answer keeps its place (as a placeholder) while replies live under it."""
-    return answer.deleted_at is None or bool(live_replies(answer))
-
-
 def live_reply_exists():
     """SQL: the answer of the outer query has a reply that is not deleted."""
     return exists().where(Reply.answer_id == Answer.id, Reply.deleted_at.is_(None))
 
 
 def still_shown_clause():
-    """still_shown as SQL, for a select of answers."""
+    """SQL for a select of answers: a deleted answer keeps its place (as a placeholder)
+    while replies live under it; one with none left has nothing to show."""
     return Answer.deleted_at.is_(None) | live_reply_exists()
 
 
 # --- Hiding, restoring and flags ---------------------------------------------------------
-
-
-def _facilitator_ids(group) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Membership.user_id).where(
-                Membership.group_id == group.id,
-                Membership.status == "active",
-                Membership.role == "facilitator",
-            )
-        )
-    )
 
 
 def check_reason(reason: str, *, required: bool, message: str, too_long: str,
@@ -293,7 +277,7 @@ def flag(reporter, group, post, reason: str, text: str = "", *, facilitator_url:
             group=group, details={"flags": open_flags}, reason=post.hidden_reason,
         )
     notifications.notify(
-        _facilitator_ids(group), "flag", kind_of(post).flagged(group, FLAG_REASONS[reason]),
+        policy.moderator_ids(group), "flag", kind_of(post).flagged(group, FLAG_REASONS[reason]),
         facilitator_url, group=group, exclude=[reporter.id],
     )
     db.session.commit()
