@@ -102,10 +102,10 @@ class DocumentVisibility:
     columns: tuple | None = None
 
 
-def _opened_questions(viewer, gated: list, groups: dict) -> set:
+def _opened_questions(viewer, gated: list, groups: dict, after_due) -> set:
     """In post-before-you-see-others groups, the questions whose answers the viewer may
-    read: answered by them, revealed by a facilitator or, in a course, after the due date."""
-    from coprod_study.courses.service import revealed_after_due_questions
+    read: answered by them, revealed by a facilitator or, in a course, after the due date
+    (`after_due(group_ids, viewer)`: the course's selects of them, a course rule)."""
     from coprod_study.extensions import db
     from coprod_study.models import Answer, QuestionReveal
 
@@ -116,14 +116,18 @@ def _opened_questions(viewer, gated: list, groups: dict) -> set:
         QuestionReveal.group_id, QuestionReveal.study_question_id, QuestionReveal.group_question_id
     ).where(QuestionReveal.group_id.in_(gated))
     in_courses = [g for g in gated if groups[g].course_id is not None]
-    after_due = revealed_after_due_questions(in_courses, viewer) if in_courses else []
-    opened = db.session.execute(answered.union_all(revealed, *after_due)).all()
+    by_date = after_due(in_courses, viewer) if in_courses and after_due is not None else []
+    opened = db.session.execute(answered.union_all(revealed, *by_date)).all()
     return {question_ref(*row) for row in opened}
 
 
-def search_visibility(viewer, *columns) -> DocumentVisibility:
+def search_visibility(viewer, *columns, after_due=None) -> DocumentVisibility:
     """Catalog documents, plus the posts of the groups the viewer reads that
-    post-before-you-see-others lets them read (the question pages' rule)."""
+    post-before-you-see-others lets them read (the question pages' rule).
+
+    `after_due(group_ids, viewer)` gives the questions a course revealed after their
+    due date (courses.service.reveal.revealed_after_due_questions), as the question
+    pages get `revealed` from the course: policy decides, the course knows its dates."""
     from coprod_study.models import SearchDocument
 
     public = SearchDocument.group_id.is_(None)
@@ -141,7 +145,7 @@ def search_visibility(viewer, *columns) -> DocumentVisibility:
     if not gated:
         signature = ("groups", tuple(sorted(groups)))
         return DocumentVisibility(or_(public, member_docs), groups, signature, read)
-    open_refs = _opened_questions(viewer, gated, groups)
+    open_refs = _opened_questions(viewer, gated, groups, after_due)
     clause = or_(
         public,
         and_(
@@ -159,6 +163,6 @@ def search_visibility(viewer, *columns) -> DocumentVisibility:
     return DocumentVisibility(clause, groups, signature, read)
 
 
-def visible_search_documents(stmt, viewer):
+def visible_search_documents(stmt, viewer, *, after_due=None):
     """Filter a select over search_documents to what the viewer may find."""
-    return stmt.where(search_visibility(viewer).clause)
+    return stmt.where(search_visibility(viewer, after_due=after_due).clause)

@@ -119,7 +119,11 @@ def _stamp_columns():
 
 def _visibility(viewer) -> Visibility:
     """Policy's rule for search, with the index's stamp read in the same query as the groups."""
-    return policy.search_visibility(viewer, *_stamp_columns())
+    from coprod_study.courses.service.reveal import revealed_after_due_questions
+
+    return policy.search_visibility(
+        viewer, *_stamp_columns(), after_due=revealed_after_due_questions
+    )
 
 
 # Markdown's marks, as they show in a snippet cut from the stored text: emphasis,
