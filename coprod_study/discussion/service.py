@@ -149,19 +149,29 @@ def set_flags(actor, thread: Thread, **changes) -> None:
         if name not in {"pinned", "locked", "lock_reason", "announcement"}:
             raise ValueError(name)
         setattr(thread, name, value)
-    events = []
     # Pinning again what is pinned changes nothing, so nothing is logged.
     if "pinned" in changes and bool(changes["pinned"]) != bool(was_pinned):
-        events.append(("thread.pinned" if changes["pinned"] else "thread.unpinned", None))
-    if changes.get("announcement") and not was_announcement:
-        events.append(("thread.announced", None))
-    if "locked" in changes:
-        events.append(
-            ("thread.locked" if changes["locked"] else "thread.unlocked", changes.get("lock_reason"))
+        audit.record(
+            actor,
+            "thread.pinned" if changes["pinned"] else "thread.unpinned",
+            target=thread,
+            group=thread.group,
+            details={"thread": thread.title},
         )
-    for action, reason in events:
-        audit.record(actor, action, target=thread, group=thread.group,
-                     details={"thread": thread.title}, reason=reason)
+    if changes.get("announcement") and not was_announcement:
+        audit.record(
+            actor, "thread.announced", target=thread, group=thread.group,
+            details={"thread": thread.title},
+        )
+    if "locked" in changes:
+        audit.record(
+            actor,
+            "thread.locked" if changes["locked"] else "thread.unlocked",
+            target=thread,
+            group=thread.group,
+            details={"thread": thread.title},
+            reason=changes.get("lock_reason"),
+        )
     if changes.get("announcement"):
         first = db.session.scalar(
             select(Post.id).where(Post.thread_id == thread.id).order_by(Post.id).limit(1)

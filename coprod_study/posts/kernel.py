@@ -204,10 +204,10 @@ def hide(actor, group, post, reason: str) -> None:
         reason, required=True, message=_("Give a reason; the author will see it."),
         too_long=_("Keep the reason under %(max)s characters.", max=MAX_REASON),
     )
-    name = kind_of(post).name
+    target_type = kind_of(post).name
     resolve_flags(actor, post, "hidden")
     _hide(group, post, reason, exclude=[actor.id])
-    audit.record(actor, f"{name}.hidden", subject=post.author, target=post, group=group,
+    audit.record(actor, f"{target_type}.hidden", subject=post.author, target=post, group=group,
                  reason=reason)
     db.session.commit()
 
@@ -219,7 +219,8 @@ def restore(actor, group, post) -> None:
     post.hidden_at = None
     post.hidden_reason = None
     resolve_flags(actor, post, "restored")
-    audit.record(actor, f"{kind_of(post).name}.restored", subject=post.author, target=post,
+    target_type = kind_of(post).name
+    audit.record(actor, f"{target_type}.restored", subject=post.author, target=post,
                  group=group)
     db.session.commit()
 
@@ -244,7 +245,7 @@ def flag(reporter, group, post, reason: str, text: str = "", *, facilitator_url:
     :raise DomainError: their own post, or no reason.  :raise Forbidden: not a member.
     :raise Conflict: they flagged it before.
     """
-    name = kind_of(post).name
+    target_type = kind_of(post).name
     if post.user_id == reporter.id:
         raise DomainError(_("You cannot flag your own post."))
     if not policy.can_flag(reporter, post):
@@ -255,7 +256,7 @@ def flag(reporter, group, post, reason: str, text: str = "", *, facilitator_url:
         text, required=reason == "other", message=_("Say briefly what is wrong."),
         too_long=_("Keep it under %(max)s characters.", max=MAX_REASON), field="text",
     )
-    item = Flag(group_id=group.id, reporter_id=reporter.id, target_type=name,
+    item = Flag(group_id=group.id, reporter_id=reporter.id, target_type=target_type,
                 target_id=post.id, reason=reason, text=text or None)
     db.session.add(item)
     try:
@@ -265,7 +266,7 @@ def flag(reporter, group, post, reason: str, text: str = "", *, facilitator_url:
         raise Conflict(_("You have already flagged this post.")) from error
     open_flags = db.session.scalar(
         select(func.count(func.distinct(Flag.reporter_id))).where(
-            Flag.target_type == name, Flag.target_id == post.id, Flag.resolved_at.is_(None)
+            Flag.target_type == target_type, Flag.target_id == post.id, Flag.resolved_at.is_(None)
         )
     )
     threshold = current_app.config.get("FLAG_HIDE_THRESHOLD", 3)
@@ -273,7 +274,7 @@ def flag(reporter, group, post, reason: str, text: str = "", *, facilitator_url:
         # Stored text, like a facilitator's reason: kept in English (see README, Translations).
         _hide(group, post, f"Hidden automatically after {open_flags} flags; awaiting review.")
         audit.record(
-            None, f"{name}.auto_hidden", subject=post.author, target=post,
+            None, f"{target_type}.auto_hidden", subject=post.author, target=post,
             group=group, details={"flags": open_flags}, reason=post.hidden_reason,
         )
     notifications.notify(
