@@ -2,11 +2,12 @@
 
 An answer, reply or thread post renders the same for every reader who has the
 same rights over it, in the same language and time zone; rendering some sixty
-of them is most of a question page's time. The key of a kept post holds each
-field of the post that its HTML shows and each answer that `policy` gives for
-this reader, so an edited, hidden or deleted post, a renamed author or a reader
-with other rights never finds an old entry: nothing needs invalidating, and an
-entry nobody asks for again falls out of the bounded cache.
+of them is most of a question page's time. The template reads a small view of
+the post for this reader (posts.view.PostView: each field of the post its HTML
+shows and each answer `policy` gives), and the kept HTML's key is that view,
+so an edited, hidden or deleted post, a renamed author or a reader with other
+rights never finds an old entry: nothing needs invalidating, and an entry
+nobody asks for again falls out of the bounded cache.
 
 The CSRF token in a post's forms belongs to the session, so the kept HTML holds
 a placeholder (coprod_study.csrf_slots) that is filled with the reader's token
@@ -17,12 +18,12 @@ import threading
 from collections import OrderedDict
 
 from flask import current_app, render_template
-from flask_babel import get_locale, get_timezone
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
-from coprod_study import csrf_slots, policy
+from coprod_study import csrf_slots
 from coprod_study.ops import metrics, shared_cache
+from coprod_study.posts.view import key_of, post_view, section_view
 
 TEMPLATE = "groups/_post.html"
 
@@ -102,31 +103,6 @@ def cache_for(app):
     return cache
 
 
-def _key(viewer, group, post, kind: str, can_post: bool) -> tuple:
-    rights = (
-        policy.author_label(viewer, group, post),
-        policy.can_see_hidden_text(viewer, group, post),
-        policy.can_see_history(viewer, group, post),
-        policy.can_edit_post(viewer, post),
-        policy.can_flag(viewer, post),
-        policy.can_moderate(viewer, group),
-        bool(can_post),
-    )
-    shown = (
-        post.created_at,
-        post.edited_at,
-        post.deleted_at,
-        post.hidden_at,
-        post.hidden_reason,
-        post.anonymous,
-        getattr(post, "segment_id", None),
-        getattr(post, "thread_id", None),
-        post.body_html,
-    )
-    return (kind, post.id, group.id, group.slug, str(get_locale()), str(get_timezone()), rights,
-            shown)
-
-
 def post_html(viewer, group, post, kind: str, can_post: bool, keep_marker: bool = False) -> Markup:
     """The HTML of one answer ('answer'), reply ('reply') or thread post ('post').
 
@@ -134,13 +110,11 @@ def post_html(viewer, group, post, kind: str, can_post: bool, keep_marker: bool 
     it and puts the reader's token in at the end).
     """
     cache = cache_for(current_app)
-    key = _key(viewer, group, post, kind, can_post)
+    view = post_view(viewer, group, post, kind, can_post)
+    key = key_of(view)
     html = cache.get(key)
     if html is None:
-        html = render_template(
-            TEMPLATE, post=post, kind=kind, group=group, can_post=can_post,
-            post_csrf=csrf_slots.PLACEHOLDER,
-        )
+        html = render_template(TEMPLATE, view=view, post_csrf=csrf_slots.PLACEHOLDER)
         cache.put(key, html)
     if keep_marker:
         return Markup(html)  # noqa: S704 (rendered by Jinja)
@@ -165,22 +139,16 @@ def answers_section(viewer, group, question, state, page: int, per_page: int, re
         fingerprint = answer_service.answers_fingerprint(
             viewer, group, question, state, page, per_page
         )
-    key = None
-    if fingerprint is not None:
-        viewer_id = viewer.id if getattr(viewer, "is_authenticated", False) else None
-        key = (
-            "answers", group.id, group.slug, group.allow_anonymous,
-            question.study_question_id, question.group_question_id, question.number,
-            question.prompt, max(1, page), per_page,
-            policy.can_moderate(viewer, group), policy.can_post_in_group(viewer, group),
-            policy.can_see_history(viewer, group),
-            # Their own posts show edit links (and no flag form) to the reader alone.
-            viewer_id if viewer_id in fingerprint.authors else None,
-            str(get_locale()), str(get_timezone()), fingerprint.rows,
-        )
+    section = section_view(
+        viewer, group, question, page, per_page,
+        *((fingerprint.authors, fingerprint.rows) if fingerprint is not None else ()),
+    )
+    key = key_of(section) if fingerprint is not None else None
+    if key is not None:
         html = cache.get(key)
         if html is not None:
             page_view = answer_service.page_from_fingerprint(state, fingerprint, page, per_page)
+            page_view.section = section
             return page_view, Markup(csrf_slots.fill(html, generate_csrf()))  # noqa: S704
     if fingerprint is not None:
         page_view = answer_service.page_from_ids(state, fingerprint, page, per_page)
@@ -188,6 +156,7 @@ def answers_section(viewer, group, question, state, page: int, per_page: int, re
         page_view = answer_service.question_page(
             viewer, group, question, page, per_page, state=state
         )
+    page_view.section = section
     html = str(render(page_view))
     if key is not None and page_view.page == max(1, page):
         cache.put(key, html)

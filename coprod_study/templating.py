@@ -157,6 +157,7 @@ def init_app(app):
             ROLE_LABELS,
         )
         from coprod_study.notifications.service import unread_count
+        from coprod_study.posts import kernel as posts_kernel
 
         return {
             "site_name": app.config["SITE_NAME"],
@@ -171,5 +172,6 @@ def init_app(app):
             "role_labels": ROLE_LABELS,
             "audit_actions": AUDIT_ACTIONS,
             "post_kind_labels": POST_KIND_LABELS,
+            "posts": posts_kernel,
 
         }

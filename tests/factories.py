@@ -58,13 +58,11 @@ def make_group(facilitator: User | None = None, **fields):
 
 
 def add_member(group, user: User | None = None, role: str = "member", status: str = "active"):
-    from coprod_study import policy
     from coprod_study.models import Membership
 
     user = user or make_user()
     db.session.add(Membership(group_id=group.id, user_id=user.id, role=role, status=status))
     db.session.commit()
-    policy.forget_memberships()
     return user
 
 
@@ -111,14 +109,24 @@ def make_course(educator: User | None = None, **fields):
 
 
 def enrol(course, user: User | None = None, role: str = "learner") -> User:
-    from coprod_study import policy
     from coprod_study.models import CourseMember
 
     user = user or make_user()
     db.session.add(CourseMember(course_id=course.id, user_id=user.id, role=role))
     db.session.commit()
-    policy.forget_memberships()
     return user
+
+
+def take_off_course(course, user: User) -> None:
+    """An educator (or learner) taken off a course: their row goes, as a later service's would."""
+    from coprod_study.models import CourseMember
+
+    db.session.execute(
+        CourseMember.__table__.delete().where(
+            CourseMember.course_id == course.id, CourseMember.user_id == user.id
+        )
+    )
+    db.session.commit()
 
 
 def make_assignment(course, episode=None, *, opens_in=None, due_in=None, **fields):
@@ -150,9 +158,7 @@ def make_course_group(course, educator: User, name: str | None = None, **fields)
 
 def place(course, group, user: User) -> None:
     """Put a learner into a course group, as an educator would."""
-    from coprod_study import policy
     from coprod_study.models import Membership
 
     db.session.add(Membership(group_id=group.id, user_id=user.id, role="member", status="active"))
     db.session.commit()
-    policy.forget_memberships()

@@ -239,3 +239,71 @@ def test_endorsing_or_a_group_setting_changes_a_kept_page(client, circle):
     circle["group"].allow_anonymous = False
     db.session.commit()
     assert "Reply anonymously to peers" not in client.get(circle["url"]).get_data(as_text=True)
+
+
+# --- Keys made of what the templates read ---------------------------------------------------
+
+
+def _extended(view_type):
+    """`view_type` with one field more, as a change that shows something new would add."""
+    from dataclasses import field, make_dataclass
+
+    return make_dataclass(
+        view_type.__name__, [("badge", str, field(default=""))], bases=(view_type,), frozen=True
+    )
+
+
+def test_a_new_field_of_a_post_view_changes_its_key(app, client, circle):
+    """The post template reads a PostView and the kept HTML is keyed by that view: a
+    field added to it is in the key without anyone listing it, and the row it was
+    made from (not compared) is not."""
+    from dataclasses import asdict, fields, replace
+
+    from coprod_study.posts.view import PostView, key_of, post_view
+
+    with app.test_request_context():
+        view = post_view(circle["bob"], circle["group"], circle["answer"], "answer", True)
+    assert key_of(view) == key_of(replace(view, source=object()))
+    assert key_of(view) != key_of(replace(view, hidden_reason="Off topic"))
+    extended = _extended(PostView)
+    values = {f.name: getattr(view, f.name) for f in fields(view)}
+    one, two = extended(**values, badge="one"), extended(**values, badge="two")
+    assert key_of(one) != key_of(two)
+    assert set(asdict(one)) - set(asdict(view)) == {"badge"}
+
+
+def test_a_new_field_of_a_section_view_changes_its_key(app, circle):
+    from dataclasses import fields, replace
+
+    from coprod_study.groups.service import get_question
+    from coprod_study.models import Episode
+    from coprod_study.posts.view import SectionView, key_of, section_view
+
+    episode = db.session.scalar(db.select(Episode).order_by(Episode.number))
+    question = get_question(circle["group"], episode, 1)
+    with app.test_request_context():
+        section = section_view(circle["cat"], circle["group"], question, 1, 20)
+    assert key_of(section) != key_of(replace(section, prompt="Reworded?"))
+    extended = _extended(SectionView)
+    values = {f.name: getattr(section, f.name) for f in fields(section)}
+    assert key_of(extended(**values, badge="one")) != key_of(extended(**values, badge="two"))
+
+
+def test_the_post_template_reads_nothing_but_its_view(app, circle):
+    """Rendered from a view alone (no post or group in its context): a field the
+    template read from elsewhere would fail here, or would not follow the view."""
+    from dataclasses import replace
+
+    from flask import render_template
+
+    from coprod_study.posts.view import post_view
+
+    with app.test_request_context():
+        view = post_view(circle["facilitator"], circle["group"], circle["answer"], "answer", True)
+        html = render_template("groups/_post.html", view=view, post_csrf="-")
+        changed = render_template(
+            "groups/_post.html", view=replace(view, author_label="Someone Else", can_edit=False),
+            post_csrf="-",
+        )
+    assert "Ann Anonymous (anonymous to peers)" in html and "Someone Else" not in html
+    assert "Someone Else" in changed and "Ann Anonymous" not in changed

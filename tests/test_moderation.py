@@ -258,3 +258,26 @@ def test_no_reply_box_under_a_hidden_answer_and_no_reply_to_it(client, scene):
                          {"body": "Replying anyway"}, token_from=scene["url"])
     assert response.status_code == 409
     assert "hidden" in response.get_data(as_text=True)
+
+
+def test_every_educator_of_a_course_hears_of_a_flag_in_its_group(sample_catalog):
+    """The facilitators told of a flag are those who may moderate the group: in a course
+    group, every educator of the course, the co-educator without a membership row too;
+    not an educator taken off the course."""
+    from coprod_study.courses import service as courses
+
+    lead = f.make_user(role="educator", name="Flag Lead")
+    course = f.make_course(lead)
+    group = f.make_course_group(course, lead, "Flagged course group", post_first=False)
+    co_educator, former = (f.make_user(role="educator", name=n) for n in ("Flag Co", "Flag Former"))
+    for person in (co_educator, former):
+        courses.add_educator(lead, course, person.email)
+    f.take_off_course(course, former)
+    writer, reporter = (f.enrol(course, f.make_user(name=n)) for n in ("Flag Writer", "Flag Reporter"))
+    for person in (writer, reporter):
+        f.place(course, group, person)
+    _episode, question = f.first_question(group)
+    answer = f.make_answer(group, writer, question, "A flagged course answer")
+    moderation.flag(reporter, group, "answer", answer.id, "other", "Please look.")
+    told = set(db.session.scalars(select(Notification.user_id).where(Notification.kind == "flag")))
+    assert told == {lead.id, co_educator.id}

@@ -329,3 +329,34 @@ def test_typed_markers_show_as_typed_and_only_the_search_word_is_marked(world, t
         assert "<mark>zeppelin</mark>" in snippet, (kind, snippet)
         assert " ".join(str(escape(shown)).split()) in " ".join(snippet.split()), (kind, snippet)
         assert "<b>" not in snippet
+
+
+def test_a_course_groups_posts_are_found_by_every_educator_of_the_course(sample_catalog):
+    """Search lets in whoever the pages let in: a co-educator added after the course's
+    groups were made (no membership row) finds the group's answer, reply, thread and
+    thread post, as the educator who made the group does; an educator taken off the
+    course, and an educator of another course, find none of them."""
+    from coprod_study.courses import service as courses
+
+    lead = f.make_user(role="educator", name="Lead")
+    course = f.make_course(lead)
+    group = f.make_course_group(course, lead, "Taught searchers", post_first=True)
+    co_educator = f.make_user(role="educator", name="Co")
+    former = f.make_user(role="educator", name="Former")
+    other = f.make_user(role="educator", name="Elsewhere")
+    f.make_course(other)
+    learner = f.enrol(course, f.make_user(name="Lena"))
+    f.place(course, group, learner)
+    episode, question = f.first_question(group)
+    answer = answer_service.post_answer(learner, group, question, "Lena writes about gyroscope care")
+    answer_service.post_reply(learner, answer, "And a gyroscope reply")
+    thread = discussion.create_thread(lead, group, title="Gyroscope thread", body="Opening words")
+    discussion.reply(learner, thread, "A gyroscope post")
+    for person in (co_educator, former):
+        courses.add_educator(lead, course, person.email)
+    f.take_off_course(course, former)
+    everything = {"answer", "reply", "thread", "post"}
+    assert set(kinds(lead, "gyroscope")) == everything
+    assert set(kinds(co_educator, "gyroscope")) == everything
+    assert not set(kinds(former, "gyroscope")) & everything
+    assert not set(kinds(other, "gyroscope")) & everything

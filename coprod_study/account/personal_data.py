@@ -379,6 +379,3 @@ def delete_account(user: User, password: str) -> None:
     user.deleted_at = datetime.now(UTC)
     audit.record(user, "user.deleted_account", subject=user, target=user)
     session.commit()
-    from coprod_study import policy
-
-    policy.forget_memberships()

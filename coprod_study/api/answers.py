@@ -1,7 +1,7 @@
 """An episode's questions in a group, the answers to them and their edit history."""
 
 from flask import url_for
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
@@ -16,6 +16,7 @@ from coprod_study.extensions import db
 from coprod_study.groups import answers as answer_service
 from coprod_study.groups import service as group_service
 from coprod_study.models import Answer, Episode, GroupQuestion, Reply, Revision, StudyQuestion
+from coprod_study.posts import kernel
 
 # --- Questions and answers -----------------------------------------------------------
 
@@ -81,14 +82,13 @@ def _live_reply_counts(answer_ids: list[int]) -> dict[int, int]:
 
 
 def _visible_answers(user, group, question, state):
-    live_reply = exists().where(Reply.answer_id == Answer.id, Reply.deleted_at.is_(None))
     return (
         policy.visible_answers(
             select(Answer), user, group, has_answered=state.has_answered, revealed=state.revealed
         )
         .where(_of_question(Answer, question))
         # As on the page: a deleted answer shows only while replies remain under it.
-        .where(Answer.deleted_at.is_(None) | live_reply)
+        .where(kernel.still_shown_clause())
         .options(selectinload(Answer.author))
         .order_by(Answer.id)
     )

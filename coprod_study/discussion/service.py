@@ -1,4 +1,8 @@
-"""Facilitator threads: posting, quoting, following, read marks, pins and locks."""
+"""Facilitator threads: starting them, following, read marks, pins and locks.
+
+Their posts (replying, quoting, edits) are in discussion.posts, over the post kernel;
+the names the views and the API call stay here.
+"""
 
 import re
 from dataclasses import dataclass
@@ -12,23 +16,30 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from coprod_study import policy
 from coprod_study.database import begin_writing
-from coprod_study.discussion import mentions
-from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
+from coprod_study.discussion.posts import (  # noqa: F401  (their interface, kept here)
+    _active_member_ids,
+    _follow_level,
+    _mark_read_in_session,
+    _notify_mentions,
+    delete_post,
+    edit_post,
+    get_post,
+    get_thread,
+    post_history,
+    reply,
+    thread_url,
+)
+from coprod_study.errors import DomainError, Forbidden
 from coprod_study.extensions import db
-from coprod_study.groups.answers import check_post_rate, count_post, save_edit
-from coprod_study.groups.service import check_markdown
 from coprod_study.models import (
-    ANONYMOUS_LABEL,
     FOLLOW_LEVELS,
-    Membership,
     Post,
-    PostRevision,
     Thread,
     ThreadFollow,
     ThreadRead,
 )
 from coprod_study.notifications import service as notifications
-from coprod_study.urls import path_for
+from coprod_study.posts import kernel
 
 MAX_TITLE = 200
 MOMENT_RE = re.compile(r"^(?:(\d+):)?([0-5]?\d):([0-5]\d)$")
@@ -58,46 +69,6 @@ def format_moment(seconds: int | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-def _clean_body(body: str) -> str:
-    body = check_markdown(body, "body")
-    if not body:
-        raise DomainError(_("Write something before you post."), field="body")
-    return body
-
-
-def _author_name(post: Post, user) -> str:
-    return ANONYMOUS_LABEL if post.anonymous else user.display_name
-
-
-def _active_member_ids(group) -> list[int]:
-    return list(
-        db.session.scalars(
-            select(Membership.user_id).where(
-                Membership.group_id == group.id, Membership.status == "active"
-            )
-        )
-    )
-
-
-def thread_url(thread: Thread, post: Post | None = None) -> str:
-    url = path_for("discussion.thread", slug=thread.group.slug, thread_id=thread.id)
-    return url + (f"#post-{post.id}" if post is not None else "")
-
-
-def get_thread(group, thread_id: int) -> Thread:
-    thread = db.session.get(Thread, thread_id)
-    if thread is None or thread.group_id != group.id:
-        raise NotFound(_("There is no such thread in this group."))
-    return thread
-
-
-def get_post(group, post_id: int) -> Post:
-    post = db.session.get(Post, post_id)
-    if post is None or post.thread.group_id != group.id:
-        raise NotFound(_("There is no such post in this group."))
-    return post
-
-
 # --- Threads -------------------------------------------------------------------
 
 
@@ -118,13 +89,13 @@ def create_thread(
         raise DomainError(_("Give the thread a title."), field="title")
     if len(title) > MAX_TITLE:
         raise DomainError(_("Keep the title under %(max)s characters.", max=MAX_TITLE), field="title")
-    body = _clean_body(body)
+    body = kernel.clean_body(body)
     seconds = parse_moment(moment)
     if seconds is not None and episode is None:
         raise DomainError(_("Choose the episode the moment belongs to."), field="moment")
     if seconds is not None and episode.duration_seconds and seconds > episode.duration_seconds:
         raise DomainError(_("That moment is after the end of the episode."), field="moment")
-    check_post_rate(actor)
+    kernel.check_post_rate(actor)
     thread = Thread(
         group_id=group.id,
         author_id=actor.id,
@@ -135,11 +106,8 @@ def create_thread(
     )
     db.session.add(thread)
     db.session.flush()
-    named = mentions.mentioned_members(group, body)
-    post = Post(
-        thread_id=thread.id, user_id=actor.id, body=body, body_html=mentions.render(group, body, named)
-    )
-    db.session.add(post)
+    named, html = kernel.mark(group, body)
+    post = kernel.new("post", actor, body, html, thread_id=thread.id)
     db.session.flush()
     members = _active_member_ids(group)
     # Every member follows a new facilitator thread (watching); one INSERT.
@@ -166,153 +134,8 @@ def create_thread(
     )
     _notify_mentions(group, thread, post, actor, set(named) - {actor.id})
     db.session.commit()
-    count_post(actor)
+    kernel.count_post(actor)
     return thread
-
-
-def _notify_mentions(group, thread, post, actor, user_ids) -> None:
-    if not user_ids:
-        return
-    muted = set(
-        db.session.scalars(
-            select(ThreadFollow.user_id).where(
-                ThreadFollow.thread_id == thread.id, ThreadFollow.level == "muted"
-            )
-        )
-    )
-    notifications.notify(
-        user_ids - muted,
-        "mention",
-        _l("%(name)s mentioned you in “%(thread)s”", name=_author_name(post, actor), thread=thread.title),
-        thread_url(thread, post),
-        group=group,
-        thread=thread,
-        target_type="post",
-        target_id=post.id,
-        exclude=[actor.id],
-    )
-
-
-def _follow_level(user_id: int, thread: Thread) -> str | None:
-    return db.session.scalar(
-        select(ThreadFollow.level).where(
-            ThreadFollow.user_id == user_id, ThreadFollow.thread_id == thread.id
-        )
-    )
-
-
-def reply(
-    actor, thread: Thread, body: str, *, quote: Post | None = None, anonymous=False, segment_id=None
-) -> Post:
-    group = thread.group
-    if not policy.can_post_in_group(actor, group):
-        raise Forbidden(_("Only members of this group can post here."))
-    if thread.locked:
-        if thread.lock_reason:
-            raise Conflict(
-                _(
-                    "This thread is locked: %(reason)s. It takes no new posts.",
-                    reason=thread.lock_reason,
-                )
-            )
-        raise Conflict(_("This thread is locked. It takes no new posts."))
-    body = _clean_body(body)
-    if anonymous and not group.allow_anonymous:
-        raise DomainError(_("This group does not allow anonymous posts."))
-    if quote is not None and (quote.thread_id != thread.id or not policy.can_read_post(actor, quote)):
-        raise DomainError(_("You can quote only posts of this thread."))
-    segment = None
-    if segment_id:
-        from coprod_study.catalog.transcript import segment_for_episode
-
-        if thread.episode_id is None:
-            raise DomainError(_("This thread is not about an episode, so it cannot quote a moment."))
-        segment = segment_for_episode(thread.episode_id, segment_id)
-    check_post_rate(actor)
-    named = mentions.mentioned_members(group, body)
-    post = Post(
-        thread_id=thread.id,
-        segment_id=getattr(segment, "id", None),
-        user_id=actor.id,
-        body=body,
-        body_html=mentions.render(group, body, named),
-        anonymous=anonymous,
-        quote_post_id=getattr(quote, "id", None),
-    )
-    db.session.add(post)
-    thread.last_activity_at = _now()
-    db.session.flush()
-    if _follow_level(actor.id, thread) is None:
-        db.session.add(ThreadFollow(user_id=actor.id, thread_id=thread.id, level="watching"))
-    _mark_read_in_session(actor.id, thread.id, post.id)
-
-    name = _author_name(post, actor)
-    active = set(_active_member_ids(group))
-    mentioned = set(named) - {actor.id}
-    quoted_author = (
-        ({quote.user_id} & active) - {actor.id}
-        if quote is not None and quote.hidden_at is None
-        else set()
-    )
-    follows = dict(
-        db.session.execute(
-            select(ThreadFollow.user_id, ThreadFollow.level)
-            .join(
-                Membership,
-                and_(Membership.user_id == ThreadFollow.user_id, Membership.group_id == group.id),
-            )
-            .where(ThreadFollow.thread_id == thread.id, Membership.status == "active")
-        ).all()
-    )
-    watchers = {uid for uid, level in follows.items() if level == "watching"} & active
-    not_muted = lambda ids: {uid for uid in ids if follows.get(uid) != "muted"}  # noqa: E731
-    # One notification per person per post: a mention beats a reply beats "new post".
-    mention_ids = not_muted(mentioned)
-    reply_ids = not_muted(quoted_author) - mention_ids
-    watch_ids = watchers - mention_ids - reply_ids - {actor.id}
-    common = {"group": group, "thread": thread, "target_type": "post", "target_id": post.id}
-    url = thread_url(thread, post)
-    notifications.notify(
-        mention_ids, "mention",
-        _l("%(name)s mentioned you in “%(thread)s”", name=name, thread=thread.title), url,
-        exclude=[actor.id], **common,
-    )
-    notifications.notify(
-        reply_ids, "reply",
-        _l("%(name)s replied to your post in “%(thread)s”", name=name, thread=thread.title), url,
-        exclude=[actor.id], **common,
-    )
-    notifications.notify(
-        watch_ids, "thread_post",
-        _l("%(name)s posted in “%(thread)s”", name=name, thread=thread.title), url,
-        exclude=[actor.id], **common,
-    )
-    db.session.commit()
-    count_post(actor)
-    return post
-
-
-def edit_post(actor, post: Post, body: str) -> Post:
-    if not policy.can_edit_post(actor, post):
-        raise Forbidden(_("You can edit only your own posts in groups you belong to."))
-    save_edit(post, _clean_body(body), lambda old, at: PostRevision(post_id=post.id, body=old, written_at=at))
-    return post
-
-
-def delete_post(actor, post: Post) -> None:
-    if not policy.can_edit_post(actor, post):
-        raise Forbidden(_("You can delete only your own posts in groups you belong to."))
-    post.deleted_at = _now()
-    notifications.withdraw("post", post.id)
-    db.session.commit()
-
-
-def post_history(post: Post) -> list[PostRevision]:
-    return list(
-        db.session.scalars(
-            select(PostRevision).where(PostRevision.post_id == post.id).order_by(PostRevision.id.desc())
-        )
-    )
 
 
 def set_flags(actor, thread: Thread, **changes) -> None:
@@ -441,14 +264,6 @@ def thread_posts(thread: Thread) -> list[Post]:
             .order_by(Post.created_at, Post.id)
         )
     )
-
-
-def _mark_read_in_session(user_id: int, thread_id: int, post_id: int) -> None:
-    row = db.session.get(ThreadRead, (user_id, thread_id))
-    if row is None:
-        db.session.add(ThreadRead(user_id=user_id, thread_id=thread_id, last_post_id=post_id))
-    elif row.last_post_id < post_id:
-        row.last_post_id = post_id
 
 
 def mark_read(user, thread: Thread, last_post_id: int) -> None:

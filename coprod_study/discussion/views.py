@@ -12,7 +12,13 @@ from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.forms import add_domain_error, keep_draft, take_draft
 from coprod_study.groups.forms import ActionForm
-from coprod_study.groups.views.common import edit_post_page, load_group, require_moderator
+from coprod_study.groups.views.common import (
+    delete_post_action,
+    edit_post_page,
+    history_page,
+    load_group,
+    require_moderator,
+)
 from coprod_study.markup import render_markdown
 from coprod_study.models import Episode
 
@@ -215,15 +221,11 @@ def edit_post(slug: str, post_id: int):
 def delete_post(slug: str, post_id: int):
     group = load_group(slug)
     post = _post(group, post_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        discussion.delete_post(_user(), post)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        flash(_("Your post is deleted."), "info")
-    return redirect(url_for("discussion.thread", slug=group.slug, thread_id=post.thread_id))
+    return delete_post_action(
+        lambda: discussion.delete_post(_user(), post),
+        back=lambda: url_for("discussion.thread", slug=group.slug, thread_id=post.thread_id),
+        done_message=_("Your post is deleted."),
+    )
 
 
 @bp.route("/<slug>/posts/<int:post_id>/history")
@@ -231,12 +233,5 @@ def delete_post(slug: str, post_id: int):
 def post_history(slug: str, post_id: int):
     group = load_group(slug)
     post = _post(group, post_id)
-    if not policy.can_see_history(current_user, group, post):
-        abort(403)
-    return render_template(
-        "groups/history.html",
-        group=group,
-        post=post,
-        revisions=discussion.post_history(post),
-        back=url_for("discussion.thread", slug=group.slug, thread_id=post.thread_id),
-    )
+    back = url_for("discussion.thread", slug=group.slug, thread_id=post.thread_id)
+    return history_page(group, post, back=back)

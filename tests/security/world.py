@@ -34,12 +34,14 @@ ROLES = (
     "other_facilitator",
     "facilitator",
     "other_educator",
+    "former_educator",
     "educator",
+    "co_educator",
     "admin",
 )
 # Who may read the group's content (answers, replies, threads) and the course's.
 SEES_GROUP = frozenset({"member", "facilitator", "admin"})
-SEES_COURSE = frozenset({"member", "educator", "admin"})
+SEES_COURSE = frozenset({"member", "educator", "co_educator", "admin"})
 
 
 @dataclass
@@ -148,6 +150,20 @@ def build() -> World:
     course = f.make_course(educator, title="Matrix course", code="MATRIX1", placement="choice")
     course_group = f.make_course_group(course, educator, name="Matrix course group")
     f.enrol(course, member)
+    # The course group holds private text too, written by a learner placed in it.
+    course_writer = f.enrol(course, f.make_user(name="Matrix Course Writer"))
+    course_service.place_learner(educator, course, course_writer.id, course_group.id)
+    course_question = group_service.get_question(course_group, episode, 1)
+    answer_service.post_answer(
+        course_writer, course_group, course_question, f"{SECRET} {SEARCH_WORD} in the course group."
+    )
+    # Educators added once the course's groups exist: they have no membership row in
+    # them. One of them is then taken off the course (no service does that yet).
+    co_educator = f.make_user(role="educator", name="Matrix Co-educator")
+    former_educator = f.make_user(role="educator", name="Matrix Former Educator")
+    for person in (co_educator, former_educator):
+        course_service.add_educator(educator, course, person.email)
+    f.take_off_course(course, former_educator)
     now = course_service.to_local(course_service.now_utc(), course.time_zone).replace(
         second=0, microsecond=0
     )
@@ -186,7 +202,9 @@ def build() -> World:
         "other_facilitator": other_facilitator,
         "facilitator": facilitator,
         "other_educator": other_educator,
+        "former_educator": former_educator,
         "educator": educator,
+        "co_educator": co_educator,
         "admin": admin,
     }
     api_token = api_tokens.create_token(member, "matrix", "write")
@@ -262,6 +280,9 @@ def build() -> World:
     }
     query = {
         "search.index": {"q": SEARCH_WORD},
+        # More accounts than a page holds: the search narrows them (the page echoes
+        # the query, which is only part of the name).
+        "admin.users": {"q": ANONYMOUS_NAME[:7]},
         "courses.personal_calendar": {"token": calendar_secret},
         "courses.course_calendar": {"token": calendar_secret},
     }
@@ -359,7 +380,7 @@ def _course_scene(admin, other_educator) -> dict:
     from coprod_study.discussion import service as discussion
     from coprod_study.groups import answers as answer_service
     from coprod_study.groups import service as group_service
-    from coprod_study.models import Assignment, CourseMember, Episode
+    from coprod_study.models import Assignment, Episode
     from tests.api_support import token_for
 
     lead, lead_token = _scene_user("Course Lead", role="educator")
@@ -371,12 +392,7 @@ def _course_scene(admin, other_educator) -> dict:
         people[role], tokens[role] = _scene_user(f"Course {role}", role="educator")
         course_service.add_educator(lead, course, people[role].email)
     # No service takes an educator off a course yet: the row goes as a later one would.
-    db.session.execute(
-        CourseMember.__table__.delete().where(
-            CourseMember.course_id == course.id, CourseMember.user_id == people["former_educator"].id
-        )
-    )
-    db.session.commit()
+    f.take_off_course(course, people["former_educator"])
     for role in ("answered", "late", "unplaced"):
         people[role], tokens[role] = _scene_user(f"Course {role}")
         f.enrol(course, people[role])

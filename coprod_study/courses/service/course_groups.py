@@ -103,7 +103,6 @@ def place_learner(actor, course: Course, user_id: int, group_id: int | None) -> 
             group=group,
         )
     db.session.commit()
-    policy.forget_memberships()
     return group
 
 
@@ -183,7 +182,6 @@ def remove_learner(actor, course: Course, user_id: int) -> User:
             "/courses",
         )
     db.session.commit()
-    policy.forget_memberships()  # and the course roles
     return learner
 
 
@@ -193,5 +191,4 @@ def choose_group(user, course: Course, group_id: int) -> StudyGroup:
     group = _course_group(course, group_id)
     _move(course, user.id, group)
     db.session.commit()
-    policy.forget_memberships()
     return group

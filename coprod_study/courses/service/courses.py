@@ -195,7 +195,6 @@ def create_course(
         raise Conflict(
             _("The code %(code)s was just taken by another course; choose another.", code=code), "code"
         ) from error
-    policy.forget_memberships()
     return course
 
 

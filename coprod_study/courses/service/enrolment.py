@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from coprod_study import audit, policy, throttle
+from coprod_study import audit, throttle
 from coprod_study.account.service import normalize_email
 from coprod_study.courses.service.clock import now_utc
 from coprod_study.courses.service.courses import MAX_EMAILS, _require_manager, course_path
@@ -68,7 +68,6 @@ def enrol(user, code: str) -> Course:
         raise AlreadyEnrolled(
             _("You are already enrolled in %(title)s.", title=course.title), course
         ) from error
-    policy.forget_memberships()
     return course
 
 
@@ -97,7 +96,6 @@ def add_educator(actor, course: Course, email: str) -> User:
         course_path(course),
     )
     db.session.commit()
-    policy.forget_memberships()
     return person
 
 
@@ -202,7 +200,6 @@ def add_learners(actor, course: Course, emails_text: str) -> AddResult:
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(_("Someone changed this course at the same moment; try again.")) from error
-    policy.forget_memberships()
     return result
 
 
@@ -256,5 +253,4 @@ def accept_invite(user, token: str) -> Course:
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(_("You are already in this course.")) from error
-    policy.forget_memberships()
     return course

@@ -195,7 +195,6 @@ def create_group(
     except IntegrityError as error:
         db.session.rollback()
         raise Conflict(_("A group with this name was just made; try another name."), "name") from error
-    policy.forget_memberships()
     return group
 
 

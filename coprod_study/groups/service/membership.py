@@ -49,7 +49,6 @@ def _add_member(user, group, status: str, message: str | None = None) -> Members
         # A double click: the first request already made the row.
         db.session.rollback()
         raise Conflict(_("You are already a member of this group.")) from error
-    policy.forget_memberships()
     return member
 
 
@@ -132,7 +131,6 @@ def leave(user, group: StudyGroup) -> None:
     notifications.withdraw_for_member(group, user.id)
     db.session.delete(row)
     db.session.commit()
-    policy.forget_memberships()
 
 
 def _member_row(group: StudyGroup, user_id: int) -> Membership:
@@ -191,7 +189,6 @@ def decide_request(actor, group, user_id: int, approve: bool, message: str | Non
         # Declining removes the request; the person may ask again later.
         db.session.delete(row)
     db.session.commit()
-    policy.forget_memberships()
     return row
 
 
@@ -217,7 +214,6 @@ def set_member_role(actor, group, user_id: int, role: str) -> Membership:
     )
     row.role = role
     db.session.commit()
-    policy.forget_memberships()
     return row
 
 
@@ -275,7 +271,6 @@ def remove_member(
             actor, "group.invite_reset", target=group, group=group, details={"group": group.slug}
         )
     db.session.commit()
-    policy.forget_memberships()
     return row
 
 

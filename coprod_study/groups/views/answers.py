@@ -19,7 +19,9 @@ from coprod_study.groups.views.common import (
     _episode,
     _flash_error,
     _user,
+    delete_post_action,
     edit_post_page,
+    history_page,
     load_group,
     require_moderator,
 )
@@ -257,15 +259,11 @@ def edit_answer(slug: str, answer_id: int):
 def delete_answer(slug: str, answer_id: int):
     group = load_group(slug)
     answer = _answer(group, answer_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        answer_service.delete_answer(_user(), answer)
-    except DomainError as error:
-        _flash_error(error)
-    else:
-        flash(_("Your answer is deleted. Replies to it stay."), "info")
-    return redirect(_question_url(group, answer))
+    return delete_post_action(
+        lambda: answer_service.delete_answer(_user(), answer),
+        back=lambda: _question_url(group, answer),
+        done_message=_("Your answer is deleted. Replies to it stay."),
+    )
 
 
 @bp.route("/<slug>/answers/<int:answer_id>/endorse", methods=["POST"])
@@ -294,12 +292,4 @@ def answer_history(slug: str, answer_id: int):
         answer = answer_service.get_answer(group, answer_id)
     except DomainError:
         abort(404)
-    if not policy.can_see_history(current_user, group, answer):
-        abort(403)
-    return render_template(
-        "groups/history.html",
-        group=group,
-        post=answer,
-        revisions=answer_service.history(answer),
-        back=_question_url(group, answer),
-    )
+    return history_page(group, answer, back=_question_url(group, answer))

@@ -96,6 +96,34 @@ def _answer_summary(group) -> dict:
     return {"counts": counts, "answered": answered}
 
 
+def history_page(group, post, *, back: str):
+    """The shared history page of an answer, reply or thread post (403 for those who
+    may not see its earlier versions)."""
+    from coprod_study.posts import kernel
+
+    if not policy.can_see_history(current_user, group, post):
+        abort(403)
+    return render_template(
+        "groups/history.html", group=group, post=post, revisions=kernel.history(post), back=back
+    )
+
+
+def delete_post_action(delete, *, back, done_message):
+    """The shared delete of an answer, reply or thread post: the form's token, then
+    `delete()` (the service; a DomainError becomes a message), then back to `back()`."""
+    from coprod_study.groups.forms import ActionForm
+
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        delete()
+    except DomainError as error:
+        _flash_error(error)
+    else:
+        flash(done_message, "info")
+    return redirect(back())
+
+
 def edit_post_page(group, post, form, *, kind: str, back: str, save, saved_message):
     """The shared edit page of an answer, reply or thread post: preview, save, errors.
 

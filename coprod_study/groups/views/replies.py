@@ -4,18 +4,22 @@ from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from coprod_study import policy
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error, keep_draft
 from coprod_study.groups import answers as answer_service
 from coprod_study.groups import bp
 from coprod_study.groups import service as group_service
 from coprod_study.groups.forms import (
-    ActionForm,
     ReplyForm,
 )
 from coprod_study.groups.views.answers import _answer, _question_of, _question_url, _render_question
-from coprod_study.groups.views.common import _flash_error, _user, edit_post_page, load_group
+from coprod_study.groups.views.common import (
+    _user,
+    delete_post_action,
+    edit_post_page,
+    history_page,
+    load_group,
+)
 
 
 @bp.route("/<slug>/answers/<int:answer_id>/replies", methods=["POST"])
@@ -102,15 +106,11 @@ def edit_reply(slug: str, reply_id: int):
 def delete_reply(slug: str, reply_id: int):
     group = load_group(slug)
     item = _reply(group, reply_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        answer_service.delete_reply(_user(), item)
-    except DomainError as error:
-        _flash_error(error)
-    else:
-        flash(_("Your reply is deleted."), "info")
-    return redirect(_question_url(group, item.answer))
+    return delete_post_action(
+        lambda: answer_service.delete_reply(_user(), item),
+        back=lambda: _question_url(group, item.answer),
+        done_message=_("Your reply is deleted."),
+    )
 
 
 @bp.route("/<slug>/replies/<int:reply_id>/history")
@@ -121,12 +121,4 @@ def reply_history(slug: str, reply_id: int):
         item = answer_service.get_reply(group, reply_id)
     except DomainError:
         abort(404)
-    if not policy.can_see_history(current_user, group, item):
-        abort(403)
-    return render_template(
-        "groups/history.html",
-        group=group,
-        post=item,
-        revisions=answer_service.history(item),
-        back=_question_url(group, item.answer),
-    )
+    return history_page(group, item, back=_question_url(group, item.answer))

@@ -1,10 +1,7 @@
-"""Who may see or do what. Views and templates ask here and nowhere else."""
+"""The yes/no questions: who may see or do what, asked of one person and one thing."""
 
 from coprod_study.models import User, role_rank
-
-
-def _signed_in(user) -> bool:
-    return bool(user is not None and getattr(user, "is_authenticated", False))
+from coprod_study.policy.cache import _signed_in, course_role, membership
 
 
 def has_site_role(user, role: str) -> bool:
@@ -46,58 +43,6 @@ def can_track_listening(user) -> bool:
 # - admins and active members see the content;
 # - a non-member of an invite-only group does not learn it exists (404);
 # - anyone else sees the public description and a way to join, never content.
-
-
-def _request_cache(name: str) -> dict:
-    """A dict kept on `g` for this request (a fresh one outside an app context).
-
-    Reached without the `g` proxy: a long page asks policy questions thousands of times.
-    """
-    from flask.globals import _cv_app
-
-    app_ctx = _cv_app.get(None)
-    if app_ctx is None:
-        return {}
-    store = app_ctx.g.__dict__
-    cache = store.get(name)
-    if cache is None:
-        cache = store[name] = {}
-    return cache
-
-
-def membership(user, group):
-    """The viewer's membership row in `group` (any status), cached per request."""
-    from sqlalchemy import select
-
-    from coprod_study.extensions import db
-    from coprod_study.models import Membership
-
-    if not _signed_in(user):
-        return None
-    cache = _request_cache("_memberships")
-    key = (user.id, group.id)
-    if key not in cache:
-        cache[key] = db.session.scalar(
-            select(Membership).where(
-                Membership.group_id == group.id, Membership.user_id == user.id
-            )
-        )
-    return cache[key]
-
-
-def remember_membership(user, group, row) -> None:
-    """Seed the per-request cache with a membership loaded together with its group."""
-
-    if _signed_in(user):
-        _request_cache("_memberships")[(user.id, group.id)] = row
-
-
-def forget_memberships() -> None:
-    from flask import g, has_app_context
-
-    if has_app_context():
-        g.pop("_memberships", None)
-        g.pop("_course_roles", None)
 
 
 def is_member(user, group) -> bool:
@@ -265,52 +210,11 @@ def answer_scope(viewer, group, *, has_answered: bool, revealed: bool) -> str:
     return "own"
 
 
-def visible_answers(stmt, viewer, group, *, has_answered: bool, revealed: bool):
-    """Filter a select(Answer) to what the viewer may read in this group."""
-    from coprod_study.models import Answer
-
-    stmt = stmt.where(Answer.group_id == group.id)
-    scope = answer_scope(viewer, group, has_answered=has_answered, revealed=revealed)
-    if scope == "none":
-        return stmt.where(False)
-    if scope == "own":
-        return stmt.where(Answer.user_id == viewer.id)
-    return stmt
-
-
 # --- Courses ----------------------------------------------------------------
 #
 # A person's part in a course (educator or learner) is a CourseMember row.
 # Educators of a course facilitate every group of that course, without a
 # membership row of their own; admins see every course.
-
-
-def remember_course_role(user, course, role: str | None) -> None:
-    """Seed the per-request cache with a role loaded together with its course (or id)."""
-
-    if _signed_in(user):
-        _request_cache("_course_roles")[(user.id, getattr(course, "id", course))] = role
-
-
-def course_role(user, course) -> str | None:
-    """"educator", "learner" or None for the viewer in `course` (or a course id), cached."""
-    from sqlalchemy import select
-
-    from coprod_study.extensions import db
-    from coprod_study.models import CourseMember
-
-    if not _signed_in(user):
-        return None
-    course_id = getattr(course, "id", course)
-    cache = _request_cache("_course_roles")
-    key = (user.id, course_id)
-    if key not in cache:
-        cache[key] = db.session.scalar(
-            select(CourseMember.role).where(
-                CourseMember.course_id == course_id, CourseMember.user_id == user.id
-            )
-        )
-    return cache[key]
 
 
 def leads_course_of(user, group) -> bool:
