@@ -19,11 +19,12 @@ page also expires after PAGE_CACHE_SECONDS, since time passes without a
 write (a course's due date, a write made outside the app).
 """
 
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import current_app, get_flashed_messages, request, session
+from flask import current_app, g, get_flashed_messages, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -86,6 +87,7 @@ class KeptPage:
             return None
         self._key = self._current_key(extra)
         entry = self._cache.get(self._key, valid=self._current)
+        g.kept_page = "miss" if entry is None else "hit"
         if entry is None:
             return None
         return csrf_slots.fill(entry.html, generate_csrf())
@@ -130,3 +132,20 @@ def kept_page():
     versions = data_versions.current_versions(db.session)
     with data_versions.recording() as tables:
         yield KeptPage(cache, versions, tables)
+
+
+def init_app(app) -> None:
+    """With PAGE_CACHE_HEADER set (COPROD_PAGE_CACHE_HEADER=1, benchmarks/http_bench.py
+    sets it), every response says whether a kept page answered it: `X-Page-Cache: hit`,
+    `miss` (looked for, built anew) or no header (the view keeps no page, or the cache
+    was passed by). Off by default: nothing is registered."""
+    wanted = app.config.get("PAGE_CACHE_HEADER", os.environ.get("COPROD_PAGE_CACHE_HEADER"))
+    if not wanted or wanted in ("0", "false", "no"):
+        return
+
+    @app.after_request
+    def page_cache_header(response):
+        found = g.get("kept_page")
+        if found:
+            response.headers["X-Page-Cache"] = found
+        return response
