@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from coprod_study import page_cache, policy
 from coprod_study.account.service import time_zone_names
 from coprod_study.catalog.translations import episode_title
-from coprod_study.courses import bp
+from coprod_study.courses import bp, progress_table
 from coprod_study.courses import calendar as calendar_service
 from coprod_study.courses import progress as progress_service
 from coprod_study.courses import service as course_service
@@ -628,10 +628,14 @@ def progress(code: str):
         return kept.find() or kept.keep(render_template(
             "courses/progress.html",
             course=course,
-            table=_progress_table(course),
+            table=progress_table.progress_view(
+                course,
+                group=request.args.get("group") or None,
+                sort=request.args.get("sort", "name"),
+                descending=request.args.get("order") == "desc",
+                zone_name=getattr(current_user, "time_zone", None) or "UTC",
+            ),
             sort_keys=progress_service.SORT_KEYS,
-            labels=progress_service.STATUS_LABELS,
-            words=CellWords(),
         ))
 
 
