@@ -237,7 +237,7 @@ class Gunicorn:
     """A gunicorn master and its workers in a process group of their own."""
 
     def __init__(self, label: str, app: str, env: dict[str, str], log: Path,
-                 chdir: Path | None = None):
+                 chdir: Path | None = None, config: str | None = None):
         self.label = label
         self.port = free_port()
         self.log = log
@@ -247,6 +247,8 @@ class Gunicorn:
                      "-b", f"127.0.0.1:{self.port}"]
         if chdir is not None:
             self.argv += ["--chdir", str(chdir)]
+        if config is not None:
+            self.argv += ["-c", config]
         if _gunicorn_has_control_socket(self.argv[0]):
             # gunicorn >= 25.1 opens a control socket at one fixed path per user,
             # which a second gunicorn (the ceiling, or anyone else's) would fight over.
@@ -981,6 +983,9 @@ def _header(figures: dict, args) -> None:
 
 
 SECRET_KEY = "benchmark"
+# The app runs with its own gunicorn settings (preload, then warm the app and
+# freeze it out of the garbage collector before forking: coprod_study.serving).
+APP_CONFIG = "python:coprod_study.gunicorn_conf"
 
 
 def _app_env(url: str, folder: str, page_cache: bool) -> dict[str, str]:
@@ -1085,7 +1090,7 @@ def run(args: argparse.Namespace, manifest_path: Path) -> dict:
         if {"one", "many"} & args.modes:
             log = work / "app.log"
             with Gunicorn("app", "coprod_study:create_app()",
-                          _app_env(url, folder, page_cache=True), log) as app:
+                          _app_env(url, folder, page_cache=True), log, config=APP_CONFIG) as app:
                 print(f"starting the app on port {app.port} ...", file=progress, flush=True)
                 app.wait_ready("/healthz", lambda status, body: status == 200 and '"ok"' in body)
                 browser = sign_in(app.port, manifest["email"], manifest["password"])
@@ -1114,7 +1119,8 @@ def run(args: argparse.Namespace, manifest_path: Path) -> dict:
         if "off" in args.modes:
             log = work / "app-off.log"
             with Gunicorn("app, page cache off", "coprod_study:create_app()",
-                          _app_env(url, folder, page_cache=False), log) as app:
+                          _app_env(url, folder, page_cache=False), log,
+                          config=APP_CONFIG) as app:
                 print(f"starting the app, page cache off, on port {app.port} ...",
                       file=progress, flush=True)
                 app.wait_ready("/healthz", lambda status, body: status == 200 and '"ok"' in body)
