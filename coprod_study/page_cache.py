@@ -134,6 +134,37 @@ def kept_page():
         yield KeptPage(cache, versions, tables)
 
 
+def kept_part(key: tuple, build, also_depends=()) -> str:
+    """A part of a page that is the same for every reader allowed to see it (the view
+    has checked that before), kept under `key`, the language and the time zone with
+    the counters of the tables `build()` read, plus `also_depends` (tables read
+    before, whose rows the part shows). The progress table of a course is one: its
+    educators share it, though each keeps their own whole page.
+
+    The page around it notes the same tables (data_versions.note_read), so a page
+    kept whole never outlives the part in it. With PAGE_CACHE_MB at 0 the part is
+    built every time."""
+    cache = cache_for(current_app)
+    if cache is None:
+        return str(build())
+    versions = data_versions.current_versions(db.session)
+    full_key = ("part", key, str(get_locale()), str(get_timezone()))
+    now = time.monotonic()
+    entry = cache.get(full_key, valid=lambda kept: kept.expires >= now and all(
+        versions.get(name, 0) == counter for name, counter in kept.depends))
+    if entry is not None:
+        data_versions.note_read(name for name, _counter in entry.depends)
+        return entry.html
+    with data_versions.recording() as tables:
+        html = str(build())
+    tables = tables | set(also_depends) | {data_versions.EVERYTHING}
+    data_versions.note_read(tables)
+    depends = tuple(sorted((name, versions.get(name, 0)) for name in tables))
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    cache.put(full_key, _Kept(html, depends, now + seconds))
+    return html
+
+
 def init_app(app) -> None:
     """With PAGE_CACHE_HEADER set (COPROD_PAGE_CACHE_HEADER=1, benchmarks/http_bench.py
     sets it), every response says whether a kept page answered it: `X-Page-Cache: hit`,

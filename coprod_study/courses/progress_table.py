@@ -358,3 +358,24 @@ def progress_view(course, *, group: str | None = None, sort: str = "name",
     else:
         rows.sort(key=lambda r: (r.name.lower(), r.user_id), reverse=descending)
     return ProgressView(columns, rows, groups, group, unknown_group, sort, descending)
+
+
+def progress_content(course, *, group: str | None, sort: str, descending: bool,
+                     zone_name: str) -> Markup:
+    """The progress page's content (filter, table, totals) as HTML, kept once for every
+    educator of the course (coprod_study.page_cache.kept_part): it shows nothing of
+    the reader but their time zone and language, which are in the key. The caller
+    has checked that the reader may see it."""
+    from flask import render_template
+
+    from coprod_study import page_cache
+
+    def build() -> str:
+        view = progress_view(course, group=group, sort=sort, descending=descending,
+                             zone_name=zone_name)
+        return render_template("courses/_progress_content.html", course=course, table=view)
+
+    key = ("courses.progress", course.id, group, sort, descending, zone_name)
+    # The course itself (title, code) was read before, by the view.
+    html = page_cache.kept_part(key, build, also_depends=("courses",))
+    return Markup(html)  # noqa: S704 (rendered by Jinja, autoescaped)

@@ -628,14 +628,13 @@ def progress(code: str):
         return kept.find() or kept.keep(render_template(
             "courses/progress.html",
             course=course,
-            table=progress_table.progress_view(
+            content=progress_table.progress_content(
                 course,
                 group=request.args.get("group") or None,
                 sort=request.args.get("sort", "name"),
                 descending=request.args.get("order") == "desc",
                 zone_name=getattr(current_user, "time_zone", None) or "UTC",
             ),
-            sort_keys=progress_service.SORT_KEYS,
         ))
 
 
