@@ -1,37 +1,41 @@
-"""HTTP benchmark: the app under gunicorn, measured with wrk against a large data set.
+"""HTTP benchmark: the app under gunicorn, measured with wrk against a large data set,
+as many readers read it (issue #20).
 
-First seed the data set, which writes a manifest naming the database, the person to
-sign in as and the pages to measure:
+One command seeds what is missing and measures each database in turn:
 
-    python benchmarks/seed_large.py                 # full size, about 30 s
-    python benchmarks/seed_large.py --scale 0.05    # small, for trying things out
+    python benchmarks/http_bench.py --seed --database-url sqlite \
+        --database-url postgresql+psycopg://postgres@127.0.0.1/bench [--json results.json]
+        [--duration 10] [--warmup 3] [--pages home,progress] [--modes one,many,off]
 
-Then run:
-
-    python benchmarks/http_bench.py [--manifest benchmarks/.data/large.json]
-        [--duration 10] [--warmup 3] [--pages home,search] [--json results.json]
-
-What it does:
+Without --database-url it reads --manifest (default benchmarks/.data/large.json,
+written by seed_large.py). For each database:
 
 1. Counts the SQL statements per request for each page in-process (Flask's test
    client, the second of two GETs, without BEGIN/COMMIT/ROLLBACK/SAVEPOINT/RELEASE):
    "queries" as served (a page kept whole answers from coprod_study.page_cache),
-   "built" with no page kept (the statements that build it).
-2. Starts `gunicorn -w 2 -k sync 'coprod_study:create_app()'` on a free loopback
-   port against the manifest's database, with plain-HTTP cookies and the sign-in
-   and posting limits raised, waits for /healthz, signs in through the login form
-   and checks that every page answers 200 with that session.
-3. For each page: a wrk warm-up, then `wrk -t2 -c8 -d10s --timeout 10s --latency`
-   with the session cookie, while sampling the VmRSS of the gunicorn master and its
-   workers every 0.2 s.
-   The question page is measured a second time while another session of the
-   same person edits a reply on it twice a second (question_20_writes; the reply
-   is posted the first time and stays in the data set, with its revisions).
-4. Does the same for benchmarks/ceiling_app.py (bare Flask "ok" and a Jinja page of
-   200 items), the ceiling the pages are compared with, and notes the peak RSS of
-   benchmarks/floor_app.py (the libraries a worker loads, none of our code): the
-   least memory the app could take on this stack.
-5. Prints a table, the peak memory, and PASS/MISS for each target.
+   "built" with no page kept.
+2. Makes a session cookie for each reader the manifest names (the measured group's
+   500 members, the course's 300 learners and 20 educators) with the app's own
+   session interface, as signing in leaves it.
+3. Starts `gunicorn -w 2 -k sync -c python:coprod_study.gunicorn_conf` (the app
+   loaded and warmed before the workers fork) with plain-HTTP cookies, the limits
+   raised and COPROD_PAGE_CACHE_HEADER=1 (each response says X-Page-Cache: hit or
+   miss), signs the benchmark's person in through the form, and for each page runs
+   wrk (`-t2 -c8`, a warm-up first) through benchmarks/readers.lua: once with that
+   one session ("one reader"), once with each request the next reader's session
+   ("many readers"; the progress table is read by the course's educators, the
+   course page by its learners, every other page by the group's members). The
+   question page is measured once more, many readers, while another session edits
+   a reply on it twice a second (question_20_writes).
+4. Starts the app again with the page cache off (COPROD_PAGE_CACHE_MB=0) and
+   measures every page with many readers.
+5. Measures benchmarks/ceiling_app.py (bare Flask "ok" and a Jinja page of 200
+   items) and benchmarks/floor_app.py (the libraries a worker loads, none of our
+   code) under the same gunicorn, through the same script.
+6. Prints a table per way of reading (req/s, p50, p99, queries, page-cache hit
+   rate, share of the Jinja ceiling of the same run), the RSS, PSS and private
+   memory of each server's master and workers at the end of its runs, and PASS/MISS
+   for each target; with several databases, many readers side by side.
 
 Needs wrk on the PATH and gunicorn beside this Python (or on the PATH). The exit
 code is 0 even when targets are missed; it is non-zero only when something breaks
