@@ -27,7 +27,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Integer, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
-from coprod_study.courses.service import format_in_zone, now_utc
+from coprod_study.courses.service.clock import format_in_zone, now_utc
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
