@@ -2,9 +2,11 @@
 
 2,000 people, 200 groups, 50 episodes, 100,000 answers, 200,000 replies,
 500 threads with 20,000 posts, 20 courses of 300 learners and 12 assignments
-each, and their search documents. It writes a manifest (JSON) beside the
-database naming the person to sign in as and the pages to measure, for
-benchmarks/http_bench.py.
+each, and their search documents. The measured group has 500 members (the
+readers benchmarks/http_bench.py signs in, one session each), the measured
+course 300 learners and 20 educators. It writes a manifest (JSON) beside the
+database naming the person to sign in as, the readers and the pages to measure,
+for benchmarks/http_bench.py.
 
 Run: python benchmarks/seed_large.py [--database-url URL] [--scale 1.0]
 The default database is benchmarks/.data/large.sqlite3 (replaced each run).
@@ -49,6 +51,11 @@ BENCH_EMAIL = "bench@example.org"
 CHUNK = 5000
 HOT_ANSWERS = 200
 HOT_THREAD_POSTS = 40
+# Members of the measured group: the many readers of the group's pages.
+HOT_MEMBERS = 500
+# Educators of the measured course (the first people, who are educators): the
+# readers of its progress table.
+COURSE_EDUCATORS = 20
 COURSE_GROUPS = 5
 QUESTIONS_PER_EPISODE = 5
 
@@ -187,11 +194,17 @@ class Seeder:
                  "description_html": "", "enrol_code": f"ENROL{c + 1:04d}BENCH",
                  "placement": "educator", "created_by_id": educator, "created_at": self.when()}
             )
-            course_members.append(
-                {"course_id": course_id, "user_id": educator, "role": "educator",
-                 "created_at": self.now}
-            )
+            educators = [educator]
+            if c == 0:
+                # The measured course's progress table has several readers.
+                educators += [u for u in user_ids[1:COURSE_EDUCATORS] if u != educator]
+            course_members += [
+                {"course_id": course_id, "user_id": u, "role": "educator", "created_at": self.now}
+                for u in educators
+            ]
             learners = rng.sample([u for u in user_ids[20:] if u != educator], learners_per_course)
+            if c == 0:
+                course_learners = learners
             course_members += [
                 {"course_id": course_id, "user_id": u, "role": "learner", "created_at": self.now}
                 for u in learners
@@ -225,10 +238,15 @@ class Seeder:
         while group_id < group_total:
             group_id += 1
             if group_id == hot_group_id:
-                people = [user_ids[0]] + rng.sample(user_ids[20:], min(249, len(user_ids) - 20))
+                people = [user_ids[0]] + rng.sample(
+                    user_ids[20:], min(HOT_MEMBERS - 1, len(user_ids) - 20))
             else:
                 people = rng.sample(user_ids[1:], rng.randint(20, 60))
             groups.append(self._group(group_id, f"Study circle {group_id}", None, people[1]))
+            if group_id == hot_group_id:
+                # Every member reads the answers without posting first, so each of
+                # the many readers gets the same page of 20 or 200 answers.
+                groups[-1]["post_first"] = False
             members_of[group_id] = people
             episodes_of[group_id] = all_episodes
             memberships.append(self._member(group_id, people[0], "member"))
@@ -353,9 +371,18 @@ class Seeder:
 
         hot_group = next(g for g in groups if g["id"] == hot_group_id)
         hot_slug = episodes[0].slug
+        emails = {u["id"]: u["email"] for u in users}
+        course_educators = [m["user_id"] for m in course_members
+                            if m["course_id"] == 1 and m["role"] == "educator"]
         return {
             "email": BENCH_EMAIL,
             "password": PASSWORD,
+            # Who reads which page when the benchmark measures many readers.
+            "readers": {
+                "group": [emails[u] for u in members_of[hot_group_id]],
+                "course_learners": [emails[u] for u in course_learners],
+                "course_educators": [emails[u] for u in course_educators],
+            },
             "counts": self.counts,
             "pages": {
                 "home": "/",
@@ -368,6 +395,7 @@ class Seeder:
                 ),
                 "thread": f"/groups/{hot_group['slug']}/threads/1",
                 "search": "/search?q=dialysis+care",
+                "course": "/courses/BENCH01",
                 "progress": "/courses/BENCH01/progress",
             },
         }

@@ -49,9 +49,10 @@ def create_app(config: dict | None = None) -> Flask:
     jobs.init_app(app)
     _register_blueprints(app)
 
-    from coprod_study import cookies, errors, i18n, ops, security, templating
+    from coprod_study import cookies, errors, i18n, ops, page_cache, security, templating
 
     cookies.init_app(app)
+    page_cache.init_app(app)
     i18n.init_app(app)
     errors.register_error_handlers(app)
     security.init_app(app)

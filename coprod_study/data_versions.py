@@ -95,13 +95,25 @@ def read_tables(statement: str, known: frozenset) -> frozenset:
 
 @contextmanager
 def recording():
-    """Collect the tables read by the statements run inside the block; yields the set."""
+    """Collect the tables read by the statements run inside the block; yields the set.
+    Inside another recording, the tables are noted in that one too."""
     tables: set = set()
+    outer = _recording.get()
     token = _recording.set(tables)
     try:
         yield tables
     finally:
         _recording.reset(token)
+        if outer is not None:
+            outer.update(tables)
+
+
+def note_read(tables) -> None:
+    """Note tables as read by the open recording, if any: what a part of a page kept
+    elsewhere was built from (coprod_study.page_cache.kept_part)."""
+    recorded = _recording.get()
+    if recorded is not None:
+        recorded.update(tables)
 
 
 def current_versions(session) -> dict:

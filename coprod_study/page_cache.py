@@ -21,11 +21,12 @@ write (a course's due date, a write made outside the app).
 
 import json
 import math
+import os
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import current_app, get_flashed_messages, request, session
+from flask import current_app, g, get_flashed_messages, request, session
 from flask_babel import get_locale, get_timezone
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -107,6 +108,7 @@ class KeptPage:
             return None
         self._key = self._current_key(extra)
         entry = self._cache.get(self._key, valid=self._current)
+        g.kept_page = "miss" if entry is None else "hit"
         if entry is None:
             return None
         return csrf_slots.fill(entry.html, generate_csrf())
@@ -151,3 +153,51 @@ def kept_page():
     versions = data_versions.current_versions(db.session)
     with data_versions.recording() as tables:
         yield KeptPage(cache, versions, tables)
+
+
+def kept_part(key: tuple, build, also_depends=()) -> str:
+    """A part of a page that is the same for every reader allowed to see it (the view
+    has checked that before), kept under `key`, the language and the time zone with
+    the counters of the tables `build()` read, plus `also_depends` (tables read
+    before, whose rows the part shows). The progress table of a course is one: its
+    educators share it, though each keeps their own whole page.
+
+    The page around it notes the same tables (data_versions.note_read), so a page
+    kept whole never outlives the part in it. With PAGE_CACHE_MB at 0 the part is
+    built every time."""
+    cache = cache_for(current_app)
+    if cache is None:
+        return str(build())
+    versions = data_versions.current_versions(db.session)
+    full_key = ("part", key, str(get_locale()), str(get_timezone()))
+    now = time.monotonic()
+    entry = cache.get(full_key, valid=lambda kept: kept.expires >= now and all(
+        versions.get(name, 0) == counter for name, counter in kept.depends))
+    if entry is not None:
+        data_versions.note_read(name for name, _counter in entry.depends)
+        return entry.html
+    with data_versions.recording() as tables:
+        html = str(build())
+    tables = tables | set(also_depends) | {data_versions.EVERYTHING}
+    data_versions.note_read(tables)
+    depends = tuple(sorted((name, versions.get(name, 0)) for name in tables))
+    seconds = current_app.config["PAGE_CACHE_SECONDS"]
+    cache.put(full_key, _Kept(html, depends, now + seconds))
+    return html
+
+
+def init_app(app) -> None:
+    """With PAGE_CACHE_HEADER set (COPROD_PAGE_CACHE_HEADER=1, benchmarks/http_bench.py
+    sets it), every response says whether a kept page answered it: `X-Page-Cache: hit`,
+    `miss` (looked for, built anew) or no header (the view keeps no page, or the cache
+    was passed by). Off by default: nothing is registered."""
+    wanted = app.config.get("PAGE_CACHE_HEADER", os.environ.get("COPROD_PAGE_CACHE_HEADER"))
+    if not wanted or wanted in ("0", "false", "no"):
+        return
+
+    @app.after_request
+    def page_cache_header(response):
+        found = g.get("kept_page")
+        if found:
+            response.headers["X-Page-Cache"] = found
+        return response

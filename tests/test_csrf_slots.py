@@ -107,3 +107,28 @@ def test_typed_markers_show_as_typed_and_never_carry_the_token(app, client, type
             response = client.get(path)
             assert response.status_code == 200, path
             _check_page(response.get_data(as_text=True), path)
+
+
+def test_the_swap_matches_a_pass_of_the_tag_pattern_over_the_page():
+    """The swap looks only where the token occurs; it must change exactly what a
+    regular-expression pass over the whole page would."""
+    import random
+
+    from coprod_study import csrf_slots
+
+    def by_pattern(html, old, new):
+        return csrf_slots._TOKEN_TAG.sub(lambda tag: tag.group(0).replace(old, new), html)
+
+    token = "tok123"
+    pieces = [
+        f'<input type="hidden" name="csrf_token" value="{token}">',
+        f'<meta name="csrf-token" content="{token}">',
+        f"<p>{token}</p>", f'<a title="{token}">x</a>', f'<input name="other" value="{token}">',
+        f'<input value="{token}" name="csrf_token">', "<", ">", token, "text ",
+        f'<input name="csrf_token" value="{token}{token}">', '<meta name="csrf-token"',
+        f'<div data-x="{token}" name="csrf_token">',
+    ]
+    rng = random.Random(3)
+    for _ in range(2000):
+        html = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        assert csrf_slots._swap_in_tags(html, token, "NEW") == by_pattern(html, token, "NEW")

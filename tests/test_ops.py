@@ -286,7 +286,7 @@ def test_gunicorn_workers_add_up_in_the_multiprocess_directory(tmp_path, databas
         PROMETHEUS_MULTIPROC_DIR=str(folder),
     )
     with servers.Gunicorn(env, tmp_path, workers=2, name="metrics",
-                          options=("-c", "python:coprod_study.ops.gunicorn_conf")) as server:
+                          options=("-c", "python:coprod_study.gunicorn_conf")) as server:
         from concurrent.futures import ThreadPoolExecutor
 
         before = len(server.served())

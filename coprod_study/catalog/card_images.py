@@ -10,7 +10,6 @@ import unicodedata
 from pathlib import Path
 
 from flask import current_app
-from PIL import Image, ImageDraw, ImageFont
 
 CARD_WIDTH, CARD_HEIGHT = 1200, 627
 
@@ -113,20 +112,49 @@ def _kept(prefix: str, key: str, draw) -> Path:
 SYSTEM_FONTS = ("DejaVuSans.ttf", "LiberationSans-Regular.ttf")
 
 
+def _font_folders() -> list[str]:
+    """Where Pillow's ImageFont.truetype looks for a font given by file name on Linux
+    and the BSDs (the XDG data folders' fonts/, searched through), and Windows' and
+    macOS's own folders."""
+    home = os.path.expanduser("~")
+    data_home = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    data_dirs = os.environ.get("XDG_DATA_DIRS") or "/usr/local/share:/usr/share"
+    folders = [os.path.join(folder, "fonts") for folder in [data_home, *data_dirs.split(":")]]
+    if os.environ.get("WINDIR"):
+        folders.append(os.path.join(os.environ["WINDIR"], "fonts"))
+    folders += ["/Library/Fonts", "/System/Library/Fonts", os.path.join(home, "Library", "Fonts")]
+    return folders
+
+
 @functools.cache
-def _system_font() -> str | None:
+def _system_font_path() -> str | None:
+    """The first of SYSTEM_FONTS found on the machine, as a full path.
+
+    Found on disk rather than by asking Pillow, so working out a card's key (every
+    public page names its card image) does not load Pillow into every worker: it is
+    loaded only where a card is drawn."""
     for name in SYSTEM_FONTS:
-        try:
-            ImageFont.truetype(name, 12)
-        except OSError:
-            continue
-        return name
+        for folder in _font_folders():
+            for root, _dirs, files in os.walk(folder):
+                if name in files:
+                    return os.path.join(root, name)
     return None
 
 
+def _system_font() -> str | None:
+    """The file name of the system font cards are drawn with, or None."""
+    path = _system_font_path()
+    return os.path.basename(path) if path else None
+
+
+_system_font.cache_clear = _system_font_path.cache_clear
+
+
 def _font(size: int):
-    name = _system_font()
-    return ImageFont.truetype(name, size) if name else ImageFont.load_default(size=size)
+    from PIL import ImageFont  # loaded where a card is drawn, not in every worker
+
+    path = _system_font_path()
+    return ImageFont.truetype(path, size) if path else ImageFont.load_default(size=size)
 
 
 def _fold(text: str) -> str:
@@ -180,6 +208,8 @@ def _wrap(draw, text: str, font, width: int, max_lines: int) -> list[str]:
 
 def draw_card(heading: str, title: str, footer: str) -> bytes:
     """A 1200×627 PNG: a heading line, the title in large type, a footer line."""
+    from PIL import Image, ImageDraw  # loaded where a card is drawn, not in every worker
+
     image = Image.new("RGB", (CARD_WIDTH, CARD_HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
     margin = 72

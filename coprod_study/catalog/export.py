@@ -3,7 +3,6 @@
 from dataclasses import dataclass
 from pathlib import Path
 
-import tomli_w
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -197,6 +196,8 @@ def catalog_document(transcript_dir: Path | None = None) -> tuple[dict, int]:
 
 
 def dumps(document: dict) -> str:
+    import tomli_w  # loaded where a catalog is exported, not in every worker
+
     return HEADER + tomli_w.dumps(document, multiline_strings=True, indent=2)
 
 

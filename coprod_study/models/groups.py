@@ -124,10 +124,12 @@ class Answer(Base):
             "(study_question_id IS NULL) <> (group_question_id IS NULL)", name="one_question"
         ),
         # Covers a group's answer counts per question and the reader's own (the group
-        # and episode pages read it without touching the rows).
+        # and episode pages read it without touching the rows), and with the time
+        # each learner's first answers in a course (the progress table).
         Index(
             "ix_answers_group_summary",
             "group_id", "study_question_id", "group_question_id", "user_id", "deleted_at",
+            "created_at",
         ),
         Index("ix_answers_group_group_question", "group_id", "group_question_id"),
     )
@@ -176,12 +178,18 @@ class Answer(Base):
 
 class Reply(Base):
     __tablename__ = "replies"
+    __table_args__ = (
+        # An answer's replies; with the author and deletion columns it also covers
+        # counting who replied under a course's answers (the progress table).
+        Index("ix_replies_answer_author", "answer_id", "user_id", "deleted_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    answer_id: Mapped[int] = mapped_column(
-        ForeignKey("answers.id", ondelete="CASCADE"), index=True
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id", ondelete="CASCADE"))
+    # Indexed: a learner's replies in a course are counted on their home page.
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     body: Mapped[str] = mapped_column(Text)
     body_html: Mapped[str] = mapped_column(Text)
     anonymous: Mapped[bool] = mapped_column(default=False)

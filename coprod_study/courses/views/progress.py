@@ -1,12 +1,10 @@
 """Views for a course's progress table and its CSV."""
 
 from flask import Response, abort, render_template, request
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from coprod_study import page_cache, policy
-from coprod_study.courses import bp
+from coprod_study.courses import bp, progress_table
 from coprod_study.courses import progress as progress_service
 from coprod_study.courses.views.common import load_course
 
@@ -27,48 +25,25 @@ def _progress_table(course):
     )
 
 
-class CellWords:
-    """The progress table's words, translated once per page rather than once per cell
-    (300 learners and 12 assignments make 3,600 cells)."""
-
-    def __init__(self):
-        self.listened = _("Listened")
-        self.not_listened = _("Not listened")
-        self.extended = _("(ext.)")
-        self._answered = _("%(answered)s/%(required)s answered")
-        self._chips = {key: str(label) for key, label in progress_service.CHIP_LABELS.items()}
-        self._replies: dict[int, str] = {}
-
-    def answered(self, cell) -> str:
-        return self._answered % {"answered": cell.answered, "required": cell.required}
-
-    def replies(self, count: int) -> str:
-        if count not in self._replies:
-            self._replies[count] = ngettext("%(count)s reply", "%(count)s replies", count,
-                                            count=count)
-        return self._replies[count]
-
-    def status(self, cell) -> str:
-        """The cell's status chip: its word, never colour alone."""
-        return self._chips[cell.status]
-
-
 @bp.route("/<code>/progress")
 @login_required
 def progress(code: str):
-    # Kept whole (coprod_study.page_cache): 300 learners and 12 assignments take a
-    # while to build; a status that turns with the clock alone (due soon, overdue)
-    # shows when the kept page expires.
+    # Kept whole per reader (coprod_study.page_cache), the content once for all the
+    # course's educators (courses/progress_table.py); a status that turns with the
+    # clock alone (due soon, overdue) shows when the kept content expires.
     with page_cache.kept_page() as kept:
         course = load_course(code)
         _may_view_progress(course)
         return kept.find() or kept.keep(render_template(
             "courses/progress.html",
             course=course,
-            table=_progress_table(course),
-            sort_keys=progress_service.SORT_KEYS,
-            labels=progress_service.STATUS_LABELS,
-            words=CellWords(),
+            content=progress_table.progress_content(
+                course,
+                group=request.args.get("group") or None,
+                sort=request.args.get("sort", "name"),
+                descending=request.args.get("order") == "desc",
+                zone_name=getattr(current_user, "time_zone", None) or "UTC",
+            ),
         ))
 
 

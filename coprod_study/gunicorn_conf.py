@@ -1,4 +1,9 @@
-"""Gunicorn settings for metrics across workers: `gunicorn -c python:coprod_study.ops.gunicorn_conf ...`.
+"""gunicorn settings: load the app in the master, warm it, fork the workers; metrics across them.
+
+    gunicorn -c python:coprod_study.gunicorn_conf -w 4 -b 0.0.0.0:8000 'coprod_study:create_app()'
+
+Any other setting can be given on the command line as usual. See
+coprod_study.serving for why the app loads before the fork.
 
 With PROMETHEUS_MULTIPROC_DIR set, each worker writes its counts to files in
 that folder and /metrics adds them up (coprod_study.ops.metrics). The folder
@@ -11,6 +16,8 @@ live processes only.
 import os
 from pathlib import Path
 
+preload_app = True
+
 
 def on_starting(server):
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
@@ -19,6 +26,13 @@ def on_starting(server):
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("*.db"):
             stale.unlink()
+
+
+def when_ready(server):
+    from coprod_study import serving
+
+    # With preload_app the app is already loaded here, before any worker is forked.
+    serving.warm(server.app.wsgi())
 
 
 def child_exit(server, worker):
