@@ -128,12 +128,15 @@ def _register_blueprints(app: Flask) -> None:
     from coprod_study.api import bp as api_bp
     from coprod_study.auth import bp as auth_bp
     from coprod_study.catalog import bp as catalog_bp
+    from coprod_study.certificates import bp as certificates_bp
     from coprod_study.courses import bp as courses_bp
     from coprod_study.discussion import bp as discussion_bp
+    from coprod_study.followups import bp as followups_bp
     from coprod_study.groups import bp as groups_bp
     from coprod_study.inquiries import bp as inquiries_bp
     from coprod_study.moderation import bp as moderation_bp
     from coprod_study.notifications import bp as notifications_bp
+    from coprod_study.reflections import bp as reflections_bp
     from coprod_study.search import bp as search_bp
 
     for blueprint in (
@@ -149,5 +152,8 @@ def _register_blueprints(app: Flask) -> None:
         courses_bp,
         api_bp,
         inquiries_bp,
+        reflections_bp,
+        certificates_bp,
+        followups_bp,
     ):
         app.register_blueprint(blueprint)

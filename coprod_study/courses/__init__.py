@@ -1,7 +1,7 @@
-"""Courses: enrolment, course groups, assignments, progress, calendars."""
+"""Courses: enrolment, course groups, assignments, checkpoints, progress, contributions, calendars."""
 
 from flask import Blueprint
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
 
-from coprod_study.courses import views  # noqa: E402,F401
+from coprod_study.courses import learning_views, views  # noqa: E402,F401

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from coprod_study import page_cache, policy
 from coprod_study.courses import bp
+from coprod_study.courses import checkpoints as checkpoint_service
 from coprod_study.courses.forms import (
     ActionForm,
     AddEducatorForm,
@@ -628,7 +629,8 @@ def progress(code: str):
         return kept.find() or kept.keep(render_template(
             "courses/progress.html",
             course=course,
-            table=_progress_table(course),
+            table=(table := _progress_table(course)),
+            checkpoints=checkpoint_service.for_table(table),
             sort_keys=progress_service.SORT_KEYS,
             labels=progress_service.STATUS_LABELS,
             words=CellWords(),
@@ -642,7 +644,10 @@ def progress_csv(code: str):
     _may_view_progress(course)
     table = _progress_table(course)
     return Response(
-        progress_service.progress_csv(table),
+        progress_service.progress_csv(
+            table, checkpoint_service.CSV_COLUMNS,
+            checkpoint_service.csv_values(checkpoint_service.for_table(table)),
+        ),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{course.code}-progress.csv"'},
     )

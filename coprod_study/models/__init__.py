@@ -54,6 +54,16 @@ from coprod_study.models.groups import (
     StudyGroup,
 )
 from coprod_study.models.inquiries import INQUIRY_STATUSES, Inquiry
+from coprod_study.models.learning import (
+    CHECKPOINT_KINDS,
+    Certificate,
+    Checkpoint,
+    CheckpointExtension,
+    CheckpointReminderSent,
+    FollowUpOptOut,
+    FollowUpSent,
+    Reflection,
+)
 from coprod_study.models.outbox import OUTBOX_STATUSES, OutboxMessage, UsedReplyAddress
 from coprod_study.models.transcripts import (
     Chapter,
@@ -76,6 +86,14 @@ from coprod_study.models.users import (
 from coprod_study.models.versions import DataVersion
 
 __all__ = [
+    "CHECKPOINT_KINDS",
+    "Certificate",
+    "Checkpoint",
+    "CheckpointExtension",
+    "CheckpointReminderSent",
+    "FollowUpOptOut",
+    "FollowUpSent",
+    "Reflection",
     "DataVersion",
     "TOKEN_SCOPES",
     "ApiToken",

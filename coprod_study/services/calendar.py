@@ -20,6 +20,9 @@ from coprod_study.services.courses import course_path, now_utc
 from coprod_study.services.translations import episode_title
 
 TOKEN_LIFETIME = timedelta(days=365)
+# More events for a feed: functions (person, assignments) -> icalendar Events, added
+# by features that hang dates on assignments (coprod_study.courses.checkpoints).
+EXTRA_EVENTS: list = []
 MAX_ACTIVE_TOKENS = 5
 
 
@@ -171,4 +174,7 @@ def _feed(user, course: Course | None) -> bytes:
         calendar.add_component(
             _event(assignment, due, extension.created_at if extension else None)
         )
+    for extra in EXTRA_EVENTS:
+        for event in extra(user, items):
+            calendar.add_component(event)
     return calendar.to_ical()
