@@ -4,6 +4,7 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -97,6 +98,8 @@ def _message(assignment: Assignment, state) -> LazyString:
     if state.kind == "answers":
         return _l("Answers due %(due)s: episode %(number)s (%(course)s).", due=due,
                   number=assignment.episode.number, course=assignment.course.title)
-    return _l("%(count)s replies to peers due %(due)s: episode %(number)s (%(course)s).",
-              count=state.required, due=due, number=assignment.episode.number,
-              course=assignment.course.title)
+    return lazy_ngettext(
+        "%(num)s reply to peers due %(due)s: episode %(number)s (%(course)s).",
+        "%(num)s replies to peers due %(due)s: episode %(number)s (%(course)s).",
+        state.required, due=due, number=assignment.episode.number, course=assignment.course.title,
+    )

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import aliased
 
@@ -381,9 +382,11 @@ def calendar_events(user, assignments: list[Assignment]) -> list:
                 summary = _("Answers due: episode %(number)s (%(code)s)",
                             number=episode.number, code=course.code)
             else:
-                summary = _("%(count)s replies to peers due: episode %(number)s (%(code)s)",
-                            count=checkpoint.replies_required, number=episode.number,
-                            code=course.code)
+                summary = ngettext(
+                    "%(num)s reply to peers due: episode %(number)s (%(code)s)",
+                    "%(num)s replies to peers due: episode %(number)s (%(code)s)",
+                    checkpoint.replies_required, number=episode.number, code=course.code,
+                )
             changed = max(checkpoint.updated_at, extension.created_at) if extension else checkpoint.updated_at
             event = Event()
             event.add("uid", f"{kind}-{_uid(assignment)}")
