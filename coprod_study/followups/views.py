@@ -9,19 +9,21 @@ from coprod_study.followups import bp
 from coprod_study.followups import service as followups
 from coprod_study.followups.forms import FollowUpSettingForm
 
+PREFIX = "follow_ups"  # the account page has other forms: ids of its own
+
 
 @bp.app_template_global()
 def follow_up_form():
     """The setting's form for the account page, filled with the person's setting."""
     return FollowUpSettingForm(
-        formdata=None, data={"wanted": followups.wants_follow_ups(current_user)}
+        formdata=None, prefix=PREFIX, data={"wanted": followups.wants_follow_ups(current_user)}
     )
 
 
 @bp.route("/account/follow-ups", methods=["POST"])
 @login_required
 def setting():
-    form = FollowUpSettingForm()
+    form = FollowUpSettingForm(prefix=PREFIX)
     if not form.validate_on_submit():
         abort(400)
     followups.set_follow_ups(current_user, bool(form.wanted.data))
