@@ -165,6 +165,6 @@ def test_reminders_cover_both_checkpoints_once(app, course):
     assert sent == 3
     assert len(by_user[course["cat"].id]) == 2
     assert any("Answers due" in m for m in by_user[course["cat"].id])
-    assert len(by_user[course["ann"].id]) == 1 and "reply to peers due" in by_user[course["ann"].id][0]
+    assert len(by_user[course["ann"].id]) == 1 and "Replies to peers due" in by_user[course["ann"].id][0]
     assert course["bob"].id not in by_user
     assert checkpoint_reminders.send_checkpoint_reminders(now=NOW) == 0

@@ -4,7 +4,6 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_ngettext
 from flask_babel.speaklater import LazyString
 from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -98,8 +97,6 @@ def _message(assignment: Assignment, state) -> LazyString:
     if state.kind == "answers":
         return _l("Answers due %(due)s: episode %(number)s (%(course)s).", due=due,
                   number=assignment.episode.number, course=assignment.course.title)
-    return lazy_ngettext(
-        "%(num)s reply to peers due %(due)s: episode %(number)s (%(course)s).",
-        "%(num)s replies to peers due %(due)s: episode %(number)s (%(course)s).",
-        state.required, due=due, number=assignment.episode.number, course=assignment.course.title,
-    )
+    return _l("Replies to peers due %(due)s (%(done)s of %(count)s written): episode %(number)s (%(course)s).",
+              due=due, done=state.done, count=state.required, number=assignment.episode.number,
+              course=assignment.course.title)
