@@ -71,10 +71,12 @@ def prompts(episode: Episode) -> dict[str, list[str]]:
 def save_reflection(user, episode: Episode, values: dict[str, str]) -> Reflection:
     """Write or rewrite the person's reflection on an episode they listened to.
 
-    :raise Conflict: they have not marked the episode listened.
+    :raise Conflict: a first reflection on an episode they have not marked listened.
     :raise DomainError: every part is empty, or one is too long.
     """
-    if not has_listened(user, episode):
+    reflection = reflection_for(user, episode)
+    # Once written, a reflection stays the person's to change, listened or not.
+    if reflection is None and not has_listened(user, episode):
         raise Conflict(_("Mark the episode as listened before you reflect on it."))
     cleaned = {name: (values.get(name) or "").strip() for name in FIELDS}
     for name, text in cleaned.items():
@@ -84,7 +86,6 @@ def save_reflection(user, episode: Episode, values: dict[str, str]) -> Reflectio
             )
     if not any(cleaned.values()):
         raise DomainError(_("Write at least one part of your reflection."), field="learned")
-    reflection = reflection_for(user, episode)
     now = datetime.now(UTC)
     if reflection is None:
         reflection = Reflection(user_id=user.id, episode_id=episode.id, created_at=now)
