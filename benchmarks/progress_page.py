@@ -17,6 +17,9 @@ from sqlalchemy import event, insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coprod_study import MIGRATIONS_DIR, create_app  # noqa: E402
+from coprod_study.account.service import hash_password  # noqa: E402
+from coprod_study.catalog import service as catalog
+from coprod_study.courses import service as courses  # noqa: E402
 from coprod_study.extensions import db  # noqa: E402
 from coprod_study.models import (  # noqa: E402
     Answer,
@@ -29,8 +32,6 @@ from coprod_study.models import (  # noqa: E402
     StudyQuestion,
     User,
 )
-from coprod_study.services import catalog, courses  # noqa: E402
-from coprod_study.services.accounts import hash_password  # noqa: E402
 
 GROUP_SIZE = 30
 

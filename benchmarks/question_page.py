@@ -16,10 +16,11 @@ from sqlalchemy import event
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coprod_study import MIGRATIONS_DIR, create_app  # noqa: E402
+from coprod_study.account.service import hash_password  # noqa: E402
+from coprod_study.catalog import service as catalog
 from coprod_study.extensions import db  # noqa: E402
+from coprod_study.groups import service as groups  # noqa: E402
 from coprod_study.models import Answer, Membership, Reply, User  # noqa: E402
-from coprod_study.services import catalog, groups  # noqa: E402
-from coprod_study.services.accounts import hash_password  # noqa: E402
 
 
 def seed(answer_total: int, reply_total: int):

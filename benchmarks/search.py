@@ -16,9 +16,10 @@ from sqlalchemy import insert, select
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coprod_study import MIGRATIONS_DIR, create_app  # noqa: E402
+from coprod_study.catalog import service as catalog
 from coprod_study.extensions import db  # noqa: E402
 from coprod_study.models import Answer, Membership, StudyGroup, StudyQuestion, User  # noqa: E402
-from coprod_study.services import catalog, search  # noqa: E402
+from coprod_study.search import service as search  # noqa: E402
 
 WORDS = (
     "respect listening trust clinic nurse family patient doctor plan goal visit home care "

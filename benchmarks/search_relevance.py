@@ -21,7 +21,9 @@ from sqlalchemy import create_engine, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from coprod_study import MIGRATIONS_DIR, create_app  # noqa: E402
+from coprod_study.catalog import service as catalog
 from coprod_study.extensions import db  # noqa: E402
+from coprod_study.groups import service as groups  # noqa: E402
 from coprod_study.models import (  # noqa: E402
     Episode,
     Post,
@@ -30,8 +32,7 @@ from coprod_study.models import (  # noqa: E402
     Takeaway,
     Thread,
 )
-from coprod_study.services import catalog, groups  # noqa: E402
-from coprod_study.services import search as search_service  # noqa: E402
+from coprod_study.search import service as search_service  # noqa: E402
 
 QUERIES = Path(__file__).resolve().parent / "relevance" / "queries.toml"
 

@@ -24,6 +24,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from coprod_study import MIGRATIONS_DIR, create_app  # noqa: E402
+from coprod_study.account.service import hash_password  # noqa: E402
+from coprod_study.catalog import service as catalog  # noqa: E402
 from coprod_study.extensions import db  # noqa: E402
 from coprod_study.models import (  # noqa: E402
     Answer,
@@ -41,8 +43,6 @@ from coprod_study.models import (  # noqa: E402
     Thread,
     User,
 )
-from coprod_study.services import catalog  # noqa: E402
-from coprod_study.services.accounts import hash_password  # noqa: E402
 
 PASSWORD = "benchmark passphrase"
 BENCH_EMAIL = "bench@example.org"

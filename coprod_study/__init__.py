@@ -66,11 +66,11 @@ def create_app(config: dict | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     from flask_babel import lazy_gettext as _l
 
-    import coprod_study.services.wording  # noqa: F401  (answers keep the wording they answered)
+    import coprod_study.wording  # noqa: F401  (answers keep the wording they answered)
     from coprod_study import database  # noqa: F401  (registers connection events)
     from coprod_study.database import register_migrations
     from coprod_study.extensions import csrf, db, limiter, login_manager
-    from coprod_study.services import search  # noqa: F401  (keeps the search index in step)
+    from coprod_study.search import service as search  # noqa: F401  (keeps the search index in step)
 
     db.init_app(app)
     from coprod_study import data_versions
@@ -93,7 +93,7 @@ def _init_extensions(app: Flask) -> None:
 
     from coprod_study.data_versions import remember_versions, versions_column
     from coprod_study.models import User
-    from coprod_study.services.notifications import remember_unread_count, unread_count_column
+    from coprod_study.notifications.service import remember_unread_count, unread_count_column
 
     @functools.cache
     def _person_stmt():
@@ -111,7 +111,7 @@ def _init_extensions(app: Flask) -> None:
         if not user_id.isdigit() or not version.isdigit():
             return None
         # One query for the person, their unread count, which every page's
-        # navigation shows (services.notifications.unread_count reads it), and the
+        # navigation shows (notifications.service.unread_count reads it), and the
         # table counters that tell whether a kept page is current (page_cache).
         row = db.session.execute(_person_stmt(), {"user_id": int(user_id)}).first()
         if row is None or row[0].session_version != int(version):
@@ -122,38 +122,32 @@ def _init_extensions(app: Flask) -> None:
         return user
 
 
-def _register_blueprints(app: Flask) -> None:
-    from coprod_study.account import bp as account_bp
-    from coprod_study.admin import bp as admin_bp
-    from coprod_study.api import bp as api_bp
-    from coprod_study.auth import bp as auth_bp
-    from coprod_study.catalog import bp as catalog_bp
-    from coprod_study.certificates import bp as certificates_bp
-    from coprod_study.courses import bp as courses_bp
-    from coprod_study.discussion import bp as discussion_bp
-    from coprod_study.followups import bp as followups_bp
-    from coprod_study.groups import bp as groups_bp
-    from coprod_study.inquiries import bp as inquiries_bp
-    from coprod_study.moderation import bp as moderation_bp
-    from coprod_study.notifications import bp as notifications_bp
-    from coprod_study.reflections import bp as reflections_bp
-    from coprod_study.search import bp as search_bp
+# Each feature's route modules, in the order their blueprints register. A
+# feature package itself holds only its blueprint, so importing a feature's
+# service (from another feature, the CLI or a task) never loads its views.
+ROUTES = {
+    "catalog": ("views", "discovery", "feed"),
+    "auth": ("views",),
+    "account": ("data", "views"),
+    "admin": ("episodes", "feed", "inquiries", "outbox", "views"),
+    "groups": ("views",),
+    "discussion": ("views",),
+    "moderation": ("views",),
+    "notifications": ("views",),
+    "search": ("views",),
+    "courses": ("views", "learning_views"),
+    "api": ("auth", "catalog", "groups", "people"),
+    "inquiries": ("views",),
+    "reflections": ("views",),
+    "certificates": ("views",),
+    "followups": ("views",),
+}
 
-    for blueprint in (
-        catalog_bp,
-        auth_bp,
-        account_bp,
-        admin_bp,
-        groups_bp,
-        discussion_bp,
-        moderation_bp,
-        notifications_bp,
-        search_bp,
-        courses_bp,
-        api_bp,
-        inquiries_bp,
-        reflections_bp,
-        certificates_bp,
-        followups_bp,
-    ):
-        app.register_blueprint(blueprint)
+
+def _register_blueprints(app: Flask) -> None:
+    import importlib
+
+    for feature, modules in ROUTES.items():
+        for module in modules:
+            importlib.import_module(f"coprod_study.{feature}.{module}")
+        app.register_blueprint(importlib.import_module(f"coprod_study.{feature}").bp)

@@ -22,8 +22,8 @@ def prepare_database(load_sample: bool = True) -> None:
     from flask_migrate import upgrade
 
     from coprod_study import MIGRATIONS_DIR
+    from coprod_study.catalog import service as catalog
     from coprod_study.extensions import db
-    from coprod_study.services import catalog
 
     upgrade(directory=str(MIGRATIONS_DIR))
     if load_sample:
@@ -129,7 +129,7 @@ def register(app) -> None:
     @with_appcontext
     def create_admin(email, name):
         """Create an admin account (password asked, or COPROD_ADMIN_PASSWORD)."""
-        from coprod_study.services import accounts
+        from coprod_study.account import service as accounts
 
         prepare_database()
         existing = accounts.find_by_email(email)
@@ -153,7 +153,7 @@ def register(app) -> None:
     @with_appcontext
     def set_role(email, role):
         """Change a person's site role (learner, facilitator, educator, admin)."""
-        from coprod_study.services import accounts
+        from coprod_study.account import service as accounts
 
         user = accounts.find_by_email(email)
         if user is None:
@@ -169,7 +169,7 @@ def register(app) -> None:
     @with_appcontext
     def load_catalog(path):
         """Create or update episodes from a catalog file (TOML), all or nothing."""
-        from coprod_study.services import catalog
+        from coprod_study.catalog import service as catalog
 
         try:
             result = catalog.load_file(path)
@@ -188,7 +188,8 @@ def register(app) -> None:
     @with_appcontext
     def send_digests():
         """E-mail people their notifications per their setting (run from cron)."""
-        from coprod_study.services import digests, outbox
+        from coprod_study.mail import outbox
+        from coprod_study.notifications import digests
 
         queued = digests.send_digests()
         delivered = outbox.deliver_due()
@@ -213,7 +214,7 @@ def register(app) -> None:
     @with_appcontext
     def send_mail():
         """Deliver every message in the outbox that is due, now, from this process."""
-        from coprod_study.services import outbox
+        from coprod_study.mail import outbox
 
         delivered = outbox.deliver_due()
         click.echo(f"Delivered {delivered} {'e-mail' if delivered == 1 else 'e-mails'}.")
@@ -245,7 +246,7 @@ def register(app) -> None:
     @with_appcontext
     def reindex():
         """Rebuild the full-text search index from the content."""
-        from coprod_study.services import search
+        from coprod_study.search import service as search
 
         total = search.reindex()
         click.echo(f"Indexed {total} documents.")
@@ -264,7 +265,8 @@ def register(app) -> None:
     @with_appcontext
     def send_reminders():
         """Remind learners 48 hours before a due date (once each; safe to run often)."""
-        from coprod_study.services import outbox, reminders
+        from coprod_study.courses import reminders
+        from coprod_study.mail import outbox
 
         result = reminders.send_reminders()
         outbox.deliver_due()
@@ -278,7 +280,7 @@ def register(app) -> None:
     @with_appcontext
     def import_feed(source):
         """Create or update episodes from the podcast's RSS feed (a URL or a file), all or nothing."""
-        from coprod_study.services import feeds
+        from coprod_study.catalog import feed_import as feeds
 
         try:
             result = feeds.import_feed(source)

@@ -12,7 +12,7 @@ def register(app) -> None:
     @with_appcontext
     def export_catalog(path):
         """Write the catalog to a catalog file (TOML), transcripts into transcripts/ beside it."""
-        from coprod_study.services import catalog_export
+        from coprod_study.catalog import export as catalog_export
 
         result = catalog_export.export_catalog(path)
         click.echo(
@@ -26,7 +26,7 @@ def register(app) -> None:
     @with_appcontext
     def backup(path):
         """Copy the SQLite database to PATH while the app runs (PostgreSQL: use pg_dump)."""
-        from coprod_study.services import backup as backups
+        from coprod_study.admin import backup as backups
 
         try:
             copied = backups.backup(path)
@@ -40,8 +40,8 @@ def register(app) -> None:
     @with_appcontext
     def restore(path, yes):
         """Replace the database with a backup made by `backup` (stop the app first if you can)."""
+        from coprod_study.admin import backup as backups
         from coprod_study.cli import prepare_database
-        from coprod_study.services import backup as backups
 
         try:
             backups.check_backup(path)

@@ -66,7 +66,7 @@ def defaults(instance_path: str) -> dict:
         "MAIL_FROM": "Coproduction Study Companion <no-reply@localhost>",
         "OUTBOX_DIR": str(Path(instance_path) / "outbox"),
         "SMTP_TIMEOUT": 30,
-        # The outbox (coprod_study.services.outbox): first retry after this many
+        # The outbox (coprod_study.mail.outbox): first retry after this many
         # seconds, doubling up to an hour; give up after this many attempts; a worker
         # that has held a message this long without finishing is taken to have died.
         "OUTBOX_RETRY_SECONDS": 30,

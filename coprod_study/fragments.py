@@ -143,7 +143,7 @@ def answers_section(viewer, group, question, state, page: int, per_page: int, re
     the CSRF placeholder in its forms. On a miss the answers the fingerprint named
     are loaded in one more query.
     """
-    from coprod_study.services import answers as answer_service
+    from coprod_study.groups import answers as answer_service
 
     cache = cache_for(current_app)
     fingerprint = None

@@ -58,7 +58,7 @@ def cache_for(app) -> BoundedCache | None:
 def _reader() -> tuple:
     if not getattr(current_user, "is_authenticated", False):
         return ("visitor",)
-    from coprod_study.services.notifications import unread_count
+    from coprod_study.notifications.service import unread_count
 
     user = current_user
     return (user.id, user.session_version, user.display_name, user.role, user.language,

@@ -11,8 +11,8 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from coprod_study import policy
+from coprod_study.catalog.service import format_duration
 from coprod_study.markup import sanitized
-from coprod_study.services.catalog import format_duration
 
 # Flagged or hidden things, as the moderation page names them.
 POST_KIND_LABELS = {
@@ -121,7 +121,7 @@ def summary_line(html: str | None, limit: int = SUMMARY_LINE_CHARS) -> str:
 
 
 def _episode_title(episode) -> str:
-    from coprod_study.services.translations import episode_title
+    from coprod_study.catalog.translations import episode_title
 
     return episode_title(episode)
 
@@ -139,7 +139,7 @@ def init_app(app):
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["summary_line"] = summary_line
     app.jinja_env.globals["long_text"] = long_text
-    from coprod_study.services.transcripts import format_time
+    from coprod_study.catalog.transcript import format_time
 
     app.jinja_env.filters["clock"] = format_time
     # An episode's title in the reader's language wherever an episode is named.
@@ -156,7 +156,7 @@ def init_app(app):
             LANGUAGES,
             ROLE_LABELS,
         )
-        from coprod_study.services.notifications import unread_count
+        from coprod_study.notifications.service import unread_count
 
         return {
             "site_name": app.config["SITE_NAME"],

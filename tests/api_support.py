@@ -1,6 +1,6 @@
 """Helpers for API tests: tokens and headers."""
 
-from coprod_study.services import api_tokens
+from coprod_study.account import tokens as api_tokens
 
 
 def token_for(user, scope: str = "write", lifetime_days: int = 90) -> str:

@@ -68,7 +68,7 @@ def _fold_wal(path):
 
 
 def _load_sample_catalog(database_url, instance_path):
-    from coprod_study.services import catalog
+    from coprod_study.catalog import service as catalog
 
     application = create_app(_base_config(instance_path, database_url))
     with application.app_context():
@@ -298,7 +298,7 @@ def client(app):
 def sample_catalog(request, app):
     """The bundled sample catalog, loaded: the test's database starts with it (see
     `database_url`), unless a test module brings a database of its own."""
-    from coprod_study.services import catalog
+    from coprod_study.catalog import service as catalog
 
     if not request.node.stash.get(CATALOG_COPIED, False):
         catalog.load_file(catalog.sample_catalog_path())
@@ -316,7 +316,7 @@ def outbox(app):
     worker would do), then reads the .eml folder."""
     from pathlib import Path
 
-    from coprod_study.services import outbox as outbox_service
+    from coprod_study.mail import outbox as outbox_service
 
     def read():
         outbox_service.deliver_due()

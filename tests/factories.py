@@ -4,9 +4,9 @@ import itertools
 
 from werkzeug.security import generate_password_hash
 
+from coprod_study.account.service import hash_password
 from coprod_study.extensions import db
 from coprod_study.models import User
-from coprod_study.services.accounts import hash_password
 
 DEFAULT_PASSWORD = "a long test passphrase"
 # scrypt reads its work factor from the stored hash, so checking the shared test
@@ -50,7 +50,7 @@ def make_user(
 
 def make_group(facilitator: User | None = None, **fields):
     """A group with `facilitator` (made if missing) as its facilitator."""
-    from coprod_study.services import groups
+    from coprod_study.groups import service as groups
 
     facilitator = facilitator or make_user()
     fields.setdefault("name", f"Group {next(_counter)}")
@@ -72,8 +72,8 @@ def first_question(group, episode=None):
     """The group's question 1 of the first episode (by number)."""
     from sqlalchemy import select
 
+    from coprod_study.groups import service as groups
     from coprod_study.models import Episode
-    from coprod_study.services import groups
 
     episode = episode or db.session.scalar(select(Episode).order_by(Episode.number))
     return episode, groups.get_question(group, episode, 1)
@@ -101,7 +101,7 @@ def make_answer(group, user: User, question, body: str = "My answer", **fields):
 
 def make_course(educator: User | None = None, **fields):
     """A course with `educator` (an educator made if missing) as its educator."""
-    from coprod_study.services import courses
+    from coprod_study.courses import service as courses
 
     educator = educator or make_user(role="educator")
     number = next(_counter)
@@ -141,7 +141,7 @@ def make_assignment(course, episode=None, *, opens_in=None, due_in=None, **field
 
 
 def make_course_group(course, educator: User, name: str | None = None, **fields):
-    from coprod_study.services import courses
+    from coprod_study.courses import service as courses
 
     return courses.create_course_group(
         educator, course, name=name or f"Course group {next(_counter)}", **fields

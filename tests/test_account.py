@@ -113,7 +113,7 @@ def test_account_post_needs_csrf(client, make_user):
 def test_time_zone_list_is_every_known_zone_sorted_and_offered(client, make_user):
     import zoneinfo
 
-    from coprod_study.services import accounts
+    from coprod_study.account import service as accounts
 
     names = accounts.time_zone_names()
     assert list(names) == sorted(zoneinfo.available_timezones())

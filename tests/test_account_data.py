@@ -6,7 +6,11 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from coprod_study.account import personal_data
+from coprod_study.account import tokens as api_tokens
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
+from coprod_study.groups.answers import post_reply
 from coprod_study.models import (
     Answer,
     ApiToken,
@@ -19,8 +23,6 @@ from coprod_study.models import (
     Revision,
     User,
 )
-from coprod_study.services import api_tokens, discussion, personal_data
-from coprod_study.services.answers import post_reply
 from tests import factories as f
 from tests.api_support import bearer, token_for
 from tests.conftest import login, post_form

@@ -248,7 +248,7 @@ def test_user_count_unchanged_by_admin_pages(admin_client):
 
 
 def _deleted_account(make_user, name="Gone Person"):
-    from coprod_study.services import personal_data
+    from coprod_study.account import personal_data
     from tests.factories import DEFAULT_PASSWORD
 
     person = make_user(name=name)
@@ -259,8 +259,8 @@ def _deleted_account(make_user, name="Gone Person"):
 
 def test_a_deleted_account_keeps_no_role_to_change(admin_client, make_user):
     from coprod_study import policy
+    from coprod_study.account import service as accounts
     from coprod_study.errors import DomainError
-    from coprod_study.services import accounts
 
     gone = _deleted_account(make_user)
     assert not policy.can_change_role(admin_client.admin, gone, "admin")

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from coprod_study.extensions import db
+from coprod_study.groups import answers as answer_service
 from coprod_study.models import Answer, Reply, Revision
-from coprod_study.services import answers as answer_service
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -258,7 +258,7 @@ def test_anonymous_answers_hide_the_name_from_peers(client, circle):
 
 
 def test_removed_member_loses_access_and_cannot_post(client, circle):
-    from coprod_study.services import groups as group_service
+    from coprod_study.groups import service as group_service
 
     login(client, circle["b"])
     assert client.get(circle["url"]).status_code == 200
@@ -428,7 +428,7 @@ def test_statements_built_once_read_what_the_built_ones_read(app, circle, own_qu
     """The page's answer ids and the reader's own answer and reveal come from statements
     built once per process for a reader who sees every answer of a group outside any
     course; they find the same rows as the statements built for each reader."""
-    from coprod_study.services import groups as group_service
+    from coprod_study.groups import service as group_service
 
     group, facilitator = circle["group"], circle["facilitator"]
     question = circle["question"]

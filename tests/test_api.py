@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from coprod_study.account import tokens as api_tokens
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
 from coprod_study.models import Answer, ApiToken, Notification, Post, Reply, Revision
-from coprod_study.services import api_tokens, discussion
 from tests import factories as f
 from tests.api_support import auth, bearer, is_problem, token_for
 from tests.conftest import login
@@ -110,7 +111,7 @@ def test_using_a_token_records_when(client, world):
 
 
 def test_a_deleted_persons_token_stops_working(client, world):
-    from coprod_study.services import personal_data
+    from coprod_study.account import personal_data
 
     secret = token_for(world["member"])
     personal_data.delete_account(world["member"], f.DEFAULT_PASSWORD)
@@ -488,7 +489,7 @@ def test_a_facilitator_sees_the_earlier_wording_through_the_api(client, world):
 
 
 def test_the_author_reads_their_own_answers_revisions_a_peer_does_not(client, world):
-    from coprod_study.services import answers as answer_service
+    from coprod_study.groups import answers as answer_service
 
     group = world["group"]
     answer = f.make_answer(group, world["member"], world["question"], "First take")

@@ -15,8 +15,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
+from coprod_study.catalog import service as catalog
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
-from coprod_study.services import catalog, discussion
 from tests import factories as f
 from tests.api_support import token_for
 

@@ -35,7 +35,7 @@ def _tables(path) -> dict[str, list[tuple]]:
 
 
 def _live_path(app):
-    from coprod_study.services.backup import sqlite_path
+    from coprod_study.admin.backup import sqlite_path
 
     return sqlite_path()
 

@@ -8,6 +8,7 @@ from textwrap import dedent
 import pytest
 from sqlalchemy import func, select
 
+from coprod_study.catalog import service as catalog
 from coprod_study.extensions import db
 from coprod_study.models import (
     AuditEntry,
@@ -22,7 +23,6 @@ from coprod_study.models import (
     User,
 )
 from coprod_study.models.catalog import dimension_relations, episode_related_dimensions
-from coprod_study.services import catalog
 from tests.conftest import csrf_token, login, post_form
 
 COUNTED = [

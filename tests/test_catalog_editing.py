@@ -5,6 +5,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from coprod_study.catalog import export as catalog_export
+from coprod_study.catalog import service as catalog
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
@@ -16,7 +18,6 @@ from coprod_study.models import (
     StudyQuestion,
     Transcript,
 )
-from coprod_study.services import catalog, catalog_export
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -355,7 +356,7 @@ def test_an_edit_in_the_browser_exports_and_loads_back_unchanged(admin_client, t
 
 
 def test_a_group_question_reworded_by_its_facilitator_keeps_the_wording(app, sample_catalog):
-    from coprod_study.services import groups as group_service
+    from coprod_study.groups import service as group_service
 
     facilitator = f.make_user()
     group = f.make_group(facilitator)

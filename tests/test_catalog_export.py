@@ -4,10 +4,11 @@ import tomllib
 
 from sqlalchemy import func, select
 
+from coprod_study.catalog import export as catalog_export
+from coprod_study.catalog import service as catalog
 from coprod_study.extensions import db
 from coprod_study.markup import render_markdown
 from coprod_study.models import Chapter, ContentTranslation, Episode, Transcript, TranscriptSegment
-from coprod_study.services import catalog, catalog_export
 
 
 def _snapshot():

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from coprod_study.certificates import service as certificates
 from coprod_study.extensions import db
+from coprod_study.groups import service as group_service
 from coprod_study.models import Certificate, Episode, ListeningProgress
 from coprod_study.reflections import service as reflections
-from coprod_study.services import groups as group_service
 from tests import factories as f
 from tests.conftest import login, post_form
 

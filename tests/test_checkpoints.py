@@ -6,12 +6,11 @@ from datetime import timedelta
 from icalendar import Calendar
 from sqlalchemy import select
 
-from coprod_study.courses import checkpoint_reminders
+from coprod_study.courses import calendar as calendar_service
+from coprod_study.courses import checkpoint_reminders, progress
 from coprod_study.courses import checkpoints as checkpoint_service
 from coprod_study.extensions import db
 from coprod_study.models import Answer, CheckpointExtension, Notification, Reply
-from coprod_study.services import calendar as calendar_service
-from coprod_study.services import progress
 from tests import test_courses_progress as progress_tests
 from tests.conftest import post_form
 from tests.test_courses_progress import NOW, read_csv, signed_in

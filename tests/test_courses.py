@@ -7,7 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from coprod_study import policy
+from coprod_study.courses import service as course_service
 from coprod_study.extensions import db
+from coprod_study.groups import answers as answer_service
+from coprod_study.groups import service as group_service
 from coprod_study.models import (
     Answer,
     Assignment,
@@ -22,9 +25,6 @@ from coprod_study.models import (
     StudyGroup,
     User,
 )
-from coprod_study.services import answers as answer_service
-from coprod_study.services import courses as course_service
-from coprod_study.services import groups as group_service
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -730,7 +730,7 @@ def test_learners_cannot_assign(app, course_setup):
 
 
 def test_an_extension_changes_only_that_learners_status(app, course_setup):
-    from coprod_study.services import progress
+    from coprod_study.courses import progress
 
     s = course_setup
     assignment = f.make_assignment(s["course"], episode(1), due_in=timedelta(hours=-2))

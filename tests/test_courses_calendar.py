@@ -7,7 +7,11 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import func, select
 
+from coprod_study.courses import calendar as calendar_service
+from coprod_study.courses import reminders
+from coprod_study.courses import service as course_service
 from coprod_study.extensions import db
+from coprod_study.groups import service as group_service
 from coprod_study.models import (
     Assignment,
     CalendarToken,
@@ -17,10 +21,6 @@ from coprod_study.models import (
     Notification,
     ReminderSent,
 )
-from coprod_study.services import calendar as calendar_service
-from coprod_study.services import courses as course_service
-from coprod_study.services import groups as group_service
-from coprod_study.services import reminders
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -259,7 +259,7 @@ def test_reminders_go_once_to_those_who_still_have_work(app, reminder_course, ou
 
 
 def test_the_digest_does_not_mail_a_reminder_twice(app, reminder_course, outbox):
-    from coprod_study.services import digests
+    from coprod_study.notifications import digests
 
     reminders.send_reminders()
     digests.send_digests()

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from coprod_study.courses import service as course_service
 from coprod_study.extensions import db
 from coprod_study.models import Assignment, Course, Episode
-from coprod_study.services import courses as course_service
 from tests import factories as f
 from tests.conftest import login, post_form
 

@@ -5,9 +5,9 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
 from coprod_study.models import Notification, Post, PostRevision, Thread, ThreadFollow
-from coprod_study.services import discussion
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -180,7 +180,7 @@ def test_edit_history_and_delete(client, room):
 
 
 def test_removed_member_is_not_notified(client, room):
-    from coprod_study.services import groups as group_service
+    from coprod_study.groups import service as group_service
 
     thread = start(room)
     group_service.remove_member(room["facilitator"], room["group"], room["bob"].id)

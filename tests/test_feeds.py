@@ -13,6 +13,9 @@ from textwrap import dedent
 import pytest
 from sqlalchemy import delete, func, select
 
+from coprod_study.catalog import feed_import as feeds
+from coprod_study.catalog import fetch
+from coprod_study.catalog import transcript as transcript_service
 from coprod_study.extensions import db
 from coprod_study.models import (
     AuditEntry,
@@ -26,8 +29,6 @@ from coprod_study.models import (
     Transcript,
     TranscriptSegment,
 )
-from coprod_study.services import feeds, fetch
-from coprod_study.services import transcripts as transcript_service
 from tests.conftest import login, post_form
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"

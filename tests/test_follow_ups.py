@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from coprod_study.extensions import db
 from coprod_study.followups import service as followups
+from coprod_study.groups import service as group_service
 from coprod_study.models import Episode, FollowUpOptOut, FollowUpSent, OutboxMessage
-from coprod_study.services import groups as group_service
 from tests import factories as f
 from tests.conftest import login, post_form
 

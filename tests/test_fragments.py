@@ -9,9 +9,9 @@ from flask import current_app
 from coprod_study.csrf_slots import PLACEHOLDER
 from coprod_study.extensions import db
 from coprod_study.fragments import BoundedCache, cache_for
+from coprod_study.groups import answers as answer_service
 from coprod_study.models import Post, Reply
-from coprod_study.services import answers as answer_service
-from coprod_study.services import moderation
+from coprod_study.moderation import service as moderation
 from tests import factories as f
 from tests.conftest import login
 
@@ -105,7 +105,7 @@ def test_the_reader_language_is_part_of_the_key(client, circle):
 
 
 def test_thread_posts_are_kept_too_and_follow_edits(client, circle):
-    from coprod_study.services import discussion
+    from coprod_study.discussion import service as discussion
 
     thread = discussion.create_thread(
         circle["facilitator"], circle["group"], title="Week one", body="Opening words"

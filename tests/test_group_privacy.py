@@ -109,8 +109,8 @@ NEW_DESCRIPTION = "Walrusword describes the group now."
 
 
 def _depart(how, group, facilitator, person):
-    from coprod_study.services import groups as group_service
-    from coprod_study.services import moderation
+    from coprod_study.groups import service as group_service
+    from coprod_study.moderation import service as moderation
 
     if how == "removed":
         group_service.remove_member(facilitator, group, person.id, "Moved on.")
@@ -129,9 +129,12 @@ def test_a_renamed_invite_only_group_never_reaches_those_outside_it(
     gives them its new name or description, and every group URL is 404."""
     from datetime import UTC, datetime
 
-    from coprod_study.services import answers as answer_service
-    from coprod_study.services import digests, discussion, moderation, personal_data
-    from coprod_study.services import groups as group_service
+    from coprod_study.account import personal_data
+    from coprod_study.discussion import service as discussion
+    from coprod_study.groups import answers as answer_service
+    from coprod_study.groups import service as group_service
+    from coprod_study.moderation import service as moderation
+    from coprod_study.notifications import digests
     from tests.api_support import auth
 
     facilitator = f.make_user(name="Fac")

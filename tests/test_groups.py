@@ -7,8 +7,8 @@ from flask import url_for
 from sqlalchemy import func, inspect, select, text
 
 from coprod_study.extensions import db
+from coprod_study.groups import service as group_service
 from coprod_study.models import Answer, AuditEntry, GroupQuestion, Membership, StudyGroup
-from coprod_study.services import groups as group_service
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -416,7 +416,7 @@ def test_answer_counts_are_read_from_the_index_alone(app):
     """The group and episode pages count answers per question without reading the
     answers' rows (a group of 250 with 2,700 answers: 4 ms by the rows, 0.3 ms by the
     index)."""
-    from coprod_study.services.answers import answer_summary_stmt
+    from coprod_study.groups.answers import answer_summary_stmt
 
     statement = answer_summary_stmt(1, 2)
     with db.engine.connect() as connection:

@@ -185,7 +185,8 @@ def assert_swedish(html: str, *expected: str) -> None:
 @pytest.fixture
 def world(app, sample_catalog):
     """A Swedish-speaking educator who facilitates a group with a thread, and has a course."""
-    from coprod_study.services import discussion, notifications
+    from coprod_study.discussion import service as discussion
+    from coprod_study.notifications import service as notifications
 
     person = factories.make_user(role="educator", name="Sara Svensson", language="sv",
                                  time_zone="Europe/Stockholm")
@@ -336,7 +337,7 @@ def test_a_members_setting_wins_over_the_cookie(client, world):
 
 
 def _sample_episode(slug: str) -> dict:
-    from coprod_study.services import catalog
+    from coprod_study.catalog import service as catalog
 
     data = tomllib.loads(catalog.sample_catalog_path().read_text())
     return next(e for e in data["episodes"] if e["slug"] == slug)
@@ -365,7 +366,7 @@ def test_the_sample_episode_in_english_is_the_original(client, world):
 
 
 def test_an_untranslated_episode_says_so_in_swedish(client, world):
-    from coprod_study.services import catalog
+    from coprod_study.catalog import service as catalog
 
     data = tomllib.loads(catalog.sample_catalog_path().read_text())
     untranslated = next(e for e in data["episodes"] if "sv" not in e.get("translations", {}))
@@ -391,7 +392,7 @@ def test_the_transcript_page_uses_the_readers_language(client, world):
 
 
 def test_dates_and_times_follow_the_locale_and_time_zone(app):
-    from coprod_study.services.courses import format_in_zone
+    from coprod_study.courses.service import format_in_zone
     from coprod_study.templating import local_time
 
     moment = datetime(2024, 5, 1, 12, 30, tzinfo=UTC)

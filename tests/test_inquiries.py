@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import func, select
 
 from coprod_study.extensions import db
+from coprod_study.inquiries import service as inquiries
 from coprod_study.models import AuditEntry, Inquiry, Notification
-from coprod_study.services import inquiries
 from tests.conftest import login, post_form
 
 STAMP_RE = re.compile(r'name="started" type="hidden" value="([^"]+)"')
@@ -205,8 +205,8 @@ def test_an_empty_reply_or_unknown_status_is_refused(app, make_user, inquiry, ou
 def test_a_reply_while_the_mail_server_is_down_is_saved_with_its_mail_queued(
     app, make_user, inquiry
 ):
+    from coprod_study.mail import outbox
     from coprod_study.models import OutboxMessage
-    from coprod_study.services import outbox
 
     client = app.test_client()
     login(client, make_user(role="admin"))

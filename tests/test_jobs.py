@@ -11,7 +11,7 @@ from sqlalchemy import select
 from coprod_study.extensions import db
 from coprod_study.jobs import consumer, jobs_for
 from coprod_study.models import DigestRun, Notification, OutboxMessage
-from coprod_study.services import notifications
+from coprod_study.notifications import service as notifications
 from tests import factories as f
 from tests.conftest import post_form
 from tests.servers import cli_command, environment
@@ -122,7 +122,7 @@ def _stop(process, kill=False):
 
 
 def _queue_a_mail(app):
-    from coprod_study.services.mail import queue_mail
+    from coprod_study.mail.outgoing import queue_mail
 
     row_id = queue_mail("ann@example.org", "About your post", "Text", kind="test").id
     db.session.commit()
@@ -198,8 +198,8 @@ def test_two_consumers_running_the_digests_at_once_send_each_person_one_mail(app
 def test_two_consumers_running_the_reminders_at_once_remind_once(app, running):
     from datetime import timedelta
 
+    from coprod_study.catalog import service as catalog
     from coprod_study.models import ReminderSent
-    from coprod_study.services import catalog
 
     catalog.load_file(catalog.sample_catalog_path())
     educator = f.make_user(role="educator")

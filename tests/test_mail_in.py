@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
+from coprod_study.groups import answers
 from coprod_study.mail import addresses, inbound, server
 from coprod_study.models import Notification, Post, Reply, UsedReplyAddress
-from coprod_study.services import answers, digests, discussion
+from coprod_study.notifications import digests
 from tests import factories as f
 from tests.servers import cli_command, environment, free_port
 
@@ -181,7 +183,7 @@ def test_bad_replies_bounce_with_a_reason_and_write_nothing(app, thread_world, o
     elif case == "only quoted":
         message = _mail(address, member.email, "> What struck you?\n\n-- \nMo\n")
     elif case == "removed from the group":
-        from coprod_study.services import groups
+        from coprod_study.groups import service as groups
 
         groups.remove_member(thread_world["facilitator"], thread_world["group"], member.id)
     elif case == "post limit":

@@ -3,11 +3,11 @@
 import pytest
 from sqlalchemy import select
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
+from coprod_study.groups import answers as answer_service
 from coprod_study.markup import render_markdown
 from coprod_study.models import Notification
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion
 from tests import factories as f
 from tests.conftest import login
 
@@ -108,7 +108,7 @@ def test_anonymous_answers_do_not_name_their_author_in_the_mention(owls):
 
 
 def test_hiding_an_answer_withdraws_its_unread_mentions(owls):
-    from coprod_study.services import moderation
+    from coprod_study.moderation import service as moderation
 
     answer = answer_service.post_answer(
         owls["sam"], owls["group"], owls["question"], "@[Lena Lindqvist] look"

@@ -3,10 +3,11 @@
 import pytest
 from sqlalchemy import func, select
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
+from coprod_study.groups import service as group_service
 from coprod_study.models import Answer, AuditEntry, Flag, Membership, Notification
-from coprod_study.services import discussion, moderation
-from coprod_study.services import groups as group_service
+from coprod_study.moderation import service as moderation
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -242,7 +243,7 @@ def test_an_automatically_hidden_post_tells_its_author_too(client, scene):
 
 def test_no_reply_box_under_a_hidden_answer_and_no_reply_to_it(client, scene):
     from coprod_study.errors import Conflict
-    from coprod_study.services import answers as answer_service
+    from coprod_study.groups import answers as answer_service
 
     answer = scene["answer"]
     moderation.hide(scene["facilitator"], scene["group"], "answer", answer.id, "Off topic")

@@ -6,9 +6,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from coprod_study.account import service as accounts
 from coprod_study.extensions import db
 from coprod_study.models import Course
-from coprod_study.services import accounts
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -202,7 +202,7 @@ def test_search_snippets_show_text_without_markdown(client, sample_catalog):
 
 
 def test_search_snippet_markdown_is_taken_out():
-    from coprod_study.services.search import plain_snippet
+    from coprod_study.search.service import plain_snippet
 
     assert plain_snippet("*Sample* and **\x02respect\x03** in [a link](https://x.org)") == (
         "Sample and \x02respect\x03 in a link"
@@ -213,7 +213,7 @@ def test_search_snippet_markdown_is_taken_out():
 
 
 def test_mark_all_as_read_only_with_something_unread(app, sample_catalog):
-    from coprod_study.services import notifications
+    from coprod_study.notifications import service as notifications
 
     user = f.make_user()
     client = signed_in(app, user)
@@ -248,8 +248,8 @@ def test_every_recorded_action_has_words():
 
 
 def test_the_audit_log_speaks_in_words_and_pinning_is_logged(app, sample_catalog):
+    from coprod_study.discussion import service as discussion
     from coprod_study.models import AuditEntry
-    from coprod_study.services import discussion
 
     admin = f.make_user(role="admin", name="Ada Admin")
     facilitator = f.make_user(name="Fay Facilitator")
@@ -319,7 +319,7 @@ def test_swedish_titles_in_search_results(swedish):
 
 
 def test_swedish_titles_in_the_calendar_feed(app, swedish):
-    from coprod_study.services import calendar as calendar_service
+    from coprod_study.courses import calendar as calendar_service
 
     course = f.make_course(title="Kursen")
     f.enrol(course, swedish["reader"])
@@ -342,7 +342,7 @@ def test_a_translated_episode_still_says_what_stays_in_english(swedish):
 
 
 def test_one_unread_thread_is_singular_in_swedish(swedish):
-    from coprod_study.services import discussion
+    from coprod_study.discussion import service as discussion
 
     group = swedish["group"]
     other = f.add_member(group, f.make_user(name="Other Facilitator"), role="facilitator")
@@ -357,7 +357,7 @@ def test_one_unread_thread_is_singular_in_swedish(swedish):
 def test_user_written_text_and_fields_have_dir_auto(app, circle):
     import re
 
-    from coprod_study.services import answers as answer_service
+    from coprod_study.groups import answers as answer_service
 
     arabic = "الاحترام يبدأ بالاستماع."
     answer_service.post_answer(circle["ann"], circle["group"], circle["question"], arabic)
@@ -381,7 +381,7 @@ def test_typed_fields_have_dir_auto(app, sample_catalog):
 
 
 def test_the_moderation_queue_folds_long_posts_and_links_to_their_context(app, circle):
-    from coprod_study.services import moderation
+    from coprod_study.moderation import service as moderation
 
     group = circle["group"]
     long_text = "A long answer. " * 700  # about 10,000 characters
@@ -405,7 +405,7 @@ def test_the_moderation_queue_folds_long_posts_and_links_to_their_context(app, c
 
 
 def test_an_empty_thread_post_comes_back_to_the_thread_by_a_redirect(app, sample_catalog):
-    from coprod_study.services import discussion
+    from coprod_study.discussion import service as discussion
 
     facilitator = f.make_user()
     group = f.make_group(facilitator, name="Posters")

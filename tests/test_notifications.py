@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from coprod_study.extensions import db
 from coprod_study.models import DigestRun, Notification
-from coprod_study.services import digests, notifications
+from coprod_study.notifications import digests
+from coprod_study.notifications import service as notifications
 from tests import factories as f
 from tests.conftest import login, post_form
 

@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from coprod_study.extensions import db
+from coprod_study.mail import outbox as outbox_service
+from coprod_study.mail.outgoing import PENDING_KEY, queue_mail
 from coprod_study.models import OutboxMessage
-from coprod_study.services import outbox as outbox_service
-from coprod_study.services.mail import PENDING_KEY, queue_mail
 from tests import factories as f
 from tests.conftest import login, post_form
 from tests.smtp_sink import SmtpSink
@@ -260,7 +260,7 @@ def test_healthz_reports_whether_a_consumer_ran_in_the_last_minute(app, client):
 
 
 def test_deleting_an_account_removes_the_mail_to_its_address(app, client):
-    from coprod_study.services import personal_data
+    from coprod_study.account import personal_data
 
     leaving = f.make_user(email="leaving@example.org")
     staying = f.make_user(email="staying@example.org")

@@ -10,9 +10,10 @@ from flask import current_app
 from sqlalchemy import create_engine, text
 
 from coprod_study import create_app, csrf_slots, data_versions, page_cache
+from coprod_study.account import service as accounts
 from coprod_study.extensions import db
+from coprod_study.groups import service as groups
 from coprod_study.models import Answer, AuditEntry, Reply, SearchDocument, User
-from coprod_study.services import accounts, groups
 from tests import factories as f
 from tests.conftest import POSTGRES_URL, login
 
@@ -278,7 +279,7 @@ def test_the_readers_name_and_unread_count_are_never_stale(app, client, room):
     page = _get(client, room["url"])
     assert ">Robert Reader</a>" in page and ">Bob Reader</a>" not in page
     assert "nav-count" not in page
-    from coprod_study.services import notifications
+    from coprod_study.notifications import service as notifications
 
     notifications.notify([room["bob"].id], "reply", "Someone replied", "/")
     db.session.commit()
@@ -403,7 +404,7 @@ def test_a_message_the_page_itself_shows_is_not_kept(app, client, room):
 
 
 def test_a_kept_thread_page_shows_a_new_post_at_once(app, client, room):
-    from coprod_study.services import discussion
+    from coprod_study.discussion import service as discussion
 
     thread = discussion.create_thread(room["facilitator"], room["group"],
                                       title="Kept thread", body="Opening words")

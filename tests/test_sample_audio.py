@@ -11,10 +11,10 @@ from mutagen.mp3 import MP3
 from sqlalchemy import select
 
 from coprod_study import STATIC_DIR
+from coprod_study.catalog import service as catalog
+from coprod_study.catalog import transcript as transcript_service
 from coprod_study.extensions import db
 from coprod_study.models import Chapter, Episode
-from coprod_study.services import catalog
-from coprod_study.services import transcripts as transcript_service
 
 REAL_HOST = "Paul Batalden"
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,9 +3,12 @@
 import pytest
 from markupsafe import escape
 
+from coprod_study.catalog import transcript as transcripts
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion, moderation, search, transcripts
+from coprod_study.groups import answers as answer_service
+from coprod_study.moderation import service as moderation
+from coprod_study.search import service as search
 from tests import factories as f
 from tests.conftest import login
 
@@ -209,8 +212,8 @@ def test_a_reveal_after_the_due_date_opens_results_as_the_question_page_does(
     own date: not before the due date, not without the reveal, not during an extension."""
     from datetime import UTC, datetime, timedelta
 
+    from coprod_study.groups import service as group_service
     from coprod_study.models import Extension
-    from coprod_study.services import groups as group_service
 
     educator = f.make_user(role="educator")
     course = f.make_course(educator)

@@ -5,7 +5,8 @@ from sqlalchemy import select
 
 from coprod_study.extensions import db
 from coprod_study.models import Episode, Post, SearchDocument, Thread
-from coprod_study.services import search, search_text
+from coprod_study.search import service as search
+from coprod_study.search import text as search_text
 from tests import factories as f
 from tests.conftest import login
 

@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from coprod_study.catalog import sharing
 from coprod_study.extensions import db
 from coprod_study.models import Episode
-from coprod_study.services import sharing
 from tests.conftest import login
 from tests.factories import add_member, make_group
 

@@ -4,10 +4,11 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import func, select
 
+from coprod_study.catalog import transcript as transcripts
+from coprod_study.discussion import service as discussion
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.models import Answer, Transcript, TranscriptSegment
-from coprod_study.services import discussion, transcripts
 from tests import factories as f
 from tests.conftest import login, post_form
 
@@ -211,7 +212,7 @@ def test_transcript_and_moment_pages_run_few_queries(client, sample_catalog, cou
     assert english <= 8 and swedish <= 8
     assert escape(segment.text) in english_page and 'lang="sv"' in swedish_page
     one_group, _page = _statements(client, count_queries, moment)
-    from coprod_study.services import groups as group_service
+    from coprod_study.groups import service as group_service
 
     for number in range(1, 6):
         facilitator = f.make_user()

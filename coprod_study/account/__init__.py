@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
-
-from coprod_study.account import data, views  # noqa: E402,F401

@@ -10,13 +10,13 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from coprod_study.account import bp
+from coprod_study.account import bp, personal_data
+from coprod_study.account import tokens as api_tokens
+from coprod_study.account.service import MAX_PASSWORD_LENGTH
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
 from coprod_study.groups.forms import ActionForm
 from coprod_study.models import TOKEN_SCOPES
-from coprod_study.services import api_tokens, personal_data
-from coprod_study.services.accounts import MAX_PASSWORD_LENGTH
 
 
 class TokenForm(FlaskForm):

@@ -5,8 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
+from coprod_study.account.service import MAX_DISPLAY_NAME, MAX_PASSWORD_LENGTH
 from coprod_study.models import EMAIL_PREFERENCES, LANGUAGES
-from coprod_study.services.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD_LENGTH
 
 
 class ProfileForm(FlaskForm):

@@ -6,11 +6,12 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from coprod_study.account import bp
+from coprod_study.account import service as accounts
+from coprod_study.account import tokens as api_tokens
 from coprod_study.account.forms import ProfileForm
+from coprod_study.courses import calendar as calendar_service
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
-from coprod_study.services import accounts, api_tokens
-from coprod_study.services import calendar as calendar_service
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-
-from coprod_study.admin import episodes, feed, inquiries, outbox, views  # noqa: E402,F401

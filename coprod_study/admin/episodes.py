@@ -26,12 +26,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coprod_study import policy
 from coprod_study.admin import bp
+from coprod_study.catalog import editing as catalog_edit
+from coprod_study.catalog import transcript as transcript_service
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.forms import add_domain_error
 from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Answer, Dimension, Episode, StudyQuestion
-from coprod_study.services import catalog_edit
-from coprod_study.services import transcripts as transcript_service
 
 
 class CheckboxList(SelectMultipleField):

@@ -10,9 +10,9 @@ from wtforms import URLField
 from wtforms.validators import Length, Optional
 
 from coprod_study.admin import bp
+from coprod_study.catalog import feed_import as feeds
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
-from coprod_study.services import feeds
 
 
 class FeedImportForm(FlaskForm):

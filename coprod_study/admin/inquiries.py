@@ -11,9 +11,9 @@ from wtforms.validators import DataRequired, Length
 from coprod_study.admin import bp
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
+from coprod_study.inquiries import service as inquiries
 from coprod_study.models import INQUIRY_STATUSES
 from coprod_study.pagination import paginate
-from coprod_study.services import inquiries
 
 
 class ReplyForm(FlaskForm):

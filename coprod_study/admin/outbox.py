@@ -10,9 +10,9 @@ from coprod_study.admin import bp
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.jobs import jobs_for
+from coprod_study.mail import outbox
 from coprod_study.models import OUTBOX_STATUSES, OutboxMessage
 from coprod_study.pagination import paginate
-from coprod_study.services import outbox
 
 
 class RetryForm(FlaskForm):

@@ -7,13 +7,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
+from coprod_study.account import service as accounts
 from coprod_study.admin import bp
 from coprod_study.admin.forms import RoleForm
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.models import AUDIT_ACTIONS, ROLE_LABELS, AuditEntry, StudyGroup, User
 from coprod_study.pagination import paginate
-from coprod_study.services import accounts
 
 
 @bp.before_request

@@ -9,5 +9,3 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # adds on its own, and session cookies are ignored here, so there is no CSRF
 # to guard against (see api.auth).
 csrf.exempt(bp)
-
-from coprod_study.api import auth, catalog, groups, people  # noqa: E402,F401

@@ -6,11 +6,11 @@ from flask import current_app, g, request
 from limits import parse
 from werkzeug.exceptions import HTTPException
 
+from coprod_study.account import tokens as api_tokens
 from coprod_study.api import bp
 from coprod_study.api.support import MAX_BODY_BYTES, MAX_ID, ApiError, problem
 from coprod_study.errors import DomainError, RateLimited
 from coprod_study.extensions import limiter
-from coprod_study.services import api_tokens
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Endpoints anyone may call without a token (the catalog is public on the site too).

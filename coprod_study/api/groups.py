@@ -14,8 +14,11 @@ from coprod_study.api import bp, serialize
 from coprod_study.api.auth import api_user
 from coprod_study.api.catalog import check_slug
 from coprod_study.api.support import MAX_ID, ApiError, decode_cursor, page, query_limit, read_json
+from coprod_study.discussion import service as discussion
 from coprod_study.errors import NotFound
 from coprod_study.extensions import db
+from coprod_study.groups import answers as answer_service
+from coprod_study.groups import service as group_service
 from coprod_study.markup import MAX_MARKDOWN_LENGTH
 from coprod_study.models import (
     Answer,
@@ -28,9 +31,6 @@ from coprod_study.models import (
     StudyGroup,
     StudyQuestion,
 )
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion
-from coprod_study.services import groups as group_service
 
 INT = "int"
 # Some text that is not only white space, and no NUL (no database stores one).

@@ -8,12 +8,12 @@ from coprod_study import policy
 from coprod_study.api import bp, serialize
 from coprod_study.api.auth import api_user
 from coprod_study.api.support import ApiError, decode_cursor, page, query_flag, query_limit
+from coprod_study.courses import progress as progress_service
+from coprod_study.courses import service as course_service
 from coprod_study.errors import NotFound
 from coprod_study.extensions import db
 from coprod_study.models import Notification
-from coprod_study.services import courses as course_service
-from coprod_study.services import notifications as notification_service
-from coprod_study.services import progress as progress_service
+from coprod_study.notifications import service as notification_service
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"

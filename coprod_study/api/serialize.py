@@ -47,7 +47,7 @@ def _text(viewer, group, post) -> dict:
 
 def answer(viewer, group, item, *, episode_slug: str, number: int, prompt: str,
            reply_count: int) -> dict:
-    from coprod_study.services.wording import answered_wording
+    from coprod_study.wording import answered_wording
 
     return {
         "id": item.id,

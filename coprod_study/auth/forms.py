@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
-from coprod_study.services.accounts import MAX_DISPLAY_NAME, MAX_PASSWORD_LENGTH
+from coprod_study.account.service import MAX_DISPLAY_NAME, MAX_PASSWORD_LENGTH
 
 
 class RegisterForm(FlaskForm):

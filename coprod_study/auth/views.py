@@ -1,16 +1,16 @@
-"""Views for accounts: thin wrappers around services.accounts."""
+"""Views for accounts: thin wrappers around account.service."""
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from coprod_study import throttle
+from coprod_study.account import service as accounts
 from coprod_study.auth import bp
 from coprod_study.auth.forms import LoginForm, LogoutForm, RegisterForm, ResetForm, ResetRequestForm
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
 from coprod_study.security import is_safe_next, start_session
-from coprod_study.services import accounts
 
 
 def _next_url(default_endpoint: str = "catalog.index") -> str:

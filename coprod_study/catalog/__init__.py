@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
-
-from coprod_study.catalog import discovery, feed, views  # noqa: E402,F401

@@ -6,10 +6,9 @@ from flask import Response, abort, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from coprod_study.catalog import bp
+from coprod_study.catalog import bp, sharing
 from coprod_study.extensions import db
 from coprod_study.models import Episode
-from coprod_study.services import sharing
 
 # The image's address carries its key (?v=), so a changed episode is a new address
 # and a day's caching never shows an old title for long.

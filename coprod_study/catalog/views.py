@@ -18,16 +18,15 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload, selectinload
 
 from coprod_study import page_cache, policy
-from coprod_study.catalog import bp
+from coprod_study.catalog import bp, sharing, translations
+from coprod_study.catalog import service as catalog_service
+from coprod_study.catalog import transcript as transcript_service
 from coprod_study.catalog.forms import ListenedForm
+from coprod_study.courses import progress as progress_service
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
+from coprod_study.groups import service as group_service
 from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Dimension, Episode, EpisodeGuest
-from coprod_study.services import catalog as catalog_service
-from coprod_study.services import groups as group_service
-from coprod_study.services import progress as progress_service
-from coprod_study.services import sharing, translations
-from coprod_study.services import transcripts as transcript_service
 
 
 def _episode_list_stmt():
@@ -313,8 +312,8 @@ def transcript_vtt(slug: str):
 @bp.route("/episodes/<slug>/moments/<int:segment_id>")
 @login_required
 def moment(slug: str, segment_id: int):
-    from coprod_study.services import discussion
-    from coprod_study.services import groups as group_service
+    from coprod_study.discussion import service as discussion
+    from coprod_study.groups import service as group_service
 
     item = group_service.get_episode(slug)  # its questions: the moment can become an answer
     try:

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("certificates", __name__)
-
-from coprod_study.certificates import views  # noqa: E402,F401

@@ -8,9 +8,9 @@ from flask import current_app, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
 
+from coprod_study.catalog.service import format_duration
 from coprod_study.certificates.service import code_of
 from coprod_study.models import Certificate
-from coprod_study.services.catalog import format_duration
 
 FONT_FILES = (
     ("DejaVuSans", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),

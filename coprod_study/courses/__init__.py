@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("courses", __name__, url_prefix="/courses")
-
-from coprod_study.courses import learning_views, views  # noqa: E402,F401

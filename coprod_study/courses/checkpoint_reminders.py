@@ -9,6 +9,8 @@ from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from coprod_study.courses import checkpoints as checkpoint_service
+from coprod_study.courses.progress import assignments_where
+from coprod_study.courses.service import course_path, format_in_zone, now_utc
 from coprod_study.extensions import db
 from coprod_study.models import (
     Assignment,
@@ -17,9 +19,7 @@ from coprod_study.models import (
     CheckpointReminderSent,
     CourseMember,
 )
-from coprod_study.services import notifications
-from coprod_study.services.courses import course_path, format_in_zone, now_utc
-from coprod_study.services.progress import assignments_where
+from coprod_study.notifications import service as notifications
 
 REMIND_BEFORE = timedelta(hours=48)
 

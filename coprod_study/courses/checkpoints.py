@@ -6,13 +6,21 @@ for any number of learners in a fixed number of queries (four), like the progres
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import aliased
 
+from coprod_study.courses.service import (
+    format_in_zone,
+    now_utc,
+    required_question_ids,
+    to_utc,
+)
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.models import (
@@ -24,12 +32,6 @@ from coprod_study.models import (
     Reply,
     StudyGroup,
     StudyQuestion,
-)
-from coprod_study.services.courses import (
-    format_in_zone,
-    now_utc,
-    required_question_ids,
-    to_utc,
 )
 
 KINDS = ("answers", "replies")
@@ -301,7 +303,7 @@ class TableCheckpoints:
 
 def for_table(table, now: datetime | None = None) -> TableCheckpoints:
     """The checkpoints of a progress table's assignments and each of its learners' states."""
-    from coprod_study.services.courses import learner_ids_stmt
+    from coprod_study.courses.service import learner_ids_stmt
 
     in_course = learner_ids_stmt(table.course.id)
     return TableCheckpoints(
@@ -352,11 +354,11 @@ def calendar_events(user, assignments: list[Assignment]) -> list:
     from icalendar import Event
 
     from coprod_study import policy
-    from coprod_study.services.calendar import _uid
 
     checkpoints = checkpoints_for(a.id for a in assignments)
     if not checkpoints:
         return []
+    host = urlsplit(current_app.config["BASE_URL"]).hostname or "coprod-study.local"
     extended = {
         (e.assignment_id, e.kind): e
         for e in db.session.scalars(
@@ -389,7 +391,8 @@ def calendar_events(user, assignments: list[Assignment]) -> list:
                 )
             changed = max(checkpoint.updated_at, extension.created_at) if extension else checkpoint.updated_at
             event = Event()
-            event.add("uid", f"{kind}-{_uid(assignment)}")
+            # Beside the assignment's own event (courses.calendar), stable at every fetch.
+            event.add("uid", f"{kind}-assignment-{assignment.id}@{host}")
             event.add("dtstamp", changed)
             event.add("last-modified", changed)
             event.add("sequence", assignment.revision + (1 if extension else 0))
@@ -400,13 +403,3 @@ def calendar_events(user, assignments: list[Assignment]) -> list:
             event.add("transp", "TRANSPARENT")
             events.append(event)
     return events
-
-
-def _register() -> None:
-    from coprod_study.services import calendar
-
-    if calendar_events not in calendar.EXTRA_EVENTS:
-        calendar.EXTRA_EVENTS.append(calendar_events)
-
-
-_register()

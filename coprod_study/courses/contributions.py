@@ -10,6 +10,8 @@ from sqlalchemy import case, func, literal, select, union_all
 from sqlalchemy.orm import aliased
 
 from coprod_study.courses import checkpoints as checkpoint_service
+from coprod_study.courses.progress import assignments_where, spreadsheet_safe
+from coprod_study.courses.service import learner_ids_stmt, now_utc
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
@@ -22,8 +24,6 @@ from coprod_study.models import (
     Thread,
     User,
 )
-from coprod_study.services.courses import learner_ids_stmt, now_utc
-from coprod_study.services.progress import assignments_where, spreadsheet_safe
 
 SORT_KEYS = {
     "name": _l("Learner"),

@@ -14,11 +14,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
+from coprod_study.courses.service import MAX_CODE, MAX_EMAILS, MAX_TERM, MAX_TITLE
 from coprod_study.groups.forms import MARKDOWN_HINT
 from coprod_study.i18n import too_long as _too_long
 from coprod_study.markup import MAX_MARKDOWN_LENGTH
 from coprod_study.models import PLACEMENTS
-from coprod_study.services.courses import MAX_CODE, MAX_EMAILS, MAX_TERM, MAX_TITLE
 
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 DATETIME_MESSAGE = _l("Enter a date and time, such as 2026-03-30 17:00.")

@@ -8,12 +8,12 @@ from coprod_study import policy
 from coprod_study.courses import bp
 from coprod_study.courses import checkpoints as checkpoint_service
 from coprod_study.courses import contributions as contribution_service
+from coprod_study.courses import service as course_service
 from coprod_study.courses.forms import ActionForm
 from coprod_study.courses.learning_forms import CheckpointExtensionForm, CheckpointForm
 from coprod_study.courses.views import _form_error, _load_assignment, _status_of, load_course
 from coprod_study.errors import DomainError
 from coprod_study.models import CHECKPOINT_KINDS
-from coprod_study.services import courses as course_service
 
 
 def _checkpoint_forms(course, assignment, checkpoint):

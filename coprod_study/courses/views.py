@@ -10,8 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coprod_study import page_cache, policy
+from coprod_study.account.service import time_zone_names
+from coprod_study.catalog.translations import episode_title
 from coprod_study.courses import bp
+from coprod_study.courses import calendar as calendar_service
 from coprod_study.courses import checkpoints as checkpoint_service
+from coprod_study.courses import progress as progress_service
+from coprod_study.courses import service as course_service
 from coprod_study.courses.forms import (
     ActionForm,
     AddEducatorForm,
@@ -31,11 +36,6 @@ from coprod_study.extensions import db
 from coprod_study.forms import add_domain_error
 from coprod_study.models import PLACEMENTS, Episode
 from coprod_study.pagination import paginate
-from coprod_study.services import calendar as calendar_service
-from coprod_study.services import courses as course_service
-from coprod_study.services import progress as progress_service
-from coprod_study.services.accounts import time_zone_names
-from coprod_study.services.translations import episode_title
 
 
 def _user():
@@ -733,9 +733,9 @@ def revoke_calendar_link(token_id: int):
 @bp.route("/invite/<token>", methods=["GET", "POST"])
 def invite(token: str):
     """Sign up (or, when signed in, accept) through an e-mailed course invitation."""
+    from coprod_study.account import service as accounts
     from coprod_study.auth.forms import RegisterForm
     from coprod_study.security import start_session
-    from coprod_study.services import accounts
 
     found = course_service.invite_for_token(token)
     if found is None:

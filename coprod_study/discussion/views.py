@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 
 from coprod_study import page_cache, policy
 from coprod_study.discussion import bp
+from coprod_study.discussion import service as discussion
 from coprod_study.discussion.forms import FollowForm, LockForm, PostForm, ThreadForm
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
@@ -14,7 +15,6 @@ from coprod_study.groups.forms import ActionForm
 from coprod_study.groups.views import edit_post_page, load_group, require_moderator
 from coprod_study.markup import render_markdown
 from coprod_study.models import Episode
-from coprod_study.services import discussion
 
 
 def _user():
@@ -80,7 +80,7 @@ def _render_thread(group, thread, form=None, status=200, preview=None):
         form.moment.data = request.args["moment"]
     moment = None
     if form.moment.data and thread.episode_id:
-        from coprod_study.services.transcripts import segment_for_episode
+        from coprod_study.catalog.transcript import segment_for_episode
 
         try:
             moment = segment_for_episode(thread.episode_id, form.moment.data)

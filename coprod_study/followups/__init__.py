@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("followups", __name__)
-
-from coprod_study.followups import views  # noqa: E402,F401

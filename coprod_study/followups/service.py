@@ -157,7 +157,7 @@ def send_follow_ups(now: datetime | None = None) -> int:
 
 
 def _queue_mail(person: User, episode: Episode, group: StudyGroup, item: Due) -> None:
-    from coprod_study.services.mail import queue_mail
+    from coprod_study.mail.outgoing import queue_mail
 
     base = current_app.config["BASE_URL"].rstrip("/")
     # Paths built by hand: this runs in the task queue, outside any request.

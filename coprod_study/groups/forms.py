@@ -12,10 +12,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional
 
+from coprod_study.groups.service import MAX_MESSAGE, MAX_NAME, MAX_QUESTION
 from coprod_study.i18n import lazy_join, too_long
 from coprod_study.markup import MAX_MARKDOWN_LENGTH
 from coprod_study.models import JOIN_POLICIES
-from coprod_study.services.groups import MAX_MESSAGE, MAX_NAME, MAX_QUESTION
 
 MARKDOWN_HINT = _l(
     "Markdown works: **bold**, *italic*, lists with -, links as [text](https://...). "

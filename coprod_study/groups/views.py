@@ -8,9 +8,14 @@ from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from coprod_study import page_cache, policy
+from coprod_study.catalog import sharing
+from coprod_study.courses import service as course_service
+from coprod_study.discussion import service as discussion
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error, keep_draft, take_draft
+from coprod_study.groups import answers as answer_service
 from coprod_study.groups import bp
+from coprod_study.groups import service as group_service
 from coprod_study.groups.forms import (
     ActionForm,
     AnswerForm,
@@ -24,10 +29,6 @@ from coprod_study.groups.forms import (
 from coprod_study.markup import render_markdown
 from coprod_study.models import JOIN_POLICIES
 from coprod_study.pagination import current_page_number, paginate
-from coprod_study.services import answers as answer_service
-from coprod_study.services import courses as course_service
-from coprod_study.services import discussion, sharing
-from coprod_study.services import groups as group_service
 
 
 class JoinPrompt(Exception):
@@ -298,7 +299,7 @@ def settings(slug: str):
 
 @bp.route("/<slug>/members")
 def members(slug: str):
-    from coprod_study.services.courses import group_educators
+    from coprod_study.courses.service import group_educators
 
     group = load_group(slug)
     rows = group_service.members(group)
@@ -417,7 +418,7 @@ def episode(slug: str, episode_slug: str):
 
 def _moments(group, item) -> dict:
     """The moments the group quoted, and whether the episode has a transcript to quote from."""
-    from coprod_study.services import transcripts as transcript_service
+    from coprod_study.catalog import transcript as transcript_service
 
     return {
         "moments": transcript_service.moments_discussed(group, item),
@@ -513,7 +514,7 @@ def _question(group, episode_slug: str, number: int):
 
 def _moment(episode, segment_id):
     """The transcript segment a form quotes, if it is one of this episode's."""
-    from coprod_study.services.transcripts import segment_for_episode
+    from coprod_study.catalog.transcript import segment_for_episode
 
     if not segment_id:
         return None

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("inquiries", __name__)
-
-from coprod_study.inquiries import views  # noqa: E402,F401

@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from coprod_study.services.inquiries import MAX_MESSAGE, MAX_NAME, MAX_SUBJECT
+from coprod_study.inquiries.service import MAX_MESSAGE, MAX_NAME, MAX_SUBJECT
 
 
 class ContactForm(FlaskForm):

@@ -7,8 +7,8 @@ from flask_login import current_user
 from coprod_study.errors import DomainError
 from coprod_study.forms import add_domain_error
 from coprod_study.inquiries import bp
+from coprod_study.inquiries import service as inquiries
 from coprod_study.inquiries.forms import ContactForm
-from coprod_study.services import inquiries
 
 
 @bp.route("/contact", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from coprod_study.services.mail import PENDING_KEY
+from coprod_study.mail.outgoing import PENDING_KEY
 
 log = logging.getLogger(__name__)
 EXTENSION = "coprod_jobs"

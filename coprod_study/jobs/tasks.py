@@ -15,7 +15,7 @@ SWEEP_SCHEDULE = crontab(minute="*")
 
 def deliver_mail(message_id: int) -> str:
     from coprod_study.jobs import jobs_for
-    from coprod_study.services import outbox
+    from coprod_study.mail import outbox
 
     outcome = outbox.deliver(message_id)
     if outcome.retry_in is not None:
@@ -27,7 +27,7 @@ def sweep() -> int:
     """Give back the rows of workers that died, and enqueue what is due (also the
     rows whose enqueue was lost, e.g. Redis was down when the change committed)."""
     from coprod_study.jobs import jobs_for
-    from coprod_study.services import outbox
+    from coprod_study.mail import outbox
 
     outbox.recover_stale()
     due = outbox.due_ids()
@@ -45,13 +45,13 @@ def heartbeat() -> None:
 
 
 def send_digests() -> int:
-    from coprod_study.services import digests
+    from coprod_study.notifications import digests
 
     return digests.send_digests()
 
 
 def send_reminders() -> int:
-    from coprod_study.services import reminders
+    from coprod_study.courses import reminders
 
     return reminders.send_reminders().notified
 

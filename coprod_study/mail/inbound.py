@@ -105,7 +105,8 @@ def _sender_matches(message, user: User) -> bool:
 
 def _write(user: User, notification: Notification, body: str):
     """Through the same services as the web forms: membership, locks, limits, Markdown."""
-    from coprod_study.services import answers, discussion
+    from coprod_study.discussion import service as discussion
+    from coprod_study.groups import answers
 
     if notification.target_type == "post":
         post = db.session.get(Post, notification.target_id)

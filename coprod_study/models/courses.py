@@ -21,7 +21,7 @@ class Course(Base):
     __tablename__ = "courses"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Upper-case (services.courses.clean_code), so unique is case-insensitive.
+    # Upper-case (courses.service.clean_code), so unique is case-insensitive.
     code: Mapped[str] = mapped_column(String(40), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     term: Mapped[str] = mapped_column(String(80), default="")

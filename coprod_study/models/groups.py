@@ -156,7 +156,7 @@ class Answer(Base):
     hidden_at: Mapped[datetime | None]
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     # The question's wording when this answer was written, kept once the
-    # wording changes (services.wording); None means the current wording.
+    # wording changes (coprod_study.wording); None means the current wording.
     question_text: Mapped[str | None] = mapped_column(Text)
 
     author: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -106,7 +106,7 @@ class SearchGeneration(Base):
     """One row whose number goes up whenever search documents are changed or removed.
 
     With the highest document id (which a new document raises) it tells a process
-    whether results it kept for a search still stand (services/search.py).
+    whether results it kept for a search still stand (search/service.py).
     """
 
     __tablename__ = "search_generation"

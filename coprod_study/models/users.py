@@ -79,7 +79,7 @@ class User(UserMixin, TimestampMixin, Base):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # Stored normalized (see services.accounts.normalize_email), so unique is
+    # Stored normalized (see account.service.normalize_email), so unique is
     # case-insensitive.
     email: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))

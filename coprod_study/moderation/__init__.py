@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("moderation", __name__, url_prefix="/groups")
-
-from coprod_study.moderation import views  # noqa: E402,F401

@@ -8,13 +8,13 @@ from sqlalchemy.orm import selectinload
 
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
+from coprod_study.groups import service as group_service
 from coprod_study.groups.forms import ActionForm
 from coprod_study.groups.views import load_group, require_moderator
 from coprod_study.models import AuditEntry
 from coprod_study.moderation import bp
+from coprod_study.moderation import service as moderation
 from coprod_study.security import is_safe_next
-from coprod_study.services import groups as group_service
-from coprod_study.services import moderation
 
 # Longer posts start folded in the queue: one long post should not bury the rest.
 LONG_POST = 600

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("notifications", __name__)
-
-from coprod_study.notifications import views  # noqa: E402,F401

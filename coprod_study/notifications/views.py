@@ -7,10 +7,10 @@ from flask_login import current_user, login_required
 from coprod_study.extensions import csrf, db
 from coprod_study.groups.forms import ActionForm
 from coprod_study.models import Notification
-from coprod_study.notifications import bp
+from coprod_study.notifications import bp, digests
+from coprod_study.notifications import service as notifications
 from coprod_study.pagination import paginate
 from coprod_study.security import is_safe_next
-from coprod_study.services import digests, notifications
 
 
 @bp.route("/notifications")

@@ -3,5 +3,3 @@
 from flask import Blueprint
 
 bp = Blueprint("reflections", __name__, url_prefix="/reflections")
-
-from coprod_study.reflections import views  # noqa: E402,F401

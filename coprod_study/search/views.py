@@ -4,7 +4,7 @@ from flask import render_template, request
 from flask_login import current_user
 
 from coprod_study.search import bp
-from coprod_study.services import search as search_service
+from coprod_study.search import service as search_service
 
 
 @bp.route("/search")

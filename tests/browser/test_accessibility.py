@@ -10,9 +10,10 @@ import subprocess
 
 import pytest
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion, moderation
+from coprod_study.groups import answers as answer_service
+from coprod_study.moderation import service as moderation
 from tests import factories as f
 
 pytestmark = pytest.mark.browser
@@ -154,10 +155,10 @@ def _learning_pages(learner, episode, course) -> dict:
 
     from coprod_study.certificates import service as certificates
     from coprod_study.courses import checkpoints
+    from coprod_study.courses import service as course_service
     from coprod_study.followups import service as followups
     from coprod_study.models import Assignment, Certificate, ListeningProgress
     from coprod_study.reflections import service as reflections
-    from coprod_study.services import courses as course_service
 
     db.session.add(ListeningProgress(user_id=learner.id, episode_id=episode.id, listened=True))
     db.session.commit()

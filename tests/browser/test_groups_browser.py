@@ -2,9 +2,9 @@
 
 import pytest
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion
+from coprod_study.groups import answers as answer_service
 from tests import factories as f
 
 pytestmark = pytest.mark.browser

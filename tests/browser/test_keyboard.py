@@ -8,10 +8,10 @@ that takes focus on the way must show a visible focus indicator.
 import pytest
 from sqlalchemy import select
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
+from coprod_study.groups import answers as answer_service
 from coprod_study.models import StudyGroup, User
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion
 from tests import factories as f
 
 pytestmark = pytest.mark.browser

@@ -4,10 +4,10 @@ a tidy thread toolbar, a wide progress table, long text collapsed, tidy catalog 
 import pytest
 from sqlalchemy import select
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
+from coprod_study.groups import answers as answer_service
 from coprod_study.models import Episode
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion
 from tests import factories as f
 from tests.browser.test_groups_browser import sign_in
 from tests.browser.test_keyboard import FOCUS_STATE, tab_to

@@ -4,10 +4,10 @@ inside their own box)."""
 import pytest
 from sqlalchemy import select
 
+from coprod_study.discussion import service as discussion
 from coprod_study.extensions import db
+from coprod_study.groups import answers as answer_service
 from coprod_study.models import Episode
-from coprod_study.services import answers as answer_service
-from coprod_study.services import discussion
 from tests import factories as f
 from tests.browser.test_groups_browser import sign_in
 
@@ -79,8 +79,8 @@ def test_pages_reflow_at_320_pixels(app, live_server, page):
 
 
 def test_admin_and_account_tables_scroll_in_their_own_box_at_320_pixels(app, live_server, page):
-    from coprod_study.services import accounts
-    from coprod_study.services.mail import queue_mail
+    from coprod_study.account import service as accounts
+    from coprod_study.mail.outgoing import queue_mail
 
     admin = f.make_user(name="Ada Admin", email="ada@example.org", role="admin")
     learner = f.make_user(name=LONG_NAME, email=LONG_EMAIL)

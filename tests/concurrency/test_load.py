@@ -57,11 +57,12 @@ def site(tmp_path):
 
 def _seed(url: str, instance: Path) -> dict:
     from coprod_study import create_app
+    from coprod_study.account import tokens as api_tokens
+    from coprod_study.discussion import service as discussion
     from coprod_study.extensions import db
+    from coprod_study.groups import answers as answer_service
+    from coprod_study.groups import service as group_service
     from coprod_study.models import Episode
-    from coprod_study.services import answers as answer_service
-    from coprod_study.services import api_tokens, discussion
-    from coprod_study.services import groups as group_service
     from tests import factories as f
 
     app = create_app({

@@ -45,8 +45,8 @@ def two_servers(tmp_path):
 
 def _seed(url: str, instance) -> dict:
     from coprod_study import create_app
+    from coprod_study.discussion import service as discussion
     from coprod_study.extensions import db
-    from coprod_study.services import discussion
     from tests import factories as f
 
     app = create_app({

@@ -76,7 +76,7 @@ def world_template(request, tmp_path_factory):
     config = _base_config(root / "instance", url)
     app = create_app(config)
     with app.app_context():
-        from coprod_study.services import catalog
+        from coprod_study.catalog import service as catalog
 
         catalog.load_file(catalog.sample_catalog_path())
         built = world_module.build()

@@ -565,8 +565,8 @@ def test_another_persons_token_acts_for_that_person_only(app, world, clients):
     password once, and is spent after that."""
     from werkzeug.security import check_password_hash
 
+    from coprod_study.courses import calendar
     from coprod_study.models import User
-    from coprod_study.services import calendar
 
     learner, member = world.user("learner"), world.user("member")
     learner_token = calendar.create_token(learner)

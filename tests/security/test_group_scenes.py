@@ -189,8 +189,8 @@ def test_no_page_of_the_site_names_the_invite_only_group_to_its_outsiders(app, w
 
 
 def test_the_export_of_those_outside_names_the_group_only_as_one_they_left(app, world):
+    from coprod_study.account import personal_data
     from coprod_study.models import User
-    from coprod_study.services import personal_data
 
     scene = world.scenes["invite"]
     for role in ("removed", "banned", "left"):

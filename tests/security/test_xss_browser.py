@@ -237,12 +237,15 @@ def _cue_text(vector: str) -> str:
 
 def _seed(world, vectors: list[str]) -> dict:
     """Write every vector through every path; return what the browser should open."""
+    from coprod_study.account.service import MAX_DISPLAY_NAME
+    from coprod_study.catalog import transcript as transcripts
+    from coprod_study.discussion import service as discussion
+    from coprod_study.groups import answers as answer_service
+    from coprod_study.groups import service as group_service
     from coprod_study.markup import render_markdown
     from coprod_study.models import Episode, Post
-    from coprod_study.services import answers as answer_service
-    from coprod_study.services import digests, discussion, notifications, transcripts
-    from coprod_study.services import groups as group_service
-    from coprod_study.services.accounts import MAX_DISPLAY_NAME
+    from coprod_study.notifications import digests
+    from coprod_study.notifications import service as notifications
 
     count = len(vectors)
     admin = world.user("admin")
@@ -331,7 +334,7 @@ def _seed(world, vectors: list[str]) -> dict:
 
 def _responses(app, world, seeded, vectors: list[str]) -> dict[str, list[str]]:
     """The paths that are a response to one request: preview, group page, search query."""
-    from coprod_study.services import groups as group_service
+    from coprod_study.groups import service as group_service
 
     admin_client = app.test_client()
     sign_in(admin_client, seeded["admin"])
@@ -366,7 +369,7 @@ def _responses(app, world, seeded, vectors: list[str]) -> dict[str, list[str]]:
 
 
 def _email_html(app, address: str) -> str:
-    from coprod_study.services import outbox
+    from coprod_study.mail import outbox
 
     outbox.deliver_due()  # what a queue worker would do
     for path in sorted(Path(app.config["OUTBOX_DIR"]).glob("*.eml")):
@@ -568,11 +571,16 @@ def _seed_more(world, vectors: list[str]) -> dict:
     """Write every vector through the inputs the first test does not reach."""
     from datetime import timedelta
 
+    from coprod_study import audit
+    from coprod_study.account.service import MAX_DISPLAY_NAME
+    from coprod_study.catalog import editing as catalog_edit
+    from coprod_study.catalog import feed_import as feeds
+    from coprod_study.courses import reminders
+    from coprod_study.discussion import service as discussion
+    from coprod_study.groups import service as group_service
     from coprod_study.markup import render_markdown
     from coprod_study.models import Assignment, Episode, Flag, GroupQuestion, Inquiry, Post
-    from coprod_study.services import audit, catalog_edit, discussion, feeds, moderation, reminders
-    from coprod_study.services import groups as group_service
-    from coprod_study.services.accounts import MAX_DISPLAY_NAME
+    from coprod_study.moderation import service as moderation
 
     admin = world.user("admin")
     facilitator = f.make_user(role="facilitator", name="XSS Facilitator")
@@ -739,7 +747,7 @@ def _seed_more(world, vectors: list[str]) -> dict:
 
 def _more_responses(app, seeded, vectors: list[str]) -> dict[str, list[str]]:
     """Pages that show one vector each, fetched one by one and stitched for one visit."""
-    from coprod_study.services import inquiries as inquiry_service
+    from coprod_study.inquiries import service as inquiry_service
 
     admin_client = app.test_client()
     sign_in(admin_client, seeded["admin"])
@@ -748,7 +756,7 @@ def _more_responses(app, seeded, vectors: list[str]) -> dict[str, list[str]]:
     visitor = app.test_client()
     group = seeded["question_page_group"]
     question = seeded["single_question"]
-    from coprod_study.services import discussion
+    from coprod_study.discussion import service as discussion
 
     episode = seeded["quiet_episode"]
     question_path = (f"/groups/{group.slug}/episodes/{episode.slug}/questions/"
@@ -807,7 +815,7 @@ def _check_calendar(client, user, code: str, vectors: list[str]) -> int:
     the feed does not write."""
     from icalendar import Calendar
 
-    from coprod_study.services import calendar
+    from coprod_study.courses import calendar
 
     response = client.get(f"/courses/{code}/calendar.ics?token={calendar.create_token(user)}")
     assert response.status_code == 200
@@ -848,7 +856,7 @@ def _paged(client, path: str, pages: int) -> list[str]:
 def test_no_vector_executes_on_catalog_moderation_course_and_mail_paths(
     app, world, live_server, browser, vectors, capsys
 ):
-    from coprod_study.services import digests
+    from coprod_study.notifications import digests
 
     corpus_ = vectors["all"]
     count = len(corpus_)

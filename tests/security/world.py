@@ -89,6 +89,13 @@ class World:
 
 def build() -> World:
     """Seed the world through the services (the sample catalog must be loaded)."""
+    from coprod_study.account import service as accounts
+    from coprod_study.account import tokens as api_tokens
+    from coprod_study.courses import calendar
+    from coprod_study.courses import service as course_service
+    from coprod_study.discussion import service as discussion
+    from coprod_study.groups import answers as answer_service
+    from coprod_study.groups import service as group_service
     from coprod_study.models import (
         CourseInvite,
         Episode,
@@ -97,17 +104,8 @@ def build() -> World:
         OutboxMessage,
         Transcript,
     )
-    from coprod_study.services import (
-        accounts,
-        api_tokens,
-        calendar,
-        digests,
-        discussion,
-        moderation,
-    )
-    from coprod_study.services import answers as answer_service
-    from coprod_study.services import courses as course_service
-    from coprod_study.services import groups as group_service
+    from coprod_study.moderation import service as moderation
+    from coprod_study.notifications import digests
 
     episode = db.session.scalar(
         select(Episode).join(Transcript, Transcript.episode_id == Episode.id).order_by(Episode.number)
@@ -296,10 +294,10 @@ def _learning(member, episode, assignment, educator) -> dict:
 
     from coprod_study.certificates import service as certificates
     from coprod_study.courses import checkpoints
+    from coprod_study.courses import service as course_service
     from coprod_study.followups import service as followups
     from coprod_study.models import Certificate, ListeningProgress
     from coprod_study.reflections import service as reflections
-    from coprod_study.services import courses as course_service
 
     db.session.add(ListeningProgress(user_id=member.id, episode_id=episode.id, listened=True))
     db.session.commit()
@@ -343,9 +341,10 @@ def _scene_user(name: str, **fields):
 def _invite_only_scene(episode) -> dict:
     """An invite-only group that three people joined by its link, wrote in, then were
     removed from, banned from or left; renamed after that."""
-    from coprod_study.services import answers as answer_service
-    from coprod_study.services import discussion, moderation
-    from coprod_study.services import groups as group_service
+    from coprod_study.discussion import service as discussion
+    from coprod_study.groups import answers as answer_service
+    from coprod_study.groups import service as group_service
+    from coprod_study.moderation import service as moderation
 
     facilitator = f.make_user(role="facilitator", name="Invite Facilitator")
     group = f.make_group(
@@ -394,11 +393,11 @@ def _course_scene(admin, other_educator) -> dict:
     row), a co-educator added through the service (who has none) and an educator taken
     off the course; learners placed in it, one who answered and one who did not, whose
     assignment revealed the answers after its due date; and a learner left unplaced."""
+    from coprod_study.courses import service as course_service
+    from coprod_study.discussion import service as discussion
+    from coprod_study.groups import answers as answer_service
+    from coprod_study.groups import service as group_service
     from coprod_study.models import Assignment, CourseMember, Episode
-    from coprod_study.services import answers as answer_service
-    from coprod_study.services import courses as course_service
-    from coprod_study.services import discussion
-    from coprod_study.services import groups as group_service
     from tests.api_support import token_for
 
     lead, lead_token = _scene_user("Course Lead", role="educator")

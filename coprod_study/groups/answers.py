@@ -22,12 +22,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
 from coprod_study import policy, throttle
+from coprod_study.discussion import mentions
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from coprod_study.extensions import db
+from coprod_study.groups.service import Question, check_markdown
 from coprod_study.models import Answer, QuestionReveal, Reply, Revision
 from coprod_study.pagination import PageNumbers
-from coprod_study.services import mentions
-from coprod_study.services.groups import Question, check_markdown
 
 
 def _now() -> datetime:
@@ -137,7 +137,7 @@ def _own_and_revealed_stmt(group_question: bool):
 
 def is_revealed(group, question: Question) -> bool:
     """Revealed to the whole group: by a facilitator, or by the course's due date."""
-    from coprod_study.services import courses
+    from coprod_study.courses import service as courses
 
     return bool(db.session.scalar(select(_reveal_row_exists(group, question)))) or (
         courses.revealed_after_due(group, question)
@@ -230,7 +230,7 @@ class PageState:
 def page_state(viewer, group, question: Question) -> PageState:
     """The viewer's own answer and whether the answers were revealed (by a facilitator,
     or by the course once the viewer's due date passed), in one query."""
-    from coprod_study.services import courses
+    from coprod_study.courses import service as courses
 
     after_due = courses.revealed_after_due_clause(group, question, viewer)
     if not getattr(viewer, "is_authenticated", False):
@@ -518,7 +518,7 @@ def post_answer(
     body = _clean_body(body)
     segment = None
     if segment_id:
-        from coprod_study.services.transcripts import segment_for_episode
+        from coprod_study.catalog.transcript import segment_for_episode
 
         segment = segment_for_episode(question.episode_id, segment_id)
     if anonymous and not group.allow_anonymous:
@@ -576,7 +576,7 @@ def _notify_mentions(author, group, answer: Answer, post, named: dict[int, str])
     you see others holds: the others hear of it when they post their own answer, see
     _deliver_held_mentions). Returns who was told."""
     from coprod_study.models import ANONYMOUS_LABEL, User
-    from coprod_study.services import notifications
+    from coprod_study.notifications import service as notifications
     from coprod_study.urls import path_for
 
     ids = set(named) - {author.id}
@@ -604,7 +604,7 @@ def _deliver_held_mentions(user, group, question: Question) -> None:
     """The mentions of `user` in the question's answers and replies that they could not
     read until now, each once."""
     from coprod_study.models import ANONYMOUS_LABEL, Notification
-    from coprod_study.services import notifications
+    from coprod_study.notifications import service as notifications
     from coprod_study.urls import path_for
 
     name = user.display_name.lower()
@@ -738,7 +738,7 @@ def post_reply(user, answer: Answer, body: str, anonymous: bool = False) -> Repl
         and policy.is_member(answer.author, group)
     ):
         from coprod_study.models import ANONYMOUS_LABEL
-        from coprod_study.services import notifications
+        from coprod_study.notifications import service as notifications
         from coprod_study.urls import path_for
 
         name = ANONYMOUS_LABEL if anonymous else user.display_name

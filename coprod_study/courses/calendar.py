@@ -12,17 +12,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
+from coprod_study.catalog.translations import episode_title
+from coprod_study.courses import checkpoints
+from coprod_study.courses.service import course_path, now_utc
 from coprod_study.errors import NotFound
 from coprod_study.extensions import db
 from coprod_study.i18n import language_of
 from coprod_study.models import Assignment, CalendarToken, Course, CourseMember, Episode, Extension
-from coprod_study.services.courses import course_path, now_utc
-from coprod_study.services.translations import episode_title
 
 TOKEN_LIFETIME = timedelta(days=365)
-# More events for a feed: functions (person, assignments) -> icalendar Events, added
-# by features that hang dates on assignments (coprod_study.courses.checkpoints).
-EXTRA_EVENTS: list = []
 MAX_ACTIVE_TOKENS = 5
 
 
@@ -174,7 +172,6 @@ def _feed(user, course: Course | None) -> bytes:
         calendar.add_component(
             _event(assignment, due, extension.created_at if extension else None)
         )
-    for extra in EXTRA_EVENTS:
-        for event in extra(user, items):
-            calendar.add_component(event)
+    for event in checkpoints.calendar_events(user, items):
+        calendar.add_component(event)
     return calendar.to_ical()

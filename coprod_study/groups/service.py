@@ -13,7 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
-from coprod_study import policy
+from coprod_study import audit, policy
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
 from coprod_study.extensions import db
 from coprod_study.markup import MAX_MARKDOWN_LENGTH, render_markdown
@@ -26,7 +26,7 @@ from coprod_study.models import (
     StudyGroup,
     StudyQuestion,
 )
-from coprod_study.services import audit, notifications
+from coprod_study.notifications import service as notifications
 from coprod_study.urls import path_for
 
 MAX_NAME = 120

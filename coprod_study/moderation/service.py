@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from coprod_study import policy
+from coprod_study import audit, policy
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
 from coprod_study.extensions import db
 from coprod_study.models import (
@@ -20,7 +20,7 @@ from coprod_study.models import (
     Post,
     Reply,
 )
-from coprod_study.services import audit, notifications
+from coprod_study.notifications import service as notifications
 
 TARGETS = {"answer": Answer, "reply": Reply, "post": Post}
 MAX_REASON = 1_000

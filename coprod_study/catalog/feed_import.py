@@ -14,6 +14,10 @@ from urllib.parse import urljoin, urlsplit
 from flask import current_app
 from sqlalchemy import func, select
 
+from coprod_study import audit
+from coprod_study.catalog import fetch
+from coprod_study.catalog import transcript as transcript_service
+from coprod_study.catalog.service import MAX_TEXT, _set
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.markup import render_markdown
@@ -26,9 +30,6 @@ from coprod_study.models import (
     Transcript,
     TranscriptSegment,
 )
-from coprod_study.services import audit, fetch
-from coprod_study.services import transcripts as transcript_service
-from coprod_study.services.catalog import MAX_TEXT, _set
 
 PODCAST_NAMESPACES = (
     "https://podcastindex.org/namespace/1.0",

@@ -11,14 +11,14 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
-from coprod_study import throttle
+from coprod_study import audit, throttle
+from coprod_study.account.service import normalize_email
 from coprod_study.errors import DomainError, RateLimited
 from coprod_study.extensions import db
 from coprod_study.i18n import language_of
+from coprod_study.mail.outgoing import queue_mail
 from coprod_study.models import INQUIRY_STATUSES, Inquiry, User
-from coprod_study.services import audit, notifications
-from coprod_study.services.accounts import normalize_email
-from coprod_study.services.mail import queue_mail
+from coprod_study.notifications import service as notifications
 from coprod_study.urls import path_for
 
 log = logging.getLogger(__name__)

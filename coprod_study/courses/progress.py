@@ -11,6 +11,7 @@ from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import aliased, joinedload
 
 from coprod_study import policy
+from coprod_study.courses.service import learner_ids_stmt, now_utc, required_question_ids
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
@@ -26,11 +27,6 @@ from coprod_study.models import (
     StudyGroup,
     StudyQuestion,
     User,
-)
-from coprod_study.services.courses import (
-    learner_ids_stmt,
-    now_utc,
-    required_question_ids,
 )
 
 DUE_SOON = timedelta(days=7)

@@ -13,8 +13,8 @@ from sqlalchemy import select, update
 
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
+from coprod_study.mail.outgoing import PENDING_KEY
 from coprod_study.models import OUTBOX_STATUSES, OutboxMessage
-from coprod_study.services.mail import PENDING_KEY
 
 INTERRUPTED = (
     "The worker stopped while the mail server was taking this message, so it may have "

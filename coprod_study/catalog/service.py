@@ -539,7 +539,7 @@ def _validate_extras(check: _Checker, where: str, raw: dict, episode: dict, base
     if not isinstance(raw_transcripts, dict):
         check.problem(where, "transcripts must be a table of language = file")
         raw_transcripts = {}
-    from coprod_study.services import transcripts as transcript_service
+    from coprod_study.catalog import transcript as transcript_service
 
     for language, relative in raw_transcripts.items():
         label = f"{where}: transcript {language}"

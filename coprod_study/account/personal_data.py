@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, or_, select, update
 from werkzeug.security import check_password_hash
 
-from coprod_study import policy
+from coprod_study import audit, policy
 from coprod_study.errors import Conflict, DomainError
 from coprod_study.extensions import db
 from coprod_study.models import (
@@ -41,7 +41,6 @@ from coprod_study.models import (
     User,
 )
 from coprod_study.reflections import personal_data as learning_data
-from coprod_study.services import audit
 
 # Stored as the name of a deleted account; policy.author_label shows it translated.
 FORMER_MEMBER = "Former member"

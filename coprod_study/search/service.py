@@ -40,6 +40,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, joinedload
 
 from coprod_study import policy
+from coprod_study.catalog.translations import episode_title
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
@@ -61,8 +62,7 @@ from coprod_study.models import (
     TranscriptSegment,
     User,
 )
-from coprod_study.services import search_text
-from coprod_study.services.translations import episode_title
+from coprod_study.search import text as search_text
 from coprod_study.urls import path_for
 
 MAX_QUERY = 200
@@ -417,7 +417,7 @@ def _visibility(viewer) -> Visibility:
     revealed = select(
         QuestionReveal.group_id, QuestionReveal.study_question_id, QuestionReveal.group_question_id
     ).where(QuestionReveal.group_id.in_(gated))
-    from coprod_study.services.courses import revealed_after_due_questions
+    from coprod_study.courses.service import revealed_after_due_questions
 
     in_courses = [g for g in gated if groups[g].course_id is not None]
     after_due = revealed_after_due_questions(in_courses, viewer) if in_courses else []

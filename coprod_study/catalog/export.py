@@ -8,6 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from coprod_study.catalog.service import TRANSLATABLE_LANGUAGES, format_duration
 from coprod_study.extensions import db
 from coprod_study.models import (
     Chapter,
@@ -17,7 +18,6 @@ from coprod_study.models import (
     EpisodeGuest,
     Transcript,
 )
-from coprod_study.services.catalog import TRANSLATABLE_LANGUAGES, format_duration
 
 TRANSCRIPT_FOLDER = "transcripts"
 HEADER = (

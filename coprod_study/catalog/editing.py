@@ -1,8 +1,8 @@
 """Editing the catalog in the browser, checked by the catalog file's own rules.
 
 Each change is made to the episode's table as the catalog file would hold it
-(services.catalog_export), then validated and applied by the loader
-(services.catalog), so an edit in the browser is exactly as strict as a file
+(catalog.export), then validated and applied by the loader
+(catalog.service), so an edit in the browser is exactly as strict as a file
 and can be exported back to one. Study questions move and go through their
 rows instead, because answers point at them.
 """
@@ -16,7 +16,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from coprod_study import policy
+from coprod_study import audit, policy
+from coprod_study.catalog import export as catalog_export
+from coprod_study.catalog import service as catalog
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
 from coprod_study.extensions import db
 from coprod_study.models import (
@@ -28,7 +30,6 @@ from coprod_study.models import (
     Person,
     StudyQuestion,
 )
-from coprod_study.services import audit, catalog, catalog_export
 
 KINDS = {
     "guests": "guest",
@@ -440,7 +441,7 @@ def _delete_question(actor, episode: Episode, index: int) -> None:
 
 def upload_transcript(actor, episode: Episode, language: str, filename: str, raw: bytes):
     """Store or replace a transcript; the audit entry commits with it, or neither does."""
-    from coprod_study.services import transcripts
+    from coprod_study.catalog import transcript as transcripts
 
     _require_editor(actor)
     audit.record(
@@ -455,7 +456,7 @@ def upload_transcript(actor, episode: Episode, language: str, filename: str, raw
 
 
 def delete_transcript(actor, episode: Episode, language: str) -> None:
-    from coprod_study.services import transcripts
+    from coprod_study.catalog import transcript as transcripts
 
     _require_editor(actor)
     audit.record(

@@ -11,6 +11,8 @@ from flask_babel.speaklater import LazyString
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from coprod_study.courses.progress import assignments_where, compute_cells
+from coprod_study.courses.service import course_path, format_in_zone, now_utc
 from coprod_study.extensions import db
 from coprod_study.i18n import language_of
 from coprod_study.models import (
@@ -21,9 +23,7 @@ from coprod_study.models import (
     ReminderSent,
     User,
 )
-from coprod_study.services import notifications
-from coprod_study.services.courses import course_path, format_in_zone, now_utc
-from coprod_study.services.progress import assignments_where, compute_cells
+from coprod_study.notifications import service as notifications
 
 REMIND_BEFORE = timedelta(hours=48)
 
@@ -155,7 +155,7 @@ def _message(assignment: Assignment, due_at: datetime, zone_name: str) -> LazySt
 
 
 def _queue_mail(person: User, cell) -> None:
-    from coprod_study.services.mail import queue_mail
+    from coprod_study.mail.outgoing import queue_mail
 
     assignment = cell.assignment
     link = current_app.config["BASE_URL"].rstrip("/") + course_path(assignment.course)

@@ -15,9 +15,12 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
-from coprod_study import policy, throttle
+from coprod_study import audit, policy, throttle
+from coprod_study.account.service import normalize_email, resolve_time_zone, valid_time_zone
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound, RateLimited
 from coprod_study.extensions import db
+from coprod_study.groups.service import check_markdown, question_episode_id
+from coprod_study.groups.service import create_group as _create_group
 from coprod_study.i18n import DEFAULT_LANGUAGE
 from coprod_study.markup import render_markdown
 from coprod_study.models import (
@@ -32,10 +35,7 @@ from coprod_study.models import (
     StudyGroup,
     User,
 )
-from coprod_study.services import audit, notifications
-from coprod_study.services.accounts import normalize_email, resolve_time_zone, valid_time_zone
-from coprod_study.services.groups import check_markdown, question_episode_id
-from coprod_study.services.groups import create_group as _create_group
+from coprod_study.notifications import service as notifications
 
 MAX_TITLE = 200
 MAX_TERM = 80
@@ -119,7 +119,7 @@ class DueItem:
 
 def due_within(user, days: int = 7, now: datetime | None = None) -> list[DueItem]:
     """The person's unfinished assignments due in the next `days` days."""
-    from coprod_study.services import progress
+    from coprod_study.courses import progress
 
     now = now or now_utc()
     items = []
@@ -607,7 +607,7 @@ def add_learners(actor, course: Course, emails_text: str) -> AddResult:
 
 
 def _queue_invite(actor, course: Course, invite: CourseInvite) -> None:
-    from coprod_study.services.mail import queue_mail
+    from coprod_study.mail.outgoing import queue_mail
 
     link = current_app.config["BASE_URL"].rstrip("/") + f"/courses/invite/{invite.token}"
     text = render_template(

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 
 from coprod_study.extensions import db
 from coprod_study.i18n import language_of
+from coprod_study.mail.outgoing import queue_mail
 from coprod_study.models import DigestRun, Notification, StudyGroup, Thread, User
-from coprod_study.services.mail import queue_mail
 from coprod_study.urls import path_for
 
 UNSUBSCRIBE_SALT = "unsubscribe"
@@ -66,7 +66,7 @@ def period_key(user: User, now: datetime, first_id: int) -> str:
 def _assignments_due(user: User) -> list:
     """Assignments due within a week, once the courses feature provides them."""
     try:
-        from coprod_study.services import courses
+        from coprod_study.courses import service as courses
     except ImportError:
         return []
     due_within = getattr(courses, "due_within", None)

@@ -12,8 +12,11 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from coprod_study import policy
 from coprod_study.database import begin_writing
+from coprod_study.discussion import mentions
 from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
 from coprod_study.extensions import db
+from coprod_study.groups.answers import check_post_rate, count_post, save_edit
+from coprod_study.groups.service import check_markdown
 from coprod_study.models import (
     ANONYMOUS_LABEL,
     FOLLOW_LEVELS,
@@ -24,9 +27,7 @@ from coprod_study.models import (
     ThreadFollow,
     ThreadRead,
 )
-from coprod_study.services import mentions, notifications
-from coprod_study.services.answers import check_post_rate, count_post, save_edit
-from coprod_study.services.groups import check_markdown
+from coprod_study.notifications import service as notifications
 from coprod_study.urls import path_for
 
 MAX_TITLE = 200
@@ -222,7 +223,7 @@ def reply(
         raise DomainError(_("You can quote only posts of this thread."))
     segment = None
     if segment_id:
-        from coprod_study.services.transcripts import segment_for_episode
+        from coprod_study.catalog.transcript import segment_for_episode
 
         if thread.episode_id is None:
             raise DomainError(_("This thread is not about an episode, so it cannot quote a moment."))
@@ -316,7 +317,7 @@ def post_history(post: Post) -> list[PostRevision]:
 
 def set_flags(actor, thread: Thread, **changes) -> None:
     """Pin, lock (with a reason) or make an announcement; facilitators only."""
-    from coprod_study.services import audit
+    from coprod_study import audit
 
     if not policy.can_moderate(actor, thread.group):
         raise Forbidden(_("Only the group's facilitators may do this."))
@@ -472,8 +473,8 @@ def mark_read(user, thread: Thread, last_post_id: int) -> None:
 
 def episode_choices(group):
     """The episodes a thread of this group can be about: those the group studies."""
+    from coprod_study.groups.service import studied_in
     from coprod_study.models import Episode
-    from coprod_study.services.groups import studied_in
 
     return list(
         db.session.execute(

@@ -15,12 +15,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from coprod_study import audit
 from coprod_study.errors import Conflict, DomainError, Forbidden
 from coprod_study.extensions import db
 from coprod_study.i18n import language_of
+from coprod_study.mail.outgoing import queue_mail
 from coprod_study.models import EMAIL_PREFERENCES, LANGUAGES, ROLES, User
-from coprod_study.services import audit
-from coprod_study.services.mail import queue_mail
 from coprod_study.urls import path_for
 
 MIN_PASSWORD_LENGTH = 10

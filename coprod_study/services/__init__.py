@@ -1,1 +1,0 @@
-"""Services: the rules of each feature. Each operation commits once."""
