@@ -10,7 +10,7 @@ from coprod_study.courses import calendar as calendar_service
 from coprod_study.courses import checkpoint_reminders, progress
 from coprod_study.courses import checkpoints as checkpoint_service
 from coprod_study.extensions import db
-from coprod_study.models import Answer, CheckpointExtension, Notification, Reply
+from coprod_study.models import Answer, AuditEntry, CheckpointExtension, Notification, Reply
 from tests import test_courses_progress as progress_tests
 from tests.conftest import post_form
 from tests.test_courses_progress import NOW, read_csv, signed_in
@@ -88,6 +88,8 @@ def test_the_form_refuses_replies_due_before_the_answers_and_keeps_the_input(app
     checkpoint = checkpoint_service.checkpoints_for([course["first"].id])[course["first"].id]
     assert checkpoint.replies_required == 3
     assert checkpoint.replies_due_at.isoformat().startswith("2030-05-09T10:00")
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "course.checkpoints_set"))
+    assert entry.actor_id == course["educator"].id and entry.details["replies_required"] == 3
     # A learner of the course cannot set them.
     learner = signed_in(app, course["ann"])
     assert learner.get(path).status_code == 403
@@ -115,6 +117,11 @@ def test_extensions_of_a_checkpoint_through_the_page(app, course):
     removed = post_form(client, f"{path}/extensions/{row.id}/delete", token_from=path)
     assert removed.status_code == 302
     assert db.session.get(CheckpointExtension, row.id) is None
+    actions = db.session.scalars(
+        select(AuditEntry.action).where(AuditEntry.subject_user_id == course["ann"].id)
+    ).all()
+    assert "course.checkpoint_extension_granted" in actions
+    assert "course.checkpoint_extension_removed" in actions
 
 
 def test_progress_page_and_csv_show_both_checkpoints(app, course):

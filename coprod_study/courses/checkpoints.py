@@ -12,9 +12,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
+from coprod_study import audit
 from coprod_study.courses.service import (
     format_in_zone,
     now_utc,
@@ -32,6 +33,7 @@ from coprod_study.models import (
     Reply,
     StudyGroup,
     StudyQuestion,
+    User,
 )
 
 KINDS = ("answers", "replies")
@@ -183,7 +185,8 @@ def evaluate(
 # --- Setting checkpoints and their extensions --------------------------------------------
 
 
-def save_checkpoints(assignment: Assignment, *, answers_due, replies_required, replies_due):
+def save_checkpoints(assignment: Assignment, *, answers_due, replies_required, replies_due,
+                     actor=None):
     """Set (or clear, with no dates) the assignment's checkpoints; times are wall-clock
     times in the course's zone.
 
@@ -220,6 +223,14 @@ def save_checkpoints(assignment: Assignment, *, answers_due, replies_required, r
     # The calendar apps see the change through the assignment's SEQUENCE.
     assignment.revision += 1
     assignment.updated_at = now_utc()
+    if actor is not None:
+        audit.record(
+            actor, "course.checkpoints_set", target=assignment,
+            details={"code": assignment.course.code,
+                     "answers_due_at": answers_at.isoformat() if answers_at else None,
+                     "replies_required": replies_required if replies_at else 0,
+                     "replies_due_at": replies_at.isoformat() if replies_at else None},
+        )
     db.session.commit()
     return checkpoint if answers_at or replies_at else None
 
@@ -270,20 +281,29 @@ def grant_extension(actor, assignment: Assignment, learner_ids: set[int], user_i
     extension.due_at = due
     extension.granted_by_id = actor.id
     extension.created_at = now_utc()
+    audit.record(
+        actor, "course.checkpoint_extension_granted", subject=db.session.get(User, user_id),
+        target=assignment,
+        details={"code": assignment.course.code, "checkpoint": kind, "due_at": due.isoformat()},
+    )
     db.session.commit()
     return extension
 
 
-def remove_extension(assignment: Assignment, extension_id: int) -> None:
-    result = db.session.execute(
-        delete(CheckpointExtension).where(
+def remove_extension(actor, assignment: Assignment, extension_id: int) -> None:
+    extension = db.session.scalar(
+        select(CheckpointExtension).where(
             CheckpointExtension.id == extension_id,
             CheckpointExtension.assignment_id == assignment.id,
         )
     )
-    if result.rowcount != 1:
-        db.session.rollback()
+    if extension is None:
         raise DomainError(_("There is no such extension."))
+    audit.record(
+        actor, "course.checkpoint_extension_removed", subject=extension.user, target=assignment,
+        details={"code": assignment.course.code, "checkpoint": extension.kind},
+    )
+    db.session.delete(extension)
     db.session.commit()
 
 

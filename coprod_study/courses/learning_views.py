@@ -69,6 +69,7 @@ def checkpoints(code: str, assignment_id: int):
             checkpoint_service.save_checkpoints(
                 assignment, answers_due=form.answers_due.data,
                 replies_required=form.replies_required.data, replies_due=form.replies_due.data,
+                actor=current_user,
             )
         except DomainError as error:
             _form_error(form, error)
@@ -111,7 +112,7 @@ def remove_checkpoint_extension(code: str, assignment_id: int, extension_id: int
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        checkpoint_service.remove_extension(assignment, extension_id)
+        checkpoint_service.remove_extension(current_user, assignment, extension_id)
     except DomainError:
         abort(404)
     flash(_("The extension is removed."), "success")
