@@ -84,3 +84,18 @@ def test_the_account_page_setting(app, sample_catalog):
     # Without the CSRF token nothing changes.
     assert client.post("/account/follow-ups", data={}).status_code == 400
     assert followups.wants_follow_ups(learner)
+
+
+def test_swedish_readers_get_swedish_mail_and_e_mail_off_means_none(app, sample_catalog, outbox):
+    swede = f.make_user(language="sv")
+    answered(swede)
+    quiet = f.make_user(email_preference="off")
+    answered(quiet)
+    assert followups.send_follow_ups(ANSWERED + timedelta(days=2, hours=1)) == 1
+    mail = outbox()[0]
+    assert mail["To"] == swede.email
+    assert mail["Subject"].startswith("En fråga att tänka på igen: avsnitt")
+    assert "För att stoppa uppföljningarna:" in mail.get_content()
+    client = app.test_client()
+    login(client, swede)
+    assert "Skicka mig uppföljningar med mellanrum" in client.get("/account").get_data(as_text=True)

@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from coprod_study.catalog.translations import for_episode
 from coprod_study.extensions import db
 from coprod_study.i18n import language_of
 from coprod_study.models import (
@@ -80,6 +81,8 @@ def _due(now: datetime) -> list[Due]:
         .where(
             Answer.deleted_at.is_(None),
             User.deleted_at.is_(None),
+            # Someone who turned every e-mail off gets none of these either.
+            User.email_preference != "off",
             Answer.user_id.not_in(select(FollowUpOptOut.user_id)),
         )
         .group_by(Answer.user_id, StudyQuestion.episode_id)
@@ -163,8 +166,10 @@ def _queue_mail(person: User, episode: Episode, group: StudyGroup, item: Due) ->
     # Paths built by hand: this runs in the task queue, outside any request.
     answer_link = f"{base}/groups/{group.slug}/answers/{item.answer.id}"
     unsubscribe = f"{base}/follow-ups/unsubscribe/{unsubscribe_token(person)}"
-    question = item.answer.question_text or item.answer.study_question.prompt
-    with force_locale(language_of(person)):
+    language = language_of(person)
+    # The question as catalogued, in the person's language where it is translated.
+    question = for_episode(episode, language).get("question", item.answer.study_question, "prompt")
+    with force_locale(language):
         text = render_template(
             "email/follow_up.txt",
             person=person,

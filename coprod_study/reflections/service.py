@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from coprod_study.catalog.translations import for_episode
 from coprod_study.errors import Conflict, DomainError, NotFound
 from coprod_study.extensions import db
 from coprod_study.markup import render_markdown
@@ -60,10 +61,12 @@ def my_reflections(user) -> list[Reflection]:
     )
 
 
-def prompts(episode: Episode) -> dict[str, list[str]]:
-    """The episode's takeaways, as prompts for each part of a reflection."""
+def prompts(episode: Episode, language: str = "en") -> dict[str, list[str]]:
+    """The episode's takeaways (in `language` where translated), as prompts for each
+    part of a reflection."""
+    text = for_episode(episode, language)
     return {
-        name: [t.text for t in episode.takeaways if t.kind == kind]
+        name: [text.get("takeaway", t, "text") for t in episode.takeaways if t.kind == kind]
         for name, kind in PROMPT_KINDS.items()
     }
 

@@ -1,6 +1,7 @@
 """Views for /reflections: the person's own log only; anyone else's is a 404, admins too."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -39,7 +40,7 @@ def _edit_page(episode, form, reflection=None, status=200):
             form=form,
             reflection=reflection,
             listened=reflections.has_listened(current_user, episode),
-            prompts=reflections.prompts(episode),
+            prompts=reflections.prompts(episode, str(get_locale())),
         ),
         status,
     )
