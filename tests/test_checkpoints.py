@@ -7,7 +7,7 @@ from icalendar import Calendar
 from sqlalchemy import select
 
 from coprod_study.courses import calendar as calendar_service
-from coprod_study.courses import checkpoint_reminders, progress
+from coprod_study.courses import checkpoint_reminders, checkpoint_reports, progress
 from coprod_study.courses import checkpoints as checkpoint_service
 from coprod_study.extensions import db
 from coprod_study.models import Answer, AuditEntry, CheckpointExtension, Notification, Reply
@@ -41,7 +41,7 @@ def set_checkpoints(course):
 
 def states(course):
     table = progress.progress_table(course["course"], now=NOW)
-    return checkpoint_service.for_table(table, now=NOW)
+    return checkpoint_reports.for_table(table, now=NOW)
 
 
 def test_each_checkpoint_has_its_own_status_and_extension(course):

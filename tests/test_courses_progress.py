@@ -210,7 +210,7 @@ def test_csv_has_one_row_per_learner_per_assignment(app, course):
     assert "attachment" in response.headers["Content-Disposition"]
     rows = read_csv(response)
     # The checkpoint columns come last (added, never renamed).
-    from coprod_study.courses.checkpoints import CSV_COLUMNS as CHECKPOINT_COLUMNS
+    from coprod_study.courses.checkpoint_reports import CSV_COLUMNS as CHECKPOINT_COLUMNS
 
     assert list(rows[0].keys()) == list(progress.CSV_COLUMNS) + list(CHECKPOINT_COLUMNS)
     assert len(rows) == 3 * 2

@@ -12,9 +12,8 @@ from sqlalchemy.orm import selectinload
 from coprod_study import page_cache, policy
 from coprod_study.account.service import time_zone_names
 from coprod_study.catalog.translations import episode_title
-from coprod_study.courses import bp
+from coprod_study.courses import bp, checkpoint_reports
 from coprod_study.courses import calendar as calendar_service
-from coprod_study.courses import checkpoints as checkpoint_service
 from coprod_study.courses import progress as progress_service
 from coprod_study.courses import service as course_service
 from coprod_study.courses.forms import (
@@ -630,7 +629,7 @@ def progress(code: str):
             "courses/progress.html",
             course=course,
             table=(table := _progress_table(course)),
-            checkpoints=checkpoint_service.for_table(table),
+            checkpoints=checkpoint_reports.for_table(table),
             sort_keys=progress_service.SORT_KEYS,
             labels=progress_service.STATUS_LABELS,
             words=CellWords(),
@@ -645,8 +644,8 @@ def progress_csv(code: str):
     table = _progress_table(course)
     return Response(
         progress_service.progress_csv(
-            table, checkpoint_service.CSV_COLUMNS,
-            checkpoint_service.csv_values(checkpoint_service.for_table(table)),
+            table, checkpoint_reports.CSV_COLUMNS,
+            checkpoint_reports.csv_values(checkpoint_reports.for_table(table)),
         ),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{course.code}-progress.csv"'},
