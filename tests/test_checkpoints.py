@@ -3,12 +3,14 @@ on the progress page, its CSV, the calendar feeds and in reminders."""
 
 from datetime import timedelta
 
+import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
 from coprod_study.courses import calendar as calendar_service
 from coprod_study.courses import checkpoint_reminders, checkpoint_reports, progress
 from coprod_study.courses import checkpoints as checkpoint_service
+from coprod_study.errors import Forbidden
 from coprod_study.extensions import db
 from coprod_study.models import Answer, AuditEntry, CheckpointExtension, Notification, Reply
 from tests import test_courses_progress as progress_tests
@@ -90,9 +92,13 @@ def test_the_form_refuses_replies_due_before_the_answers_and_keeps_the_input(app
     assert checkpoint.replies_due_at.isoformat().startswith("2030-05-09T10:00")
     entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "course.checkpoints_set"))
     assert entry.actor_id == course["educator"].id and entry.details["replies_required"] == 3
-    # A learner of the course cannot set them.
+    # A learner of the course cannot set them, through the page or the service.
     learner = signed_in(app, course["ann"])
     assert learner.get(path).status_code == 403
+    with pytest.raises(Forbidden):
+        checkpoint_service.save_checkpoints(course["first"], answers_due=None, replies_required=0,
+                                            replies_due=None, actor=course["ann"])
+    assert checkpoint_service.checkpoints_for([course["first"].id])
 
 
 def test_extensions_of_a_checkpoint_through_the_page(app, course):

@@ -12,14 +12,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from coprod_study import audit
+from coprod_study import audit, policy
 from coprod_study.courses.service import (
     format_in_zone,
     now_utc,
     required_question_ids,
     to_utc,
 )
-from coprod_study.errors import DomainError
+from coprod_study.errors import DomainError, Forbidden, NotFound
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
@@ -182,6 +182,11 @@ def evaluate(
 # --- Setting checkpoints and their extensions --------------------------------------------
 
 
+def _require_manager(actor, assignment: Assignment) -> None:
+    if not policy.can_manage_course(actor, assignment.course):
+        raise Forbidden(_("Only the course's educators can change its checkpoints."))
+
+
 def save_checkpoints(assignment: Assignment, *, answers_due, replies_required, replies_due,
                      actor=None):
     """Set (or clear, with no dates) the assignment's checkpoints; times are wall-clock
@@ -190,6 +195,8 @@ def save_checkpoints(assignment: Assignment, *, answers_due, replies_required, r
     :raise DomainError: a replies checkpoint without its number or date, or one not later
       than the answers checkpoint.
     """
+    if actor is not None:
+        _require_manager(actor, assignment)
     zone_name = assignment.course.time_zone
     answers_at = to_utc(answers_due, zone_name, "answers_due") if answers_due else None
     replies_at = to_utc(replies_due, zone_name, "replies_due") if replies_due else None
@@ -247,6 +254,7 @@ def grant_extension(actor, assignment: Assignment, learner_ids: set[int], user_i
 
     :raise DomainError: no such learner or checkpoint, or the date is not later.
     """
+    _require_manager(actor, assignment)
     checkpoint = db.session.get(Checkpoint, assignment.id)
     if user_id not in learner_ids:
         raise DomainError(_("Choose a learner of this course."), field="user_id")
@@ -288,6 +296,7 @@ def grant_extension(actor, assignment: Assignment, learner_ids: set[int], user_i
 
 
 def remove_extension(actor, assignment: Assignment, extension_id: int) -> None:
+    _require_manager(actor, assignment)
     extension = db.session.scalar(
         select(CheckpointExtension).where(
             CheckpointExtension.id == extension_id,
@@ -295,7 +304,7 @@ def remove_extension(actor, assignment: Assignment, extension_id: int) -> None:
         )
     )
     if extension is None:
-        raise DomainError(_("There is no such extension."))
+        raise NotFound(_("There is no such extension."))
     audit.record(
         actor, "course.checkpoint_extension_removed", subject=extension.user, target=assignment,
         details={"code": assignment.course.code, "checkpoint": extension.kind},
