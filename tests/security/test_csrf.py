@@ -19,6 +19,8 @@ CSRF_EXEMPT = {
     # RFC 8058 one-click unsubscribe: mail clients POST without a session; the
     # signed token in the URL is the proof.
     "/email/unsubscribe/<token>",
+    # The same for spaced follow-ups (the token names the person; it only turns them off).
+    "/follow-ups/unsubscribe/<token>",
 }
 # The JSON API is the one blueprint exempt from CSRF: it authenticates by a
 # bearer token that browsers never send by themselves and ignores session
