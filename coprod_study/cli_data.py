@@ -41,7 +41,7 @@ def register(app) -> None:
     def restore(path, yes):
         """Replace the database with a backup made by `backup` (stop the app first if you can)."""
         from coprod_study.admin import backup as backups
-        from coprod_study.cli import prepare_database
+        from coprod_study.bootstrap import prepare_database
 
         try:
             backups.check_backup(path)

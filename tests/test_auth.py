@@ -592,9 +592,9 @@ def test_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(client, m
     page = unknown.get_data(as_text=True)
     assert unknown.status_code == 200
     assert "Check your e-mail" in page
-    # The same page but for the address (and the CSRF token's signature, which is
-    # made anew at each request).
-    unsigned = re.compile(r'(name="csrf_token" value="[^".]+)[^"]*"')
+    # The same page but for the address (and the CSRF token's timestamp and
+    # signature, in the form and in the page's meta tag, made anew at each request).
+    unsigned = re.compile(r'((?:name="csrf_token" value|name="csrf-token" content)="[^".]+)[^"]*"')
     assert unsigned.sub(r'\1"', known.replace("known@example.org", "X")) == unsigned.sub(
         r'\1"', page.replace("stranger@example.org", "X")
     )

@@ -8,6 +8,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from coprod_study.courses import calendar as calendar_service
+from coprod_study.courses import due as due_service
 from coprod_study.courses import reminders
 from coprod_study.courses import service as course_service
 from coprod_study.extensions import db
@@ -297,8 +298,8 @@ def test_the_command_line_sends_reminders(app, reminder_course):
 
 
 def test_due_within_feeds_the_email_digest(app, reminder_course):
-    items = course_service.due_within(reminder_course["ann"], days=7)
+    items = due_service.due_within(reminder_course["ann"], days=7)
     assert len(items) == 1
     assert items[0].url == "/courses/REM" and "REM" in items[0].title
     assert "(Europe/Stockholm)" in items[0].due_text
-    assert course_service.due_within(reminder_course["cat"], days=7) == []
+    assert due_service.due_within(reminder_course["cat"], days=7) == []

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from coprod_study.catalog import sharing
+from coprod_study.catalog import card_images, sharing
 from coprod_study.extensions import db
 from coprod_study.models import Episode
 from tests.conftest import login
@@ -178,7 +178,7 @@ def test_hostile_titles_never_break_a_tag_or_an_image(app, client, sample_catalo
 
 
 def test_a_500_character_title_and_control_characters_still_draw(app):
-    picture = Image.open(io.BytesIO(sharing.draw_card("Episode 1\x00\u202e", "Ö" * 500, "x" * 300)))
+    picture = Image.open(io.BytesIO(card_images.draw_card("Episode 1\x00\u202e", "Ö" * 500, "x" * 300)))
     assert picture.size == (1200, 627)
     assert picture.format == "PNG"
     assert sharing.plain_text("z" * 500, 200).endswith("…")
@@ -359,12 +359,12 @@ def test_a_hostile_group_name_and_description_stay_text_in_the_tags(client, samp
 
 
 def test_without_a_system_font_pillows_own_face_draws_letters_without_accents(app, monkeypatch):
-    sharing._system_font.cache_clear()
-    monkeypatch.setattr(sharing, "SYSTEM_FONTS", ("no-such-font-anywhere.ttf",))
+    card_images._system_font.cache_clear()
+    monkeypatch.setattr(card_images, "SYSTEM_FONTS", ("no-such-font-anywhere.ttf",))
     try:
-        assert sharing._system_font() is None
-        assert sharing._clean("Välkommen, Åsa och Örjan") == "Valkommen, Asa och Orjan"
-        picture = Image.open(io.BytesIO(sharing.draw_card("Avsnitt 1", "Ömsesidig respekt", "x")))
+        assert card_images._system_font() is None
+        assert card_images._clean("Välkommen, Åsa och Örjan") == "Valkommen, Asa och Orjan"
+        picture = Image.open(io.BytesIO(card_images.draw_card("Avsnitt 1", "Ömsesidig respekt", "x")))
         assert picture.size == (1200, 627)
     finally:
-        sharing._system_font.cache_clear()
+        card_images._system_font.cache_clear()

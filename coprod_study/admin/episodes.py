@@ -6,181 +6,26 @@ from dataclasses import field as dataclass_field
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
-from wtforms import (
-    BooleanField,
-    DateField,
-    IntegerField,
-    SelectField,
-    SelectMultipleField,
-    StringField,
-    TextAreaField,
-    widgets,
-)
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from coprod_study import policy
 from coprod_study.admin import bp
+from coprod_study.admin.episode_forms import (
+    ITEM_FORMS,
+    ITEM_LABELS,
+    SECTION_TITLES,
+    EpisodeForm,
+    TranscriptForm,
+)
 from coprod_study.catalog import editing as catalog_edit
 from coprod_study.catalog import transcript as transcript_service
 from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.forms import add_domain_error
-from coprod_study.models import AUDIENCES, TAKEAWAY_KINDS, Answer, Dimension, Episode, StudyQuestion
-
-
-class CheckboxList(SelectMultipleField):
-    widget = widgets.ListWidget(prefix_label=False)
-    option_widget = widgets.CheckboxInput()
-
-
-class EpisodeForm(FlaskForm):
-    slug = StringField(
-        _l("Slug"),
-        description=_l(
-            "Lowercase letters, digits and hyphens; part of the episode's address. "
-            "Changing it changes the address."
-        ),
-        validators=[DataRequired(_l("Enter a slug.")), Length(max=80)],
-    )
-    number = IntegerField(
-        _l("Number"), validators=[InputRequired(_l("Enter the episode's number."))]
-    )
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter a title.")), Length(max=200)])
-    dimension = SelectField(_l("Main dimension"), validators=[DataRequired()])
-    related_dimensions = CheckboxList(_l("Related dimensions"), validators=[Optional()])
-    published = DateField(_l("Published on"), validators=[Optional()])
-    audio_url = StringField(
-        _l("Audio URL"), description=_l(
-            "An http(s) address of the audio file, or a path on this site such as "
-            "/static/audio/sample/respect-in-the-room.mp3."
-        ),
-        validators=[Length(max=500)],
-    )
-    duration = StringField(
-        _l("Duration"), description=_l("mm:ss or h:mm:ss, for example 38:20."),
-        validators=[Length(max=12)],
-    )
-    host = StringField(_l("Host"), validators=[Length(max=120)])
-    summary = TextAreaField(_l("Summary"), description=_l("Markdown."), validators=[Length(max=20_000)])
-    sample = BooleanField(_l("Sample content (written for the app, not from the series)"))
-
-
-class GuestForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Enter the guest's name.")), Length(max=120)])
-    bio = TextAreaField(
-        _l("Short bio"),
-        description=_l("One bio per person: it shows in every episode they are a guest in."),
-        validators=[Length(max=2000)],
-    )
-
-
-class TakeawayForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=list(TAKEAWAY_KINDS.items()))
-    text = TextAreaField(_l("Text"), validators=[DataRequired(_l("Write the takeaway."))])
-
-
-class QuestionForm(FlaskForm):
-    prompt = TextAreaField(
-        _l("Question"),
-        description=_l("Changing the wording keeps the old wording on answers already written."),
-        validators=[DataRequired(_l("Write the question."))],
-    )
-    audiences = CheckboxList(_l("Suits"), choices=list(AUDIENCES.items()), validators=[Optional()])
-
-
-class ReferenceForm(FlaskForm):
-    citation = TextAreaField(_l("Citation"), validators=[DataRequired(_l("Write the citation."))])
-    url = StringField(_l("URL"), validators=[Length(max=500)])
-    doi = StringField(_l("DOI"), description=_l("For example 10.1136/bmj.k3617."), validators=[Length(max=200)])
-
-
-class ChapterForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(_l("Enter the chapter's title.")), Length(max=200)])
-    start = StringField(
-        _l("Starts at"), description=_l("mm:ss or h:mm:ss."),
-        validators=[DataRequired(_l("Enter when the chapter starts.")), Length(max=12)],
-    )
-
-
-class TranscriptForm(FlaskForm):
-    language = SelectField(
-        _l("Language"), choices=list(transcript_service.TRANSCRIPT_LANGUAGES.items())
-    )
-    file = FileField(
-        _l("WebVTT or SubRip file"),
-        description=_l("Replaces the transcript in that language, if there is one."),
-        validators=[FileRequired("Choose a file.")],
-    )
-
-
-ITEM_FORMS = {
-    "guests": GuestForm,
-    "takeaways": TakeawayForm,
-    "questions": QuestionForm,
-    "references": ReferenceForm,
-    "chapters": ChapterForm,
-}
-SECTION_TITLES = {
-    "guests": _l("Guests"),
-    "takeaways": _l("Takeaways"),
-    "questions": _l("Study questions"),
-    "references": _l("References"),
-    "chapters": _l("Chapters"),
-}
-# The editor's words for one item of each list: "Add a question", "Save question 2".
-ITEM_LABELS = {
-    "guests": {
-        "add": _l("Add a guest"), "save": _l("Save guest %(index)s"), "name": _l("guest %(index)s"),
-    },
-    "takeaways": {
-        "add": _l("Add a takeaway"),
-        "save": _l("Save takeaway %(index)s"),
-        "name": _l("takeaway %(index)s"),
-    },
-    "questions": {
-        "add": _l("Add a question"),
-        "save": _l("Save question %(index)s"),
-        "name": _l("question %(index)s"),
-    },
-    "references": {
-        "add": _l("Add a reference"),
-        "save": _l("Save reference %(index)s"),
-        "name": _l("reference %(index)s"),
-    },
-    "chapters": {
-        "add": _l("Add a chapter"),
-        "save": _l("Save chapter %(index)s"),
-        "name": _l("chapter %(index)s"),
-    },
-}
-# What the editor says after a change, per list.
-ITEM_ADDED = {
-    "guests": _l("The guest is added."),
-    "takeaways": _l("The takeaway is added."),
-    "questions": _l("The question is added."),
-    "references": _l("The reference is added."),
-    "chapters": _l("The chapter is added."),
-}
-ITEM_SAVED = {
-    "guests": _l("The guest is saved."),
-    "takeaways": _l("The takeaway is saved."),
-    "questions": _l("The question is saved."),
-    "references": _l("The reference is saved."),
-    "chapters": _l("The chapter is saved."),
-}
-ITEM_DELETED = {
-    "guests": _l("The guest is deleted."),
-    "takeaways": _l("The takeaway is deleted."),
-    "questions": _l("The question is deleted."),
-    "references": _l("The reference is deleted."),
-    "chapters": _l("The chapter is deleted."),
-}
+from coprod_study.models import Answer, Dimension, Episode, StudyQuestion
 
 
 def _actor():
@@ -358,6 +203,8 @@ class PageForms:
 
 
 ITEM_PROBLEM = re.compile(r"^(\w+) (\d+): ")
+
+
 KIND_OF_ITEM = {
     "guest": "guests", "takeaway": "takeaways", "question": "questions",
     "reference": "references", "chapter": "chapters",
@@ -457,145 +304,6 @@ def _kind(kind: str) -> str:
 
 def _values(kind: str, form) -> dict:
     return {name: field.data for name, field in form._fields.items() if name != "csrf_token"}
-
-
-def _back(episode: Episode, kind: str) -> str:
-    return url_for("admin.edit_episode", slug=episode.slug) + f"#{kind}"
-
-
-@bp.route("/episodes/<slug>/<kind>/add", methods=["POST"])
-def add_item(slug: str, kind: str):
-    episode = _episode(slug)
-    _kind(kind)
-    if _sent_whole_page():
-        # The new row is saved with everything else typed on the page.
-        refused = _save_page(episode)
-        if refused is not None:
-            return refused
-        if any(
-            value.strip() for key, value in request.form.items(multi=True)
-            if key.startswith(f"{kind}-new-") and not key.endswith("-kind")
-        ):
-            flash(str(ITEM_ADDED[kind]), "success")
-        else:
-            flash(_("All changes are saved. The new item was empty, so nothing was added."), "info")
-        return redirect(_back(_episode(request.form.get("slug") or slug), kind))
-    form = _item_form(kind, "new", formdata=True)
-    if form.validate_on_submit():
-        try:
-            catalog_edit.add_item(_actor(), episode, kind, _values(kind, form))
-        except DomainError as error:
-            _show_error(form, error)
-        else:
-            flash(str(ITEM_ADDED[kind]), "success")
-            return redirect(_back(episode, kind))
-    return _render(_episode(slug), failed=(kind, "new", form), status=400)
-
-
-@bp.route("/episodes/<slug>/<kind>/<int:index>", methods=["POST"])
-def save_item(slug: str, kind: str, index: int):
-    episode = _episode(slug)
-    form = _item_form(_kind(kind), index, formdata=True)
-    if form.validate_on_submit():
-        try:
-            catalog_edit.update_item(_actor(), episode, kind, index, _values(kind, form))
-        except DomainError as error:
-            if error.status == 404:
-                abort(404)
-            _show_error(form, error)
-        else:
-            flash(str(ITEM_SAVED[kind]), "success")
-            return redirect(_back(episode, kind))
-    return _render(_episode(slug), failed=(kind, index, form), status=400)
-
-
-@bp.route("/episodes/<slug>/<kind>/<int:index>/move", methods=["POST"])
-def move_item(slug: str, kind: str, index: int):
-    episode = _episode(slug)
-    _kind(kind)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    if _sent_whole_page():
-        refused = _save_page(episode)
-        if refused is not None:
-            return refused
-        episode = _episode(request.form.get("slug") or slug)
-    try:
-        catalog_edit.move_item(_actor(), episode, kind, index, request.form.get("direction", ""))
-    except DomainError as error:
-        if error.status == 404:
-            abort(404)
-        flash(error.message, "error")
-    return redirect(_back(episode, kind))
-
-
-def _chapter_index(episode: Episode, index: int) -> int:
-    """Where the chapter sent as number `index` is after the page was saved."""
-    title = (request.form.get(f"chapters-{index}-title") or "").strip()
-    for position, chapter in enumerate(catalog_edit.document(episode).get("chapters", []), 1):
-        if chapter.get("title") == title:
-            return position
-    return index
-
-
-@bp.route("/episodes/<slug>/<kind>/<int:index>/delete", methods=["POST"])
-def delete_item(slug: str, kind: str, index: int):
-    episode = _episode(slug)
-    _kind(kind)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    if _sent_whole_page():
-        refused = _save_page(episode)
-        if refused is not None:
-            return refused
-        episode = _episode(request.form.get("slug") or slug)
-        if kind == "chapters":
-            # Saving keeps chapters in time order, which may have moved the one pressed.
-            index = _chapter_index(episode, index)
-    try:
-        catalog_edit.delete_item(_actor(), episode, kind, index)
-    except DomainError as error:
-        if error.status == 404:
-            abort(404)
-        flash(error.message, "error")
-    else:
-        flash(str(ITEM_DELETED[kind]), "success")
-    return redirect(_back(episode, kind))
-
-
-# --- Transcripts ---------------------------------------------------------------------------------
-
-
-@bp.route("/episodes/<slug>/transcripts", methods=["POST"])
-def upload_transcript(slug: str):
-    episode = _episode(slug)
-    form = TranscriptForm()
-    if form.validate_on_submit():
-        upload = form.file.data
-        try:
-            catalog_edit.upload_transcript(
-                _actor(), episode, form.language.data, upload.filename or "", upload.read()
-            )
-        except DomainError as error:
-            add_domain_error(form, DomainError(error.message, field="file"))
-        else:
-            name = transcript_service.TRANSCRIPT_LANGUAGES[form.language.data]
-            flash(_("The transcript in %(name)s is stored.", name=name), "success")
-            return redirect(_back(episode, "transcripts"))
-    return _render(_episode(slug), transcript_form=form, status=400)
-
-
-@bp.route("/episodes/<slug>/transcripts/<language>/delete", methods=["POST"])
-def delete_transcript(slug: str, language: str):
-    episode = _episode(slug)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    try:
-        catalog_edit.delete_transcript(_actor(), episode, language)
-    except DomainError:
-        abort(404)
-    flash(_("The transcript is deleted."), "success")
-    return redirect(_back(episode, "transcripts"))
 
 
 @bp.before_request

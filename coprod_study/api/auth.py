@@ -8,15 +8,12 @@ from werkzeug.exceptions import HTTPException
 
 from coprod_study.account import tokens as api_tokens
 from coprod_study.api import bp
+from coprod_study.api.spec import declared
 from coprod_study.api.support import MAX_BODY_BYTES, MAX_ID, ApiError, problem
 from coprod_study.errors import DomainError, RateLimited
 from coprod_study.extensions import limiter
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Endpoints anyone may call without a token (the catalog is public on the site too).
-PUBLIC_ENDPOINTS = frozenset(
-    {"api.openapi", "api.episodes", "api.episode", "api.dimensions"}
-)
 CHALLENGE = 'Bearer realm="coprod-study API"'
 
 
@@ -60,7 +57,10 @@ def authenticate():
     g.api_token = None
     raw = _bearer()
     if raw is None:
-        if request.endpoint in PUBLIC_ENDPOINTS:
+        # Endpoints anyone may call without a token say so in their @operation
+        # (the catalog is public on the site too).
+        declaration = declared(request.endpoint)
+        if declaration is not None and declaration.public:
             _rate_limit(f"ip:{request.remote_addr}")
             return None
         raise ApiError(

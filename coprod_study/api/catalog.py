@@ -1,24 +1,15 @@
-"""The public part of the API: the OpenAPI document and the episode catalog."""
+"""The public part of the API: the episode catalog and the dimensions."""
 
-import re
-
-from flask import jsonify
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from coprod_study.api import bp, serialize
-from coprod_study.api.support import ApiError, decode_cursor, page, query_limit
+from coprod_study.api import outputs as out
+from coprod_study.api.inputs import ListQuery, check_slug, read_query
+from coprod_study.api.spec import operation
+from coprod_study.api.support import ApiError, decode_cursor, page
 from coprod_study.extensions import db
 from coprod_study.models import Chapter, Dimension, Episode, EpisodeGuest, Transcript
-
-SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-
-
-def check_slug(slug: str, what: str = "episode") -> str:
-    """A path segment that cannot be a slug names nothing (and never reaches the database)."""
-    if len(slug) > 80 or not SLUG_RE.match(slug):
-        raise ApiError(404, f"There is no such {what}.")
-    return slug
 
 
 def _languages(episode_ids: list[int]) -> dict[int, list[str]]:
@@ -34,17 +25,14 @@ def _languages(episode_ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-@bp.route("/openapi.json")
-def openapi():
-    from coprod_study.api.openapi import document
-
-    return jsonify(document())
-
-
 @bp.route("/dimensions")
+@operation(
+    "The dimensions of coproduction", "catalog", public=True, query=ListQuery,
+    ok=out.DimensionPage, answers="A page of dimensions, in the series' order.",
+)
 def dimensions():
-    limit = query_limit()
-    after = decode_cursor(int, int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int, int)
     stmt = (
         select(Dimension)
         .options(selectinload(Dimension.relates_to), selectinload(Dimension.related_from))
@@ -80,9 +68,13 @@ def _episode_stmt():
 
 
 @bp.route("/episodes")
+@operation(
+    "The episode catalog", "catalog", public=True, query=ListQuery, ok=out.EpisodePage,
+    answers="A page of episodes by number.",
+)
 def episodes():
-    limit = query_limit()
-    after = decode_cursor(int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int)
     stmt = _episode_stmt().order_by(Episode.number)
     if after is not None:
         stmt = stmt.where(Episode.number > after[0])
@@ -94,6 +86,12 @@ def episodes():
 
 
 @bp.route("/episodes/<slug>")
+@operation(
+    "One episode with everything about it", "catalog", public=True, ok=out.Episode,
+    path={"slug": "The episode's slug."},
+    answers="The episode with guests, takeaways, questions, references, "
+    "chapters and the languages of its transcripts.",
+)
 def episode(slug: str):
     check_slug(slug)
     item = db.session.scalar(

@@ -1,25 +1,32 @@
 """The caller's own things: who they are, notifications, courses, assignments, progress."""
 
-import re
-
+from flask import g
 from sqlalchemy import select
 
 from coprod_study import policy
 from coprod_study.api import bp, serialize
+from coprod_study.api import outputs as out
 from coprod_study.api.auth import api_user
-from coprod_study.api.support import ApiError, decode_cursor, page, query_flag, query_limit
+from coprod_study.api.inputs import (
+    ListQuery,
+    NotificationQuery,
+    ProgressQuery,
+    check_code,
+    read_query,
+)
+from coprod_study.api.spec import operation
+from coprod_study.api.support import ApiError, decode_cursor, page
 from coprod_study.courses import progress as progress_service
 from coprod_study.courses import service as course_service
-from coprod_study.errors import NotFound
 from coprod_study.extensions import db
 from coprod_study.models import Notification
 from coprod_study.notifications import service as notification_service
 
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,39}$")
 STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 @bp.route("/me")
+@operation("Who the token belongs to", "me", ok=out.Me, answers="The caller.")
 def me():
     user = api_user()
     token = serialize_token()
@@ -34,8 +41,6 @@ def me():
 
 
 def serialize_token() -> dict:
-    from flask import g
-
     token = g.api_token
     return {
         "name": token.name,
@@ -49,15 +54,20 @@ def serialize_token() -> dict:
 
 
 @bp.route("/notifications")
+@operation(
+    "The caller's notifications", "me", query=NotificationQuery, ok=out.NotificationPage,
+    answers="Newest first.",
+)
 def notifications():
     user = api_user()
-    limit = query_limit()
-    after = decode_cursor(int)
-    unread = query_flag("unread")
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, int)
     stmt = select(Notification).where(Notification.user_id == user.id)
-    if unread is not None:
+    if params.unread is not None:
         stmt = stmt.where(
-            Notification.read_at.is_(None) if unread else Notification.read_at.is_not(None)
+            Notification.read_at.is_(None)
+            if params.unread == "true"
+            else Notification.read_at.is_not(None)
         )
     if after is not None:
         stmt = stmt.where(Notification.id < after[0])
@@ -75,6 +85,10 @@ def _own_notification(notification_id: int) -> Notification:
 
 
 @bp.route("/notifications/<int:notification_id>/read", methods=["POST"])
+@operation(
+    "Mark a notification read", "me", ok=out.Notification, errors=[403],
+    answers="The notification, now read.",
+)
 def read_notification(notification_id: int):
     item = _own_notification(notification_id)
     notification_service.mark_read(api_user(), item.id)
@@ -83,6 +97,10 @@ def read_notification(notification_id: int):
 
 
 @bp.route("/notifications/read-all", methods=["POST"])
+@operation(
+    "Mark every notification read", "me", ok=out.ReadAll, errors=[403],
+    answers="How many were marked.",
+)
 def read_all_notifications():
     count = notification_service.mark_read(api_user())
     return {"marked_read": count}
@@ -92,9 +110,13 @@ def read_all_notifications():
 
 
 @bp.route("/courses")
+@operation(
+    "The caller's courses", "courses", query=ListQuery, ok=out.CoursePage,
+    answers="Courses the caller teaches or takes.",
+)
 def courses():
-    limit = query_limit()
-    after = decode_cursor(str, int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, str, int)
     rows = course_service.my_courses(api_user())
     if after is not None:
         rows = [r for r in rows if (r[0].title, r[0].id) > after]
@@ -130,9 +152,13 @@ def _cell(cell) -> dict:
 
 
 @bp.route("/assignments")
+@operation(
+    "The caller's assignments and where they stand", "courses", query=ListQuery,
+    ok=out.AssignmentPage, answers="Soonest due first.",
+)
 def assignments():
-    limit = query_limit()
-    after = decode_cursor(str, int)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, str, int)
 
     def key(cell):
         return (cell.due_at.strftime(STAMP), cell.assignment.id)
@@ -143,58 +169,52 @@ def assignments():
     return page(cells[: limit + 1], limit, key, _cell)
 
 
-@bp.route("/courses/<code>/progress")
-def course_progress(code: str):
+def _learner(row) -> dict:
+    return {
+        "learner": {"id": row.user.id, "name": row.user.display_name},
+        "group": row.group.slug if row.group is not None else None,
+        "assignments_done": row.done,
+        "late": row.late,
+        "overdue": row.overdue,
+        "questions_answered": row.answered,
+        "questions_required": row.required,
+        "replies_written": row.replies,
+        "episodes_listened": row.listened,
+        "assignments": [_cell(cell) for cell in row.cells],
+    }
+
+
+def _learner_key(row) -> tuple[str, int]:
+    return (row.user.display_name.lower(), row.user.id)
+
+
+def _course_for_progress(code: str):
+    """The course at `code` when the caller may see everyone's progress in it."""
     user = api_user()
-    if not CODE_RE.match(code):
-        raise ApiError(404, "There is no such course.")
-    try:
-        course = course_service.get_course(code)
-    except NotFound as error:
-        raise ApiError(404, error.message) from error
+    check_code(code)
+    course = course_service.get_course(code)
     if not policy.can_view_course(user, course):
         raise ApiError(404, "There is no such course.")
     if not policy.can_view_progress(user, course):
         raise ApiError(403, "Only the course's educators see everyone's progress.")
-    limit = query_limit()
-    after = decode_cursor(str, int)
-    group = _group_filter()
-    table = progress_service.progress_table(course, group=group)
+    return course
+
+
+@bp.route("/courses/<code>/progress")
+@operation(
+    "Every learner's progress in a course (educators)", "courses", query=ProgressQuery,
+    ok=out.ProgressPage, errors=[403], answers="Learners by name.",
+)
+def course_progress(code: str):
+    course = _course_for_progress(code)
+    params = read_query()
+    limit, after = params.limit, decode_cursor(params.cursor, str, int)
+    table = progress_service.progress_table(course, group=params.group)
     if table.unknown_group:
-        raise ApiError(400, "group must be the slug of one of the course's groups, or none.")
+        raise ApiError(400, ProgressQuery.problems["group"])
     rows = table.rows
-
-    def key(row):
-        return (row.user.display_name.lower(), row.user.id)
-
     if after is not None:
-        rows = [r for r in rows if key(r) > after]
-
-    def learner(row) -> dict:
-        return {
-            "learner": {"id": row.user.id, "name": row.user.display_name},
-            "group": row.group.slug if row.group is not None else None,
-            "assignments_done": row.done,
-            "late": row.late,
-            "overdue": row.overdue,
-            "questions_answered": row.answered,
-            "questions_required": row.required,
-            "replies_written": row.replies,
-            "episodes_listened": row.listened,
-            "assignments": [_cell(cell) for cell in row.cells],
-        }
-
-    result = page(rows[: limit + 1], limit, key, learner)
+        rows = [r for r in rows if _learner_key(r) > after]
+    result = page(rows[: limit + 1], limit, _learner_key, _learner)
     result["course"] = {"code": course.code, "title": course.title}
     return result
-
-
-def _group_filter() -> str | None:
-    from flask import request
-
-    raw = request.args.get("group")
-    if raw is None:
-        return None
-    if raw != "none" and (len(raw) > 80 or not re.match(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", raw)):
-        raise ApiError(400, "group must be the slug of one of the course's groups, or none.")
-    return raw

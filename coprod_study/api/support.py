@@ -1,12 +1,10 @@
-"""Problem responses (RFC 9457), strict JSON bodies and opaque cursors for the API."""
+"""Problem responses (RFC 9457), opaque cursors and pages for the API."""
 
 import base64
 import binascii
 import json
-import math
-import re
 
-from flask import current_app, request
+from flask import current_app
 from werkzeug.exceptions import HTTPException
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -46,121 +44,7 @@ def problem(status: int, detail: str | None = None, errors=None, headers=None):
     return response
 
 
-# --- Request bodies ----------------------------------------------------------------
-
-
-def _reject_constant(name):
-    raise ValueError(f"{name} is not allowed in JSON")
-
-
-def _type_name(value) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    return "object"
-
-
-def _check_string(field: str, value: str, schema: dict) -> str | None:
-    if "\x00" in value:
-        return "must not contain NUL characters"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must be valid Unicode text"
-    if len(value) < schema.get("minLength", 0):
-        return "must not be empty" if schema.get("minLength") == 1 else (
-            f"must be at least {schema['minLength']} characters"
-        )
-    if len(value) > schema.get("maxLength", math.inf):
-        return f"must be at most {schema['maxLength']} characters"
-    if "pattern" in schema and not re.search(schema["pattern"], value):
-        return "must contain some text, not only white space"
-    return None
-
-
-def validate_body(schema: dict, data) -> list[dict]:
-    """Check `data` against a JSON Schema of the small kind the API's bodies use."""
-    if not isinstance(data, dict):
-        return [{"field": "", "message": f"the body must be a JSON object, not {_type_name(data)}"}]
-    problems = []
-    properties = schema.get("properties", {})
-    for name in data:
-        if name not in properties:
-            allowed = ", ".join(sorted(properties)) or "none"
-            problems.append({"field": name, "message": f"unknown field (allowed: {allowed})"})
-    for name in schema.get("required", []):
-        if name not in data:
-            problems.append({"field": name, "message": "is required"})
-    for name, rules in properties.items():
-        if name not in data:
-            continue
-        value = data[name]
-        expected = rules["type"]
-        actual = _type_name(value)
-        if actual != expected:
-            problems.append({"field": name, "message": f"must be a {expected}, not {actual}"})
-            continue
-        message = None
-        if expected == "string":
-            message = _check_string(name, value, rules)
-        elif expected == "integer":
-            if value < rules.get("minimum", -math.inf) or value > rules.get("maximum", math.inf):
-                message = f"must be between {rules.get('minimum')} and {rules.get('maximum')}"
-        if message:
-            problems.append({"field": name, "message": message})
-    return problems
-
-
-def read_json(schema: dict) -> dict:
-    """The request's JSON object, checked against `schema`.
-
-    :raise ApiError: 415 not JSON, 413 too large, 400 malformed, 422 not as the schema says.
-    """
-    if request.mimetype != "application/json":
-        raise ApiError(415, "Send a JSON body with Content-Type: application/json.")
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise ApiError(413, "The body is larger than 1 MB.")
-    raw = request.get_data(cache=False)
-    if len(raw) > MAX_BODY_BYTES:
-        raise ApiError(413, "The body is larger than 1 MB.")
-    try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
-    except (UnicodeDecodeError, ValueError, RecursionError) as error:
-        raise ApiError(400, f"The body is not valid JSON: {error}".rstrip(".") + ".") from error
-    problems = validate_body(schema, data)
-    if problems:
-        raise ApiError(422, "The body does not match what this endpoint takes.", problems)
-    return data
-
-
-# --- Query parameters and cursors -----------------------------------------------------
-
-
-def query_limit() -> int:
-    raw = request.args.get("limit")
-    if raw is None:
-        return DEFAULT_LIMIT
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ApiError(400, f"limit must be a whole number from 1 to {MAX_LIMIT}.")
-    return int(raw)
-
-
-def query_flag(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    if raw not in ("true", "false"):
-        raise ApiError(400, f"{name} must be true or false.")
-    return raw == "true"
+# --- Cursors and pages ------------------------------------------------------------------
 
 
 def encode_cursor(*key) -> str:
@@ -168,12 +52,11 @@ def encode_cursor(*key) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-def decode_cursor(*types) -> tuple | None:
-    """The key after which the next page starts, or None for the first page.
+def decode_cursor(raw: str | None, *types) -> tuple | None:
+    """The key after which the next page starts (from ?cursor=), or None for the first page.
 
     :raise ApiError: 400 when the cursor is not one this API handed out.
     """
-    raw = request.args.get("cursor")
     if raw is None:
         return None
     try:

@@ -6,7 +6,7 @@ from flask import Response, abort, send_file
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from coprod_study.catalog import bp, sharing
+from coprod_study.catalog import bp, card_images, sharing
 from coprod_study.extensions import db
 from coprod_study.models import Episode
 
@@ -32,13 +32,13 @@ def episode_card(slug: str):
     )
     if episode is None:
         abort(404)
-    return _image_response(*sharing.episode_image(episode))
+    return _image_response(*card_images.episode_image(episode))
 
 
 @bp.route("/card.png")
 def site_card():
     """The card image of the pages that are not about one episode."""
-    return _image_response(*sharing.site_image())
+    return _image_response(*card_images.site_image())
 
 
 SITEMAP = "http://www.sitemaps.org/schemas/sitemap/0.9"

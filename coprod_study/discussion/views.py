@@ -12,7 +12,7 @@ from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.forms import add_domain_error, keep_draft, take_draft
 from coprod_study.groups.forms import ActionForm
-from coprod_study.groups.views import edit_post_page, load_group, require_moderator
+from coprod_study.groups.views.common import edit_post_page, load_group, require_moderator
 from coprod_study.markup import render_markdown
 from coprod_study.models import Episode
 

@@ -6,15 +6,15 @@ import threading
 import time
 from pathlib import Path
 
-from flask import Flask, current_app
+from flask import Flask
 from huey import MemoryHuey, RedisHuey, SqliteHuey
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
+from coprod_study.jobs.handle import EXTENSION, jobs_for
 from coprod_study.mail.outgoing import PENDING_KEY
 
 log = logging.getLogger(__name__)
-EXTENSION = "coprod_jobs"
 HEARTBEAT_KEY = "consumer-heartbeat"
 
 
@@ -100,10 +100,6 @@ def queue_health(now: float | None = None) -> dict:
         return {"status": "no consumer seen", "last_seen_seconds": None}
     age = max(0.0, (now or time.time()) - beat)
     return {"status": "ok" if age <= 60 else "stale", "last_seen_seconds": round(age, 1)}
-
-
-def jobs_for(app: Flask | None = None) -> Jobs:
-    return (app or current_app).extensions[EXTENSION]
 
 
 def init_app(app: Flask) -> None:

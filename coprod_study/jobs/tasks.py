@@ -14,7 +14,7 @@ SWEEP_SCHEDULE = crontab(minute="*")
 
 
 def deliver_mail(message_id: int) -> str:
-    from coprod_study.jobs import jobs_for
+    from coprod_study.jobs.handle import jobs_for
     from coprod_study.mail import outbox
 
     outcome = outbox.deliver(message_id)
@@ -26,7 +26,7 @@ def deliver_mail(message_id: int) -> str:
 def sweep() -> int:
     """Give back the rows of workers that died, and enqueue what is due (also the
     rows whose enqueue was lost, e.g. Redis was down when the change committed)."""
-    from coprod_study.jobs import jobs_for
+    from coprod_study.jobs.handle import jobs_for
     from coprod_study.mail import outbox
 
     outbox.recover_stale()
@@ -38,7 +38,7 @@ def sweep() -> int:
 def heartbeat() -> None:
     """Run through the queue by each consumer every few seconds: /healthz reads the time
     it last ran, so it shows that a worker takes tasks, not only that one was started."""
-    from coprod_study.jobs import jobs_for
+    from coprod_study.jobs.handle import jobs_for
 
     jobs_for().beat()
     sweep()

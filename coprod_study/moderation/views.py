@@ -10,7 +10,7 @@ from coprod_study.errors import DomainError
 from coprod_study.extensions import db
 from coprod_study.groups import service as group_service
 from coprod_study.groups.forms import ActionForm
-from coprod_study.groups.views import load_group, require_moderator
+from coprod_study.groups.views.common import load_group, require_moderator
 from coprod_study.models import AuditEntry
 from coprod_study.moderation import bp
 from coprod_study.moderation import service as moderation

@@ -64,13 +64,10 @@ def period_key(user: User, now: datetime, first_id: int) -> str:
 
 
 def _assignments_due(user: User) -> list:
-    """Assignments due within a week, once the courses feature provides them."""
-    try:
-        from coprod_study.courses import service as courses
-    except ImportError:
-        return []
-    due_within = getattr(courses, "due_within", None)
-    return list(due_within(user, days=7)) if due_within else []
+    """The person's unfinished assignments due within a week."""
+    from coprod_study.courses.due import due_within
+
+    return list(due_within(user, days=7))
 
 
 def _claim_and_queue(user: User, now: datetime) -> bool:

@@ -1,209 +1,30 @@
-"""Editing the catalog in the browser, checked by the catalog file's own rules.
-
-Each change is made to the episode's table as the catalog file would hold it
-(catalog.export), then validated and applied by the loader
-(catalog.service), so an edit in the browser is exactly as strict as a file
-and can be exported back to one. Study questions move and go through their
-rows instead, because answers point at them.
-"""
-
-import re
-from dataclasses import dataclass
-from datetime import date
+"""An episode's items (guests, takeaways, questions, references, chapters): add, save, move, delete."""
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 
-from coprod_study import audit, policy
-from coprod_study.catalog import export as catalog_export
+from coprod_study import audit
 from coprod_study.catalog import service as catalog
-from coprod_study.errors import Conflict, DomainError, Forbidden, NotFound
+from coprod_study.catalog.editing.document import (
+    KINDS,
+    MISSING_ITEM,
+    TRANSLATED,
+    EditError,
+    _require_editor,
+    _save,
+    document,
+)
+from coprod_study.catalog.editing.episode import EpisodeFields, _apply_fields, _slug_taken
+from coprod_study.errors import Conflict, DomainError, NotFound
 from coprod_study.extensions import db
 from coprod_study.models import (
     Answer,
-    Assignment,
     ContentTranslation,
     Episode,
-    GroupQuestion,
     Person,
     StudyQuestion,
 )
-
-KINDS = {
-    "guests": "guest",
-    "takeaways": "takeaway",
-    "questions": "question",
-    "references": "reference",
-    "chapters": "chapter",
-}
-# What the editor says when an item number is wrong, per list.
-MISSING_ITEM = {
-    "guests": _l("There is no guest %(index)s."),
-    "takeaways": _l("There is no takeaway %(index)s."),
-    "questions": _l("There is no question %(index)s."),
-    "references": _l("There is no reference %(index)s."),
-    "chapters": _l("There is no chapter %(index)s."),
-}
-# Lists whose translations the file keeps in step, item by item.
-TRANSLATED = {"takeaways", "questions", "chapters"}
-EPISODE_FIELDS = (
-    "slug", "number", "title", "dimension", "related_dimensions", "published", "audio_url",
-    "duration", "host", "summary", "sample",
-)
-
-
-class EditError(DomainError):
-    """The loader's problems with an edit, each as a message for the form."""
-
-    def __init__(self, problems: list[str], field: str | None = None):
-        super().__init__(" ".join(problems), field=field)
-        self.problems = problems
-
-
-def _require_editor(actor) -> None:
-    if not policy.can_edit_catalog(actor):
-        raise Forbidden(_("Only admins edit the catalog."))
-
-
-def get_episode(slug: str) -> Episode:
-    episode = db.session.scalar(select(Episode).where(Episode.slug == slug))
-    if episode is None:
-        raise NotFound(_("There is no such episode."))
-    return episode
-
-
-def document(episode: Episode) -> dict:
-    """The episode's table in the catalog file (without transcripts, which are files)."""
-    return catalog_export.episode_document(episode, sample=episode.is_sample)
-
-
-FIELD_NAMES = {"audio_url": "audio URL", "related_dimensions": "related dimensions"}
-
-
-def _readable(problem: str, slug: str | None) -> str:
-    """'episode "x": takeaway 2: empty text' -> 'Takeaway 2: empty text'."""
-    text = re.sub(r'^episode (?:"[^"]*"|\d+): ', "", problem)
-    # The loader speaks of files; here the "file" is the one episode being edited.
-    text = text.replace(", which is not in this file", "")
-    for key, name in FIELD_NAMES.items():
-        text = re.sub(rf"\b{key}\b", name, text)
-    return text[:1].upper() + text[1:]
-
-
-def _save(actor, raw: dict, action: str, details: dict, *, rename: Episode | None = None) -> None:
-    """Validate `raw` as a catalog file's episode and apply it, in one transaction."""
-    try:
-        data = catalog.validate(
-            {"dimensions": catalog_export.dimensions_document(), "episodes": [raw]}
-        )
-    except catalog.CatalogError as error:
-        db.session.rollback()
-        raise EditError([_readable(p, raw.get("slug")) for p in error.problems]) from error
-    if rename is not None and rename.slug != raw["slug"]:
-        # The loader finds episodes by slug: give the row its new slug first.
-        rename.slug = raw["slug"]
-    audit.record(actor, action, details=details)
-    try:
-        catalog.apply(data)
-    except catalog.CatalogError as error:
-        raise EditError([_readable(p, raw.get("slug")) for p in error.problems]) from error
-
-
-# --- The episode's own fields ------------------------------------------------------------
-
-
-@dataclass
-class EpisodeFields:
-    slug: str
-    number: int | None
-    title: str
-    dimension: str
-    related_dimensions: list[str]
-    published: date | None
-    audio_url: str
-    duration: str
-    host: str
-    summary: str
-    sample: bool
-
-
-def _apply_fields(raw: dict, fields: EpisodeFields) -> dict:
-    raw = dict(raw)
-    values = {
-        "slug": fields.slug.strip(),
-        "number": fields.number,
-        "title": fields.title,
-        "dimension": fields.dimension,
-        "related_dimensions": list(fields.related_dimensions),
-        "published": fields.published,
-        "audio_url": fields.audio_url.strip(),
-        "duration": fields.duration.strip(),
-        "host": fields.host,
-        "summary": fields.summary,
-        "sample": fields.sample,
-    }
-    for key, value in values.items():
-        if value is None or value == "":
-            raw.pop(key, None)
-        else:
-            raw[key] = value
-    return raw
-
-
-def _slug_taken(slug: str, episode: Episode | None) -> Episode | None:
-    other = db.session.scalar(select(Episode).where(Episode.slug == slug))
-    return other if other is not None and other is not episode else None
-
-
-def create_episode(actor, fields: EpisodeFields) -> Episode:
-    _require_editor(actor)
-    raw = _apply_fields({}, fields)
-    other = _slug_taken(raw.get("slug", ""), None)
-    if other is not None:
-        raise EditError([_("The slug is used by episode %(number)s already.", number=other.number)], "slug")
-    _save(actor, raw, "catalog.episode_created", {"episode": raw.get("slug")})
-    return get_episode(raw["slug"])
-
-
-def update_episode(actor, episode: Episode, fields: EpisodeFields) -> Episode:
-    _require_editor(actor)
-    raw = _apply_fields(document(episode), fields)
-    other = _slug_taken(raw.get("slug", ""), episode)
-    if other is not None:
-        raise EditError([_("The slug is used by episode %(number)s already.", number=other.number)], "slug")
-    _save(
-        actor, raw, "catalog.episode_updated", {"episode": raw.get("slug"), "change": "fields"},
-        rename=episode,
-    )
-    return episode
-
-
-def delete_episode(actor, episode: Episode) -> None:
-    """Only an episode nobody has worked on: answers and assignments would go with it."""
-    _require_editor(actor)
-    question_ids = select(StudyQuestion.id).where(StudyQuestion.episode_id == episode.id)
-    answers = db.session.scalar(
-        select(func.count()).where(Answer.study_question_id.in_(question_ids))
-    )
-    group_questions = db.session.scalar(
-        select(func.count()).where(GroupQuestion.episode_id == episode.id)
-    )
-    assignments = db.session.scalar(
-        select(func.count()).where(Assignment.episode_id == episode.id)
-    )
-    if answers or group_questions or assignments:
-        raise Conflict(
-            _(
-                "This episode has answers, group questions or course assignments; it cannot be "
-                "deleted without losing them."
-            )
-        )
-    audit.record(actor, "catalog.episode_deleted", details={"episode": episode.slug})
-    db.session.delete(episode)
-    db.session.commit()
-
 
 # --- Guests, takeaways, questions, references, chapters ------------------------------------
 
@@ -434,36 +255,3 @@ def _delete_question(actor, episode: Episode, index: int) -> None:
     )
     db.session.commit()
     db.session.expire(episode)
-
-
-# --- Transcripts ------------------------------------------------------------------------
-
-
-def upload_transcript(actor, episode: Episode, language: str, filename: str, raw: bytes):
-    """Store or replace a transcript; the audit entry commits with it, or neither does."""
-    from coprod_study.catalog import transcript as transcripts
-
-    _require_editor(actor)
-    audit.record(
-        actor, "catalog.transcript_stored",
-        details={"episode": episode.slug, "language": language, "file": (filename or "")[:200]},
-    )
-    try:
-        return transcripts.store_transcript(episode, language, filename, raw)
-    except Exception:
-        db.session.rollback()
-        raise
-
-
-def delete_transcript(actor, episode: Episode, language: str) -> None:
-    from coprod_study.catalog import transcript as transcripts
-
-    _require_editor(actor)
-    audit.record(
-        actor, "catalog.transcript_deleted", details={"episode": episode.slug, "language": language}
-    )
-    try:
-        transcripts.delete_transcript(episode, language)
-    except Exception:
-        db.session.rollback()
-        raise
