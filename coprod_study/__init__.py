@@ -146,12 +146,17 @@ ROUTES = {
         "views.assignments",
         "views.progress",
         "views.calendar",
+        "views.checkpoints",
+        "views.contributions",
     ),
     "api": ("auth", "openapi", "catalog", "groups", "answers", "replies", "threads", "people"),
     "inquiries": ("views",),
     # framing and hooks are no routes: the LTI pages' frame policy, and the session
     # events that queue grades when work changes.
     "lti": ("framing", "hooks", "views"),
+    "reflections": ("views",),
+    "certificates": ("views",),
+    "followups": ("views",),
 }
 
 

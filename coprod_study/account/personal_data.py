@@ -40,6 +40,7 @@ from coprod_study.models import (
     UsedReplyAddress,
     User,
 )
+from coprod_study.reflections import personal_data as learning_data
 
 # Stored as the name of a deleted account; policy.author_label shows it translated.
 FORMER_MEMBER = "Former member"
@@ -256,6 +257,7 @@ def export_data(user: User) -> dict:
              "created_at": _when(i.created_at)}
             for i in db.session.scalars(select(Inquiry).where(Inquiry.email == user.email))
         ],
+        **learning_data.export(user),
     }
 
 
@@ -360,6 +362,7 @@ def delete_account(user: User, password: str) -> None:
     ):
         session.execute(delete(model).where(column == user_id).execution_options(
             synchronize_session=False))
+    learning_data.delete_for(user_id)
     session.execute(delete(CourseInvite).where(CourseInvite.email == old_email))
     session.execute(delete(Inquiry).where(Inquiry.email == old_email))
     # Mail to the address, sent or waiting: its text names the person.

@@ -1,4 +1,4 @@
-"""Courses: enrolment, course groups, assignments, progress, calendars."""
+"""Courses: enrolment, course groups, assignments, checkpoints, progress, contributions, calendars."""
 
 from flask import Blueprint
 

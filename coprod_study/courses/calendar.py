@@ -13,6 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from coprod_study import policy
 from coprod_study.catalog.translations import episode_title
+from coprod_study.courses import checkpoint_reports
 from coprod_study.courses.service import course_path, now_utc
 from coprod_study.errors import NotFound
 from coprod_study.extensions import db
@@ -171,4 +172,6 @@ def _feed(user, course: Course | None) -> bytes:
         calendar.add_component(
             _event(assignment, due, extension.created_at if extension else None)
         )
+    for event in checkpoint_reports.calendar_events(user, items):
+        calendar.add_component(event)
     return calendar.to_ical()

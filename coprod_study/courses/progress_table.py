@@ -27,6 +27,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import Integer, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import aliased
 
+from coprod_study.courses import checkpoint_reports
 from coprod_study.courses.service.clock import format_in_zone, now_utc
 from coprod_study.extensions import db
 from coprod_study.models import (
@@ -114,6 +115,8 @@ class ProgressView:
     sort: str
     descending: bool
     extra: dict = field(default_factory=dict)
+    # assignment id -> its Checkpoint (courses.checkpoints), read by the column headers
+    checkpoints: dict = field(default_factory=dict)
 
     @property
     def assignments(self) -> list[Column]:
@@ -271,6 +274,8 @@ def progress_view(course, *, group: str | None = None, sort: str = "name",
         else:
             learner_ids = [u for u in learner_ids if placed.get(u) is chosen]
     columns = _columns(course, zone_name)
+    checkpoints, states = checkpoint_reports.table_states(course, columns, learner_ids, now)
+    checkpoint_html = checkpoint_reports.CellHtml()
 
     extended: dict[tuple, datetime] = {}
     listened: dict[tuple, datetime] = {}
@@ -319,7 +324,10 @@ def progress_view(course, *, group: str | None = None, sort: str = "name",
                 status = "open"
             wrote = replies.get(pair, 0)
             key = (status, is_extended, heard_at is not None, answered, required, wrote)
-            parts.append(made.get(key) or make(key))
+            html = made.get(key) or make(key)
+            if pair in states:
+                html = checkpoint_html(html, states[pair])
+            parts.append(html)
             done = status in ("on_time", "late")
             row.done += done
             row.late += status == "late"
@@ -357,7 +365,9 @@ def progress_view(course, *, group: str | None = None, sort: str = "name",
         rows.sort(key=key, reverse=descending)
     else:
         rows.sort(key=lambda r: (r.name.lower(), r.user_id), reverse=descending)
-    return ProgressView(columns, rows, groups, group, unknown_group, sort, descending)
+    return ProgressView(columns, rows, groups, group, unknown_group, sort, descending,
+                        checkpoints=checkpoints)
+
 
 
 def progress_content(course, *, group: str | None, sort: str, descending: bool,

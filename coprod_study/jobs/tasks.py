@@ -1,4 +1,4 @@
-"""Task bodies: deliver one mail, the heartbeat sweep, digests and reminders on a schedule."""
+"""Task bodies: deliver one mail, the heartbeat sweep, digests, reminders and follow-ups on a schedule."""
 
 import logging
 
@@ -68,6 +68,18 @@ def lti_post_grade(context_id: int, assignment_id: int, user_id: int) -> None:
         )
 
 
+def send_follow_ups() -> int:
+    from coprod_study.followups import service
+
+    return service.send_follow_ups()
+
+
+def send_checkpoint_reminders() -> int:
+    from coprod_study.courses import checkpoint_reminders
+
+    return checkpoint_reminders.send_checkpoint_reminders()
+
+
 def register(huey, in_app) -> dict:
     """The app's tasks on its huey instance, by name."""
     return {
@@ -81,4 +93,10 @@ def register(huey, in_app) -> dict:
         "send_reminders": huey.periodic_task(REMINDER_SCHEDULE, name="send_reminders")(
             in_app(send_reminders)
         ),
+        "send_follow_ups": huey.periodic_task(REMINDER_SCHEDULE, name="send_follow_ups")(
+            in_app(send_follow_ups)
+        ),
+        "send_checkpoint_reminders": huey.periodic_task(
+            REMINDER_SCHEDULE, name="send_checkpoint_reminders"
+        )(in_app(send_checkpoint_reminders)),
     }

@@ -54,6 +54,16 @@ from coprod_study.models.groups import (
     StudyGroup,
 )
 from coprod_study.models.inquiries import INQUIRY_STATUSES, Inquiry
+from coprod_study.models.learning import (
+    CHECKPOINT_KINDS,
+    Certificate,
+    Checkpoint,
+    CheckpointExtension,
+    CheckpointReminderSent,
+    FollowUpOptOut,
+    FollowUpSent,
+    Reflection,
+)
 from coprod_study.models.lti import (
     GRADE_STATUSES,
     LtiContext,
@@ -96,6 +106,14 @@ __all__ = [
     "LtiNonce",
     "LtiPlatform",
     "LtiToolKey",
+    "CHECKPOINT_KINDS",
+    "Certificate",
+    "Checkpoint",
+    "CheckpointExtension",
+    "CheckpointReminderSent",
+    "FollowUpOptOut",
+    "FollowUpSent",
+    "Reflection",
     "DataVersion",
     "TOKEN_SCOPES",
     "ApiToken",

@@ -112,8 +112,11 @@ def seed():
     course_group = f.make_course_group(course, educator, name="Course circle")
     f.place(course, course_group, learner)
 
+    learning = _learning_pages(learner, episode, course)
+
     group_url = f"/groups/{group.slug}"
     pages = {
+        **learning,
         "home": "/",
         "catalog": "/episodes",
         "episode": EPISODE,
@@ -149,13 +152,54 @@ def seed():
     return pages, emails
 
 
+def _learning_pages(learner, episode, course) -> dict:
+    """The learner's reflection and certificate, the assignment's checkpoints: their pages."""
+    from datetime import timedelta
+
+    from coprod_study.certificates import service as certificates
+    from coprod_study.courses import checkpoints
+    from coprod_study.courses import service as course_service
+    from coprod_study.followups import service as followups
+    from coprod_study.models import Assignment, Certificate, ListeningProgress
+    from coprod_study.reflections import service as reflections
+
+    db.session.add(ListeningProgress(user_id=learner.id, episode_id=episode.id, listened=True))
+    db.session.commit()
+    reflection = reflections.save_reflection(
+        learner, episode, {"learned": "To *ask* first.", "will_try": "Ask.", "for_whom": "Ward 4"}
+    )
+    certificate = Certificate(
+        public_id="axecertificate", user_id=learner.id, holder_name=learner.display_name,
+        title=f"Episode {episode.number}: {episode.title}", audio_seconds=60,
+        episodes=[{"number": episode.number, "title": episode.title,
+                   "listened_on": "2026-12-01", "seconds": 60}],
+    )
+    db.session.add(certificate)
+    db.session.commit()
+    assignment = db.session.scalar(db.select(Assignment).where(Assignment.course_id == course.id))
+    due = course_service.to_local(assignment.due_at, course.time_zone)
+    checkpoints.save_checkpoints(assignment, answers_due=due - timedelta(days=1),
+                                 replies_required=2, replies_due=due)
+    return {
+        "reflections": "/reflections",
+        "reflection": f"/reflections/{reflection.id}",
+        "certificates": "/certificates",
+        "verify": f"/verify/{certificates.code_of(certificate)}",
+        "contributions": f"/courses/{course.code}/contributions",
+        "checkpoints": f"/courses/{course.code}/assignments/{assignment.id}/checkpoints",
+        "unsubscribe follow-ups": f"/follow-ups/unsubscribe/{followups.unsubscribe_token(learner)}",
+    }
+
+
 PUBLIC = ["home", "catalog", "episode", "transcript", "groups", "group", "search"]
 SIGNED_IN = PUBLIC + ["notifications", "account"]
 MATRIX = {
-    "visitor": PUBLIC + ["login", "register"],
-    "learner": SIGNED_IN + ["question", "thread", "course", "leave course"],
+    "visitor": PUBLIC + ["login", "register", "verify", "unsubscribe follow-ups"],
+    "learner": SIGNED_IN + ["question", "thread", "course", "leave course", "reflections",
+                            "reflection", "certificates", "contributions"],
     "facilitator": SIGNED_IN + ["question", "thread", "moderation", "members"],
-    "educator": SIGNED_IN + ["course", "progress", "remove learner", "lms link"],
+    "educator": SIGNED_IN + ["course", "progress", "remove learner", "lms link",
+                             "contributions", "checkpoints"],
     "admin": ["admin users", "admin lms", "admin lms new"],
 }
 # Pages also checked after sending their form empty, so that their errors show.

@@ -191,6 +191,31 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("courses.settings", "GET"):                     "L     404   404   403   404   404   404   404   404   404   404   200   200   200",
     ("courses.settings", "POST"):                    "L     404   404   403   404   404   404   404   404   404   404   302+  302   302",
     ("courses.show", "GET"):                         "L     404   404   200C  404   404   404   404   404   404   404   200   200   200",
+    # --- learning: checkpoints, contributions, reflections, certificates, follow-ups
+    ("courses.checkpoints", "GET"):                  "L     404   404   403   404   404   404   404   404   404   404   200   200   200",
+    ("courses.checkpoints", "POST"):                 "L     404   404   403   404   404   404   404   404   404   404   302+  302+  302+",
+    ("courses.checkpoint_extension", "POST"):        "L     404   404   403   404   404   404   404   404   404   404   302+  302+  302+",
+    ("courses.remove_checkpoint_extension", "POST"): "L     404   404   403   404   404   404   404   404   404   404   302+  404   404",
+    ("courses.contributions", "GET"):                "L     404   404   200   404   404   404   404   404   404   404   200   200   200",
+    ("courses.contributions_csv", "GET"):            "L     404   404   200   404   404   404   404   404   404   404   200   200   200",
+    ("reflections.index", "GET"):                    "L     200   200   200   200   200   200   200   200   200   200   200   200   200",
+    ("reflections.new", "GET"):                      "L     200   200   302   200   200   200   200   200   200   200   200   200   200",
+    # 409: not marked listened; the member has written theirs and is sent to it.
+    ("reflections.new", "POST"):                     "L     409   409   302   409   409   409   409   409   409   409   409   409   409",
+    # Private to its author: not even an admin reads another person's reflection.
+    ("reflections.show", "GET"):                     "L     404   404   200S  404   404   404   404   404   404   404   404   404   404",
+    ("reflections.show", "POST"):                    "L     404   404   302+  404   404   404   404   404   404   404   404   404   404",
+    ("reflections.delete", "POST"):                  "L     404   404   302+  404   404   404   404   404   404   404   404   404   404",
+    ("certificates.index", "GET"):                   "L     200   200   200   200   200   200   200   200   200   200   200   200   200",
+    # Nobody here has done an episode whole: each is told so on the page, nothing is issued.
+    ("certificates.new", "POST"):                    "L     302   302   302   302   302   302   302   302   302   302   302   302   302",
+    ("certificates.download", "GET"):                "L     404   404   200   404   404   404   404   404   404   404   404   404   404",
+    ("certificates.revoke", "POST"):                 "L     404   404   302+  404   404   404   404   404   404   404   404   404   404",
+    ("certificates.verify", "GET"):                  "200   200   200   200   200   200   200   200   200   200   200   200   200   200",
+    ("followups.setting", "POST"):                   "L     302+  302+  302+  302+  302+  302+  302+  302+  302+  302+  302+  302+  302+",
+    # The member's link: whoever holds it turns the member's follow-ups off (once).
+    ("followups.unsubscribe", "GET"):                "200   200   200   200   200   200   200   200   200   200   200   200   200   200",
+    ("followups.unsubscribe", "POST"):               "200+  200   200   200   200   200   200   200   200   200   200   200   200   200",
     # --- admin -----------------------------------------------------------------
     ("admin.add_item", "POST"):                      "L     403   403   403   403   403   403   403   403   403   403   403   403   302+",
     ("admin.audit_log", "GET"):                      "L     403   403   403   403   403   403   403   403   403   403   403   403   200",
@@ -515,6 +540,15 @@ def _form(world, endpoint: str) -> dict:
         "moderation.flag": {"reason": "other", "text": "Please look."},
         "moderation.hide": {"reason": "Off topic."},
         "moderation.ban": {"message": "Goodbye."},
+        "reflections.new": {"learned": "A reflection from the matrix."},
+        "reflections.show": {"learned": "A rewritten reflection."},
+        "certificates.new": {"episode": world.values["reflections.new:slug"]},
+        "courses.checkpoints": {"checkpoint-answers_due": local(1),
+                                "checkpoint-replies_required": "2",
+                                "checkpoint-replies_due": local(5)},
+        "courses.checkpoint_extension": {"extension-user_id": str(world.user_ids["member"]),
+                                         "extension-kind": "replies",
+                                         "extension-due_at": local(90)},
     }
     return forms.get(endpoint, {})
 
@@ -543,6 +577,9 @@ def test_token_links_refuse_a_wrong_token(app, world, clients):
         ("POST", "/auth/reset/" + _tampered(world.values["auth.reset_with_token:token"])),
         ("GET", "/courses/invite/unknown"),
         ("POST", "/courses/invite/unknown"),
+        ("GET", "/follow-ups/unsubscribe/unknown"),
+        ("POST", "/follow-ups/unsubscribe/" + _tampered(world.values["followups.unsubscribe:token"])),
+        ("GET", "/verify/" + _tampered(world.values["certificates.verify:code"])),
     ]
     new_password = "a brand new passphrase"
     before = snapshot()

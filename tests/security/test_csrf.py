@@ -25,6 +25,8 @@ CSRF_EXEMPT = {
     # the login step writes nothing but that cookie.
     "/lti/login",
     "/lti/launch",
+    # The same for spaced follow-ups (the token names the person; it only turns them off).
+    "/follow-ups/unsubscribe/<token>",
 }
 # The JSON API is the one blueprint exempt from CSRF: it authenticates by a
 # bearer token that browsers never send by themselves and ignores session

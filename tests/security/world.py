@@ -179,6 +179,8 @@ def build() -> World:
     course_service.add_learners(educator, course, "invitee@example.org")
     invite = db.session.scalar(select(CourseInvite).where(CourseInvite.course_id == course.id))
 
+    learning = _learning(member, episode, assignment, educator)
+
     other_educator = f.make_user(role="educator", name="Other Educator")
     f.make_course(other_educator, title="Another course", code="OTHER1")
 
@@ -277,6 +279,7 @@ def build() -> World:
         "kind": "questions",
         "index": 1,
         "filename": "css/site.css",
+        **learning,
     }
     query = {
         "search.index": {"q": SEARCH_WORD},
@@ -312,6 +315,50 @@ def build() -> World:
         },
         scenes={"invite": _invite_only_scene(episode), "course": _course_scene(admin, other_educator)},
     )
+
+
+def _learning(member, episode, assignment, educator) -> dict:
+    """The member's private reflection (holding SECRET) and certificate; the assignment's
+    checkpoints and the member's extension of one: the URL values that name them."""
+    from sqlalchemy import delete
+
+    from coprod_study.certificates import service as certificates
+    from coprod_study.courses import checkpoints
+    from coprod_study.courses import service as course_service
+    from coprod_study.followups import service as followups
+    from coprod_study.models import Certificate, ListeningProgress
+    from coprod_study.reflections import service as reflections
+
+    db.session.add(ListeningProgress(user_id=member.id, episode_id=episode.id, listened=True))
+    db.session.commit()
+    reflection = reflections.save_reflection(
+        member, episode, {"learned": f"My private {SECRET}.", "will_try": "", "for_whom": ""}
+    )
+    # Unmarked again afterwards, so that marking it listened still writes for everyone.
+    db.session.execute(delete(ListeningProgress).where(ListeningProgress.user_id == member.id))
+    db.session.commit()
+    certificate = Certificate(
+        public_id="matrixcertificate", user_id=member.id, holder_name=member.display_name,
+        title="Matrix certificate", episodes=[{"number": episode.number, "title": episode.title,
+                                               "listened_on": "2026-12-01", "seconds": 60}],
+        audio_seconds=60,
+    )
+    db.session.add(certificate)
+    db.session.commit()
+    local = course_service.to_local(assignment.due_at, assignment.course.time_zone)
+    checkpoints.save_checkpoints(assignment, answers_due=local - timedelta(days=1),
+                                 replies_required=1, replies_due=local)
+    learner_ids = {member.id}
+    extension = checkpoints.grant_extension(educator, assignment, learner_ids, member.id,
+                                            "answers", local + timedelta(days=1))
+    return {
+        "reflection_id": reflection.id,
+        "reflections.new:slug": episode.slug,
+        "certificate_id": certificate.id,
+        "certificates.verify:code": certificates.code_of(certificate),
+        "extension_id": extension.id,
+        "followups.unsubscribe:token": followups.unsubscribe_token(member),
+    }
 
 
 def _scene_user(name: str, **fields):

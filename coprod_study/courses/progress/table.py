@@ -238,12 +238,15 @@ def _iso(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
 
 
-def progress_csv(table: ProgressTable) -> str:
-    """One row per learner per assignment; a byte-order mark so spreadsheets read UTF-8."""
+def progress_csv(table: ProgressTable, extra_columns=(), extra=None) -> str:
+    """One row per learner per assignment; a byte-order mark so spreadsheets read UTF-8.
+
+    `extra(user_id, assignment_id)` gives the values of `extra_columns`, written last.
+    """
     out = io.StringIO()
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
+    writer.writerow(CSV_COLUMNS + tuple(extra_columns))
     for row in table.rows:
         for cell in row.cells:
             assignment = cell.assignment
@@ -267,6 +270,7 @@ def progress_csv(table: ProgressTable) -> str:
                     cell.replies,
                     _iso(cell.completed_at),
                     cell.status,
+                    *(extra(row.user.id, assignment.id) if extra else ()),
                 )
             )
     return out.getvalue()

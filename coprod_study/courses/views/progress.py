@@ -4,7 +4,7 @@ from flask import Response, abort, render_template, request
 from flask_login import current_user, login_required
 
 from coprod_study import page_cache, policy
-from coprod_study.courses import bp, progress_table
+from coprod_study.courses import bp, checkpoint_reports, progress_table
 from coprod_study.courses import progress as progress_service
 from coprod_study.courses.views.common import load_course
 
@@ -54,7 +54,10 @@ def progress_csv(code: str):
     _may_view_progress(course)
     table = _progress_table(course)
     return Response(
-        progress_service.progress_csv(table),
+        progress_service.progress_csv(
+            table, checkpoint_reports.CSV_COLUMNS,
+            checkpoint_reports.csv_values(checkpoint_reports.for_table(table)),
+        ),
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{course.code}-progress.csv"'},
     )
