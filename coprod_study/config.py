@@ -27,6 +27,7 @@ ENVIRONMENT = {
     "COPROD_PAGE_CACHE_SECONDS": "PAGE_CACHE_SECONDS",
     "COPROD_POST_LIMIT": "POST_LIMIT",
     "COPROD_LOGIN_FAILURE_LIMIT": "LOGIN_FAILURE_LIMIT",
+    "COPROD_LTI_FAILURE_LIMIT": "LTI_FAILURE_LIMIT",
     "COPROD_API_RATE_LIMIT": "API_RATE_LIMIT",
     "COPROD_FETCH_ALLOW_PRIVATE": "FETCH_ALLOW_PRIVATE",
     "COPROD_FEED_DIMENSION": "FEED_DIMENSION",
@@ -106,6 +107,9 @@ def defaults(instance_path: str) -> dict:
         "RATELIMIT_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",
         "LOGIN_FAILURE_LIMIT": "10/minute",
+        # Refused LTI login and launch steps per address: a class behind one address
+        # launches many times, but only a prober is refused again and again.
+        "LTI_FAILURE_LIMIT": "30/minute",
         "POST_LIMIT": "20/minute",
         # Requests per API token (and per address for the public endpoints).
         "API_RATE_LIMIT": "120/minute",

@@ -1,10 +1,20 @@
 """Views for /lti: the OIDC login, the launch, the tool's keys, deep linking and a course's LMS page."""
 
-from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from coprod_study import security
+from coprod_study import security, throttle
 from coprod_study.courses import service as course_service
 from coprod_study.errors import DomainError, Forbidden, NotFound
 from coprod_study.extensions import csrf, db
@@ -18,14 +28,31 @@ from coprod_study.models import GRADE_STATUSES
 DEEP_LINK_KEY = "lti_deep_link"
 
 
+def _address_key() -> str:
+    return "lti-ip:" + (request.remote_addr or "unknown")
+
+
 def _refused(error: DomainError, status: int = 400):
     db.session.rollback()  # a refused launch writes nothing, not even a fetched JWKS
+    throttle.hit(current_app.config["LTI_FAILURE_LIMIT"], _address_key())
     return render_template("lti/refused.html", message=error.message), status
+
+
+def _too_many_refused():
+    """A 429 page once this address has had too many launch steps refused, else None."""
+    wait = throttle.retry_after(current_app.config["LTI_FAILURE_LIMIT"], _address_key())
+    if not wait:
+        return None
+    message = _("Too many launches from this address were refused. Try again in "
+                "%(seconds)s seconds.", seconds=wait)
+    return render_template("lti/refused.html", message=message), 429, {"Retry-After": str(wait)}
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @csrf.exempt
 def login():
+    if (limited := _too_many_refused()) is not None:
+        return limited
     params = request.values
     try:
         step = launches.begin_login(params)
@@ -39,6 +66,8 @@ def login():
 @bp.route("/launch", methods=["POST"])
 @csrf.exempt
 def launch():
+    if (limited := _too_many_refused()) is not None:
+        return limited
     try:
         checked = launches.validate(request.form, request.cookies)
         arrival = contexts.accept(checked)

@@ -166,3 +166,21 @@ def test_a_replayed_launch_is_refused_and_writes_nothing(client, app, platform, 
     replay = thief.post("/lti/launch", data=data)
     assert replay.status_code == 400 and "used already" in replay.get_data(as_text=True)
     assert snapshot() == before
+
+
+def test_an_address_refused_again_and_again_is_told_to_wait(client, app, platform, registered):
+    """Refusals count per address (LTI_FAILURE_LIMIT); past the limit even a good login
+    step gets a 429 page that says how long to wait, and sets no state cookie."""
+    app.config.update(RATELIMIT_ENABLED=True, LTI_FAILURE_LIMIT="3/minute")
+    params = platform.login_params("instructor", "deep_link")
+    good = client.get("/lti/login", query_string=params)
+    assert good.status_code == 302
+    for _ in range(3):
+        response = client.get("/lti/login", query_string={**params, "iss": "https://x.example"})
+        assert response.status_code == 400
+    limited = client.get("/lti/login", query_string=params)
+    assert limited.status_code == 429
+    assert int(limited.headers["Retry-After"]) > 0
+    assert "Too many launches from this address were refused" in limited.get_data(as_text=True)
+    assert not [h for h in limited.headers.getlist("Set-Cookie") if h.startswith("lti_state_")]
+    assert client.post("/lti/launch", data={"id_token": "x", "state": "y"}).status_code == 429
