@@ -9,13 +9,21 @@ from coprod_study.courses.forms import DATETIME_FORMATS, DATETIME_MESSAGE, optio
 
 
 class PlatformForm(FlaskForm):
-    name = StringField(_l("Name"), description=_l("How admins know this LMS, e.g. “University Canvas”."))
-    issuer = StringField(_l("Issuer"), description=_l("The platform's issuer (iss), e.g. https://canvas.instructure.com."))
-    client_id = StringField(_l("Client id"), description=_l("The id the LMS gave this tool (Canvas: the developer key's id)."))
-    deployment_ids = TextAreaField(_l("Deployment ids"), description=_l("One per line."))
-    auth_url = StringField(_l("OIDC authorization URL"))
-    token_url = StringField(_l("OAuth2 token URL"))
-    jwks_url = StringField(_l("Platform JWKS URL"), description=_l("Where the LMS publishes its public keys."))
+    # Every required field says so at once; the service checks what they hold.
+    name = StringField(_l("Name"), description=_l("How admins know this LMS, e.g. “University Canvas”."),
+                       validators=[InputRequired(_l("Enter a name for this LMS."))])
+    issuer = StringField(_l("Issuer"), description=_l("The platform's issuer (iss), e.g. https://canvas.instructure.com."),
+                         validators=[InputRequired(_l("Enter the platform's issuer."))])
+    client_id = StringField(_l("Client id"), description=_l("The id the LMS gave this tool (Canvas: the developer key's id)."),
+                            validators=[InputRequired(_l("Enter the client id."))])
+    deployment_ids = TextAreaField(_l("Deployment ids"), description=_l("One per line."),
+                                   validators=[InputRequired(_l("Enter at least one deployment id."))])
+    auth_url = StringField(_l("OIDC authorization URL"),
+                           validators=[InputRequired(_l("Enter the OIDC authorization URL."))])
+    token_url = StringField(_l("OAuth2 token URL"),
+                            validators=[InputRequired(_l("Enter the OAuth2 token URL."))])
+    jwks_url = StringField(_l("Platform JWKS URL"), description=_l("Where the LMS publishes its public keys."),
+                           validators=[InputRequired(_l("Enter the platform's JWKS URL."))])
     frame_origins = TextAreaField(
         _l("Other addresses that show the tool in a frame"),
         description=_l("Optional, one per line, e.g. https://school.instructure.com. The issuer's and the authorization URL's are included."),

@@ -74,3 +74,16 @@ def test_rotating_the_key_keeps_the_old_one_published(client, make_user):
     assert len(keys) == 2 and keys[1]["kid"] == first[0]["kid"]
     active = db.session.scalars(select(LtiToolKey).where(LtiToolKey.retired_at.is_(None))).all()
     assert [k.kid for k in active] == [keys[0]["kid"]]
+
+
+def test_an_empty_registration_names_every_missing_field_at_once(client, make_user):
+    _admin(client, make_user)
+    response = post_form(client, "/admin/lti/new", {}, token_from="/admin/lti/new")
+    body = unescape(response.get_data(as_text=True))
+    assert response.status_code == 400
+    for message in ("Enter a name for this LMS.", "Enter the platform's issuer.",
+                    "Enter the client id.", "Enter at least one deployment id.",
+                    "Enter the OIDC authorization URL.", "Enter the OAuth2 token URL.",
+                    "Enter the platform's JWKS URL."):
+        assert message in body, message
+    assert db.session.scalar(select(LtiPlatform)) is None
