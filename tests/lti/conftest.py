@@ -3,6 +3,10 @@
 import pytest
 
 from coprod_study.extensions import db
+
+# Imported here, not in a test module: a package-scoped fixture imported into a module
+# outlives the package, and a second Playwright could not start in tests/security.
+from tests.browser.conftest import browser  # noqa: F401
 from tests.lti.platform import FakePlatform
 
 

@@ -17,7 +17,6 @@ from werkzeug.serving import make_server
 
 from coprod_study.extensions import db
 from coprod_study.models import Episode, LtiGradePost
-from tests.browser.conftest import browser  # noqa: F401
 from tests.lti.platform import FakePlatform
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
