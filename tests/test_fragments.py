@@ -307,3 +307,30 @@ def test_the_post_template_reads_nothing_but_its_view(app, circle):
         )
     assert "Ann Anonymous (anonymous to peers)" in html and "Someone Else" not in html
     assert "Someone Else" in changed and "Ann Anonymous" not in changed
+
+
+def test_a_post_that_quotes_a_moment_changes_key_when_the_quote_may_have(app, circle):
+    """The quote of a post's transcript moment is read from the segment, its transcript
+    and episode when rendered; their tables' counters are in the key instead, so a
+    renumbered episode or a new transcript is not shown from old kept HTML. A post
+    without a moment does not depend on them."""
+    from coprod_study.models import Episode
+    from coprod_study.posts.view import key_of, post_view
+
+    answer = circle["answer"]
+    original = answer.segment_id
+
+    def key(segment_id):
+        answer.segment_id = segment_id
+        try:
+            with app.test_request_context():
+                return key_of(post_view(circle["bob"], circle["group"], answer, "answer", True))
+        finally:
+            answer.segment_id = original
+
+    quoting, plain = key(1), key(None)
+    episode = db.session.scalar(db.select(Episode).order_by(Episode.number))
+    episode.title = episode.title + " (revised)"
+    db.session.commit()
+    assert key(1) != quoting
+    assert key(None) == plain

@@ -9,9 +9,15 @@ reader sees changes the key with it. A field declared with compare=False
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
+from flask import has_request_context, request
 from flask_babel import get_locale, get_timezone
 
 from coprod_study import policy
+
+# What a post's transcript moment shows (its quote, speaker, episode number and
+# link) is read from these tables when the post is rendered.
+MOMENT_TABLES = ("transcript_segments", "transcripts", "episodes")
+KEPT_MOMENT = "coprod_study.moment_versions"
 
 
 def key_of(view) -> tuple:
@@ -21,6 +27,23 @@ def key_of(view) -> tuple:
 
 def _reader_settings() -> tuple[str, str]:
     return str(get_locale()), str(get_timezone())
+
+
+def _moment_versions() -> tuple:
+    """The counters of the tables a moment's quote is read from (coprod_study.data_versions),
+    so an edited transcript or a renumbered episode changes the key of every post that
+    quotes it without loading the quotes on a hit: free for a signed-in reader (read
+    with them), one query a request otherwise."""
+    from coprod_study import data_versions
+    from coprod_study.extensions import db
+
+    # Kept in the request's environ, not `g`: an app context can outlive a request
+    # (a test's, a task's) and later counters must not be hidden by earlier ones.
+    kept = request.environ if has_request_context() else {}
+    if KEPT_MOMENT not in kept:
+        versions = data_versions.current_versions(db.session)
+        kept[KEPT_MOMENT] = tuple(versions.get(name, 0) for name in MOMENT_TABLES)
+    return kept[KEPT_MOMENT]
 
 
 @dataclass(frozen=True)
@@ -48,6 +71,9 @@ class PostView:
     can_post: bool
     locale: str
     time_zone: str
+    # The counters of MOMENT_TABLES when the post quotes a moment, else None: the quote
+    # is read from the row below, so these stand for it in the key.
+    moment_versions: tuple | None = None
     # The row, for its transcript moment (named by segment_id above).
     source: object = field(default=None, compare=False, repr=False)
 
@@ -77,6 +103,7 @@ def post_view(viewer, group, post, kind: str, can_post: bool) -> PostView:
         can_post=bool(can_post),
         locale=locale,
         time_zone=time_zone,
+        moment_versions=_moment_versions() if getattr(post, "segment_id", None) else None,
         source=post,
     )
 
